@@ -45,8 +45,12 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
                 batch_size: int = 16, patch_size: int = 96, lr: float = 5e-4, out_dir,
                 resume: bool = False, device=None, seed: int = 0, val_data=None,
                 val_every: int = 0, checkpoint_every: int = 200, arch: str | None = None,
-                model_kwargs: dict | None = None, progress: bool = True) -> dict:
+                model_kwargs: dict | None = None, progress: bool = True,
+                stop_at: int | None = None) -> dict:
     """Train ``model`` for ``steps`` steps of ``batch_size`` HR patches of ``patch_size`` px.
+
+    ``stop_at`` ends the run early at that step with a checkpoint, as an interruption would
+    (the LR schedule still spans ``steps``); ``resume=True`` then continues it.
 
     Returns a summary: steps done, last loss, final validation PSNR (dB) if validated, wall time (s).
     """
@@ -75,8 +79,8 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
         start = ckpt["step"]
         if log_path.exists():
             log_rows = pd.read_csv(log_path).query("step <= @start").to_dict("records")
-    loader = make_train_loader(data, scale, patch_size, batch_size, seed=seed, steps=steps,
-                               start_step=start)
+    loader = make_train_loader(data, scale, patch_size, batch_size, seed=seed,
+                               steps=min(steps, stop_at or steps), start_step=start)
     val_pairs = load_pairs(val_data, "val", scale) if val_every else None
 
     def checkpoint(step):
