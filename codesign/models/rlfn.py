@@ -45,7 +45,8 @@ class EnhancedSpatialAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if min(x.shape[-2:]) < ESA_MIN_SIDE:
             raise ValueError(
-                f"RLFN needs LR inputs of at least {ESA_MIN_SIDE} px a side, got {tuple(x.shape[-2:])}"
+                f"RLFN needs LR inputs of at least {ESA_MIN_SIDE} px a side, "
+                f"got {tuple(x.shape[-2:])}"
             )
         reduced = self.conv1(x)
         coarse = F.max_pool2d(self.conv2(reduced), kernel_size=7, stride=3)
