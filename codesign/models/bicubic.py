@@ -22,9 +22,9 @@ from codesign.models.registry import register
 
 @lru_cache(maxsize=64)
 def _taps(in_len: int, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weights (out_len, taps) float32 and 0-based input indices (out_len, taps) of one pass."""
+    """Weights (out_len, taps) float64 and 0-based input indices (out_len, taps) of one pass."""
     weights, indices = contributions(in_len, in_len * scale, float(scale), antialias=False)
-    return torch.from_numpy(weights).float(), torch.from_numpy(indices).long()
+    return torch.from_numpy(weights), torch.from_numpy(indices).long()
 
 
 def _upsample_axis(x: torch.Tensor, dim: int, scale: int) -> torch.Tensor:
