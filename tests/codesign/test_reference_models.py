@@ -108,3 +108,14 @@ def test_bicubic_equals_matlab_imresize_on_float_images(scale):
     expected = imresize(lr[0].permute(1, 2, 0).numpy(), scale)
     assert abs(sr - expected).max() < 1e-12
     assert count_params(build_model("bicubic", scale)) == 0
+
+
+@pytest.mark.parametrize("name", [n for n in REFERENCE if n != "bicubic"])
+def test_every_parameter_used_at_the_scale_gets_a_gradient(name):
+    model = build_model(name, 3)
+    model(torch.rand(1, 3, 15, 16)).abs().mean().backward()
+    idle = {k for k, p in model.named_parameters() if p.grad is None}
+    # CARN-M's multi-scale model holds the ×2 and ×4 upsamplers too; they idle at ×3
+    other_scales = ("upsample.x2", "upsample.x4")
+    expected = {k for k, _ in model.named_parameters() if k.startswith(other_scales)}
+    assert idle == (expected if name == "carn_m" else set())
