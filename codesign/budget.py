@@ -1,0 +1,42 @@
+"""Budgets for the hardware-aware search: ``50ms``, ``0.5s``, ``2.5GFLOPs``.
+
+Latency budgets are milliseconds on the device at its LR input size; compute budgets are
+GFLOPs in this project's (and the SR tables') sense: 10⁹ multiply-accumulates per LR input.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {"ms": ("latency_ms", 1.0), "s": ("latency_ms", 1000.0),
+          "gflops": ("gmacs", 1.0), "gmacs": ("gmacs", 1.0)}
+_PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]+)\s*$")
+
+
+class BudgetError(ValueError):
+    """A budget string that cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A positive target ``value`` for ``metric`` ('latency_ms' or 'gmacs')."""
+
+    metric: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.value:g} ms" if self.metric == "latency_ms" else f"{self.value:g} GFLOPs"
+
+
+def parse_budget(text: str) -> Budget:
+    """Parse ``'50ms'``, ``'0.05 s'`` or ``'2.5GFLOPs'``; anything else raises BudgetError."""
+    match = _PATTERN.match(text or "")
+    unit = match and match.group(2).lower()
+    if not match or unit not in _UNITS:
+        raise BudgetError(f"budget {text!r} is not a positive number with a unit "
+                          "(ms, s or GFLOPs), e.g. 50ms or 2.5GFLOPs")
+    metric, factor = _UNITS[unit]
+    value = float(match.group(1)) * factor
+    if value <= 0:
+        raise BudgetError(f"budget {text!r} must be positive")
+    return Budget(metric, value)
