@@ -1,0 +1,18 @@
+"""Accuracy of latency predictions: RMSE (ms), MAPE (%), share within ±5 % / ±10 %, Spearman ρ."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import spearmanr
+
+
+def accuracy(measured_ms, predicted_ms) -> dict[str, float]:
+    """Metrics of predictions against measurements (both in ms, same order)."""
+    y = np.asarray(measured_ms, dtype=float)
+    p = np.asarray(predicted_ms, dtype=float)
+    if len(y) != len(p) or len(y) < 2:
+        raise ValueError("need at least two measured/predicted pairs of equal length")
+    rel = np.abs(p - y) / np.maximum(np.abs(y), 1e-12)
+    rho = spearmanr(p, y)[0] if np.ptp(p) > 0 and np.ptp(y) > 0 else float("nan")
+    return {"n": int(len(y)), "rmse_ms": float(np.sqrt(np.mean((p - y) ** 2))),
+            "mape_pct": float(100 * rel.mean()), "within_5pct": float((rel <= 0.05).mean()),
+            "within_10pct": float((rel <= 0.10).mean()), "spearman": float(rho)}
