@@ -25,7 +25,7 @@ from codesign.evaluate import evaluation_table
 from codesign.models import build_model
 from codesign.train import train_model
 
-DEFAULT_ARCHS = ("fsrcnn", "espcn", "carn_m", "imdn", "rlfn", "bicubic")
+DEFAULT_ARCHS = ("fsrcnn", "espcn", "carn_m", "imdn", "rlfn_ntire", "bicubic")
 RESULTS = Path(__file__).parent / "results"
 
 
