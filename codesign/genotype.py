@@ -1,0 +1,184 @@
+"""Genotype: a derived architecture as plain JSON data, and the standalone network it builds.
+
+    {"version": 1, "scale": 4, "nf": 64, "res_scale": 0.2, "path": "CCUCU",
+     "cells": [{"ops": ["conv3x3", ...5], "widths": [40, 24, 64, 56]}, ...]}
+
+``path`` lists the modules after the stem cell (C = cell, U = upsampler, in order); ``cells``
+holds the stem cell first, then one entry per C of the path. ``TrilevelNet`` is made of plain
+modules from the op table: stem → stem cell → path (real sub-pixel upsampling where the path has
+a U) → head for the remaining factor. ``search_geometry=True`` instead keeps every module at LR
+as the supernet does during search (upsamplers average-pooled back, one ×scale head): the
+exact-inheritance check of codesign.derive uses it; deployment uses the default.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch.nn.functional as F
+from torch import nn
+
+from codesign.atomic import write_text_atomic
+from codesign.models.registry import register
+from codesign.op_instances import head_op, op_key
+from codesign.search_space import OPS, upsample_factors
+
+GENOTYPE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CellGenotype:
+    ops: tuple[str, ...]
+    widths: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Genotype:
+    """A derived architecture (see the module docstring for the JSON form)."""
+
+    scale: int
+    nf: int
+    path: str
+    cells: tuple[CellGenotype, ...]
+    res_scale: float = 0.2
+    version: int = field(default=GENOTYPE_VERSION)
+
+    def __post_init__(self):
+        if set(self.path) - set("CU"):
+            raise ValueError(f"path {self.path!r} may hold only C and U")
+        if self.path.count("U") > len(upsample_factors(self.scale)):
+            raise ValueError(f"path {self.path!r} has more upsamplers than ×{self.scale} needs")
+        if len(self.cells) != 1 + self.path.count("C"):
+            raise ValueError("cells must hold the stem cell plus one entry per C of the path")
+        for cell in self.cells:
+            if len(cell.widths) != len(cell.ops) - 1:
+                raise ValueError("a cell has one inner width per op but the last (which outputs nf)")
+            if unknown := [op for op in cell.ops if OPS.get(op) is None or OPS[op].role != "cell"]:
+                raise ValueError(f"unknown cell ops {unknown}")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["cells"] = [{"ops": list(c.ops), "widths": list(c.widths)} for c in self.cells]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Genotype":
+        if data.get("version") != GENOTYPE_VERSION:
+            raise ValueError(f"genotype version {data.get('version')} is not {GENOTYPE_VERSION}")
+        cells = tuple(CellGenotype(tuple(c["ops"]), tuple(int(w) for w in c["widths"]))
+                      for c in data["cells"])
+        return cls(scale=int(data["scale"]), nf=int(data["nf"]), path=str(data["path"]),
+                   cells=cells, res_scale=float(data["res_scale"]), version=int(data["version"]))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Genotype":
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path) -> None:
+        write_text_atomic(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path) -> "Genotype":
+        return cls.from_json(Path(path).read_text())
+
+    def modules(self) -> list[tuple[str, int, int]]:
+        """(kind, cell index or upsampler factor, upsamplers before it) for each module of the path."""
+        factors, out, cell, ups = upsample_factors(self.scale), [], 0, 0
+        for m in self.path:
+            if m == "C":
+                cell += 1
+                out.append(("cell", cell, ups))
+            else:
+                out.append(("upsample", factors[ups], ups))
+                ups += 1
+        return out
+
+    def op_keys(self, lr_hw: tuple[int, int]) -> list[str]:
+        """Op-instance keys of the deployed network for an LR input of ``lr_hw`` pixels (one per
+        op run, repeats included), matching codesign.op_instances."""
+        h, w = lr_hw
+        factors = upsample_factors(self.scale)
+        keys = [op_key("stem", 3, self.nf, h, w)] + self._cell_keys(self.cells[0], h, w)
+        for kind, arg, ups in self.modules():
+            r = math.prod(factors[:ups])
+            if kind == "cell":
+                keys += self._cell_keys(self.cells[arg], h * r, w * r)
+            else:
+                keys.append(op_key(f"upsample_x{arg}", self.nf, self.nf, h * r, w * r))
+        r = math.prod(factors[:self.path.count("U")])
+        return keys + [op_key(head_op(self.scale, r), self.nf, 3, h * r, w * r)]
+
+    def _cell_keys(self, cell: CellGenotype, h: int, w: int) -> list[str]:
+        cins = (self.nf,) + cell.widths
+        couts = cell.widths + (self.nf,)
+        return [op_key(op, a, b, h, w) for op, a, b in zip(cell.ops, cins, couts)]
+
+
+class DerivedCell(nn.Module):
+    """A cell of the derived network: plain ops at their chosen widths, residual scaling."""
+
+    def __init__(self, cell: CellGenotype, nf: int, res_scale: float):
+        super().__init__()
+        cins = (nf,) + cell.widths
+        couts = cell.widths + (nf,)
+        self.ops = nn.ModuleList(OPS[op].build(a, b) for op, a, b in zip(cell.ops, cins, couts))
+        self.res_scale = res_scale
+
+    def forward(self, x):
+        y = x
+        for op in self.ops:
+            y = op(y)
+        return x + self.res_scale * y
+
+
+class LowResUpsample(nn.Module):
+    """An upsampling module kept at LR, as during search: sub-pixel conv, then f×f average pool."""
+
+    def __init__(self, upsample: nn.Module, factor: int):
+        super().__init__()
+        self.upsample, self.factor = upsample, factor
+
+    def forward(self, x):
+        return F.avg_pool2d(self.upsample(x), self.factor)
+
+
+class TrilevelNet(nn.Module):
+    """Standalone network of a genotype: LR (N,3,h,w) → HR (N,3,s·h,s·w)."""
+
+    def __init__(self, genotype: Genotype, search_geometry: bool = False):
+        super().__init__()
+        g = self.genotype = genotype
+        self.search_geometry = search_geometry
+        self.stem = OPS["stem"].build(3, g.nf)
+        self.stem_cell = DerivedCell(g.cells[0], g.nf, g.res_scale)
+        body = []
+        for kind, arg, _ in g.modules():
+            if kind == "cell":
+                body.append(DerivedCell(g.cells[arg], g.nf, g.res_scale))
+            else:
+                up = OPS[f"upsample_x{arg}"].build(g.nf, g.nf)
+                body.append(LowResUpsample(up, arg) if search_geometry else up)
+        self.body = nn.Sequential(*body)
+        resolution = 1 if search_geometry else math.prod(upsample_factors(g.scale)[:g.path.count("U")])
+        self.head = OPS[head_op(g.scale, resolution)].build(g.nf, 3)
+
+    def forward(self, x):
+        return self.head(self.body(self.stem_cell(self.stem(x))))
+
+
+@register("trilevel")
+def build_trilevel(scale: int, genotype, search_geometry: bool = False) -> TrilevelNet:
+    """Registry builder: ``genotype`` is a Genotype, its dict, or a path to its JSON file."""
+    if isinstance(genotype, (str, Path)):
+        genotype = Genotype.load(genotype)
+    elif isinstance(genotype, dict):
+        genotype = Genotype.from_dict(genotype)
+    if genotype.scale != scale:
+        raise ValueError(f"genotype is for ×{genotype.scale}, not ×{scale}")
+    return TrilevelNet(genotype, search_geometry=search_geometry)
+
