@@ -1,0 +1,229 @@
+"""Single-phase trilevel search, then derivation and fine-tuning of the standalone network.
+
+Each search step is first-order: one weight step (Adam, grad-norm clip 5) on a batch from one
+half of the training images, then one architecture step (Adam, lr 3e-4, betas (0.5, 0.999)) on
+a batch from the other half. The sparsestmax radius grows linearly from 0 at the first search
+step to 1 at the last, so every distribution ends one-hot and the derived network is the one
+the supernet ended on. An optional warm-up trains weights only, at radius 0.
+
+Architecture loss = L1(SR, HR) [+ distillation] + order_weight · order_loss(γ)
+[+ penalty(expected_cost_fn)], where ``expected_cost_fn(table, lr_hw)`` is the supernet's
+differentiable expected cost under the step's distributions (codesign.supernet).
+
+``out_dir/search_checkpoint.pt`` (supernet, optimizers, step, RNG) makes a resumed run
+identical to an uninterrupted one; ``search_log.csv`` logs every step. ``search_and_train``
+then writes ``genotype.json`` and fine-tunes the derived network under ``out_dir/finetune``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.utils.data import default_collate
+from tqdm import tqdm
+
+from codesign.atomic import write_csv_atomic
+from codesign.checkpoint import load, save_atomic
+from codesign.data import DataError, SRPatchDataset, load_pairs
+from codesign.derive import derive
+from codesign.device import default_device
+from codesign.genotype import Genotype, TrilevelNet
+from codesign.network_tree import NetworkTree
+from codesign.search_space import SearchSpace
+from codesign.supernet import Supernet
+from codesign.train import train_model
+
+CHECKPOINT = "search_checkpoint.pt"
+ExpectedCostFn = Callable[..., torch.Tensor]
+
+
+@dataclass
+class SearchConfig:
+    """Schedule and loss weights of the search (steps count search steps after the warm-up)."""
+
+    steps: int = 200
+    warmup_steps: int = 0
+    batch_size: int = 8
+    patch_size: int = 48          # HR patch side (px)
+    weight_lr: float = 5e-4
+    arch_lr: float = 3e-4
+    arch_betas: tuple[float, float] = (0.5, 0.999)
+    grad_clip: float = 5.0
+    order_weight: float = 0.01
+    width_relaxation: str = "sparsestmax"
+    gumbel_tau: float = 1.0
+    distill_weight: float = 0.0   # L1 to a teacher's output, used when a teacher is given
+    checkpoint_every: int = 25
+    seed: int = 0
+
+
+def radius_at(step: int, config: SearchConfig) -> float:
+    """Sparsestmax radius at global step ``step``: 0 in warm-up, then linear 0 → 1."""
+    t = step - config.warmup_steps
+    if t < 0:
+        return 0.0
+    return min(1.0, t / max(config.steps - 1, 1))
+
+
+def order_loss(gamma: torch.Tensor, tree: NetworkTree) -> torch.Tensor:
+    """The 'sorting' loss: mean over root-to-leaf paths of Σ relu(γ_child − γ_parent) along the
+    path. Zero when γ never grows with depth on any path; positive weight favours shallow nets."""
+    paths = torch.tensor(tree.root_to_leaf_paths, device=gamma.device)
+    g = gamma[paths]
+    return torch.relu(g[:, 1:] - g[:, :-1]).sum(dim=1).mean()
+
+
+class _Batches:
+    """Batch of step t = samples t·B … t·B+B−1 of a fixed-seed patch dataset (resumable)."""
+
+    def __init__(self, pairs, scale: int, config: SearchConfig, seed: int):
+        self.dataset = SRPatchDataset(pairs, scale, config.patch_size, seed=seed)
+        self.batch_size = config.batch_size
+
+    def __call__(self, step: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+        first = step * self.batch_size
+        lr, hr = default_collate([self.dataset[i] for i in range(first, first + self.batch_size)])
+        return lr.to(device), hr.to(device)
+
+
+def _split_pairs(data, scale: int, patch_size: int):
+    pairs = load_pairs(data, "train", scale, min_size=patch_size)
+    if len(pairs) < 2:
+        raise DataError("the search needs at least 2 training images (weights and architecture "
+                        "halves)")
+    return pairs[0::2], pairs[1::2]
+
+
+def _task_loss(sr, hr, lr, teacher, config) -> torch.Tensor:
+    loss = F.l1_loss(sr, hr)
+    if teacher is not None and config.distill_weight > 0:
+        with torch.no_grad():
+            target = teacher(lr)
+        loss = loss + config.distill_weight * F.l1_loss(sr, target)
+    return loss
+
+
+def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
+           penalty: Callable[[ExpectedCostFn], torch.Tensor] | None = None,
+           teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
+           max_steps: int | None = None, progress: bool = True) -> Supernet:
+    """Run the search (or its remainder when ``resume``); returns the supernet.
+
+    ``max_steps`` stops this call after that many global steps (a time slice of a long run;
+    resume continues it). The genotype is written once the schedule is complete.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = device if isinstance(device, torch.device) else default_device(device)
+    torch.manual_seed(config.seed)
+    supernet = Supernet(space, config.width_relaxation, config.gumbel_tau).to(device)
+    w_opt = torch.optim.Adam(supernet.weight_parameters(), lr=config.weight_lr)
+    a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.arch_lr, betas=config.arch_betas)
+    total = config.warmup_steps + config.steps
+    start, log = 0, []
+    ckpt_path = out_dir / CHECKPOINT
+    if resume and ckpt_path.exists():
+        ckpt = load(ckpt_path)
+        if ckpt["space"] != space.to_dict() or ckpt["config"] != _config_dict(config):
+            raise ValueError(f"{ckpt_path} was written for another search space or config")
+        supernet.load_state_dict(ckpt["supernet"])
+        w_opt.load_state_dict(ckpt["weight_optimizer"])
+        a_opt.load_state_dict(ckpt["arch_optimizer"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        start, log = ckpt["step"], ckpt["log"]
+    weight_half, arch_half = _split_pairs(data, space.scale, config.patch_size)
+    weight_batch = _Batches(weight_half, space.scale, config, config.seed)
+    arch_batch = _Batches(arch_half, space.scale, config, config.seed + 1)
+    teacher = teacher.to(device).eval() if teacher is not None else None
+    amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+    def checkpoint(step):
+        save_atomic({"supernet": supernet.state_dict(), "weight_optimizer": w_opt.state_dict(),
+                     "arch_optimizer": a_opt.state_dict(), "step": step, "log": log,
+                     "torch_rng": torch.get_rng_state(), "space": space.to_dict(),
+                     "config": _config_dict(config)}, ckpt_path)
+        write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
+
+    stop = total if max_steps is None else min(total, max_steps)
+    supernet.train()
+    for step in tqdm(range(start, stop), initial=start, total=total, desc="search",
+                     disable=not progress):
+        supernet.radius = radius_at(step, config)
+        lr, hr = weight_batch(step, device)
+        with amp:
+            w_loss = _task_loss(supernet(lr), hr, lr, teacher, config)
+        w_opt.zero_grad(set_to_none=True)
+        w_loss.backward()
+        torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)
+        w_opt.step()
+        row = {"step": step + 1, "radius": supernet.radius, "weight_loss": w_loss.item()}
+        if step >= config.warmup_steps:
+            row.update(_arch_step(supernet, a_opt, arch_batch(step, device), penalty, teacher,
+                                  config, amp))
+        log.append(row)
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == stop:
+            checkpoint(step + 1)
+    if start == stop:
+        write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
+    if stop == total:
+        supernet.radius = 1.0
+    return supernet
+
+
+def _arch_step(supernet, a_opt, batch, penalty, teacher, config, amp) -> dict:
+    lr, hr = batch
+    d = supernet.distributions()
+    with amp:
+        task = _task_loss(supernet(lr, d), hr, lr, teacher, config)
+    order = order_loss(d.gamma, supernet.tree)
+    loss = task + config.order_weight * order
+    row = {"arch_loss": task.item(), "order_loss": order.item()}
+    if penalty is not None:
+        cost_penalty = penalty(lambda table, lr_hw: supernet.expected_cost(table, lr_hw, d))
+        loss = loss + cost_penalty
+        row["penalty"] = cost_penalty.item()
+    a_opt.zero_grad(set_to_none=True)
+    loss.backward()
+    a_opt.step()
+    row.update(sparsity_stats(d))
+    return row
+
+
+def sparsity_stats(d) -> dict:
+    """How decided the distributions are: mean number of non-zero entries per row and mean
+    largest probability, for γ, α and the widths."""
+    stats = {}
+    for name in ("gamma", "alpha", "width"):
+        p = getattr(d, name).detach().reshape(-1, getattr(d, name).shape[-1])
+        stats[f"{name}_support"] = float((p > 1e-6).sum(-1).float().mean())
+        stats[f"{name}_max"] = float(p.max(-1).values.mean())
+    return stats
+
+
+def _config_dict(config: SearchConfig) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
+
+
+def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
+                     finetune_steps: int = 500, finetune_lr: float = 5e-4,
+                     penalty: Callable[[ExpectedCostFn], torch.Tensor] | None = None,
+                     teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
+                     progress: bool = True) -> tuple[Genotype, TrilevelNet, dict]:
+    """Search, derive (weights inherited), write ``genotype.json``, fine-tune the standalone
+    network with codesign.train (checkpoints under ``out_dir/finetune``). Returns the genotype,
+    the trained network and the fine-tuning summary."""
+    out_dir = Path(out_dir)
+    supernet = search(space, config, out_dir=out_dir, data=data, penalty=penalty,
+                      teacher=teacher, resume=resume, device=device, progress=progress)
+    genotype, net = derive(supernet)
+    genotype.save(out_dir / "genotype.json")
+    summary = train_model(net, data=data, scale=space.scale, steps=finetune_steps,
+                          batch_size=config.batch_size, patch_size=config.patch_size,
+                          lr=finetune_lr, out_dir=out_dir / "finetune", resume=resume,
+                          device=device, seed=config.seed, arch="trilevel",
+                          model_kwargs={"genotype": genotype.to_dict()}, progress=progress)
+    return genotype, net, summary
