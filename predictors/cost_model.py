@@ -1,0 +1,50 @@
+"""What codesign sees of a predictor: a table of predicted latency per candidate op instance.
+
+    cost = CostModel.load("predictors/out/rk3399")
+    table = cost.latency_table(instances)   # {key: (mean_ms, std_ms)}
+
+`instances` is a DataFrame of candidate op instances with the profile-schema kernel columns
+(op, cin, cout, kernel, groups, stride, h, w, out_h, out_w, macs, params, bytes_in,
+bytes_out) and `key`, the op-instance key. Every value is labelled `provenance`
+("predicted"; the predictor's training data keeps its own labels in `training_provenance`).
+The supernet turns the table into a differentiable expectation (predictors.expected_latency).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from predictors.predictor import KernelPredictor
+
+
+class CostModel:
+    """Latency predictions (ms) of one device's predictor, keyed by op-instance key."""
+
+    provenance = "predicted"
+
+    def __init__(self, predictor: KernelPredictor):
+        self.predictor = predictor
+
+    @classmethod
+    def load(cls, model_dir) -> "CostModel":
+        return cls(KernelPredictor.load(model_dir))
+
+    @property
+    def device(self) -> str:
+        return self.predictor.device
+
+    @property
+    def training_provenance(self) -> list[str]:
+        return list(self.predictor.meta.get("training_provenance", []))
+
+    @property
+    def network_overhead_ms(self) -> tuple[float, float]:
+        """(per-network ms, per-kernel ms) to add to a sum of kernel latencies."""
+        return self.predictor.overhead_ms, self.predictor.per_kernel_ms
+
+    def latency_table(self, instances: pd.DataFrame) -> dict[str, tuple[float, float]]:
+        """{key: (mean_ms, std_ms)} for every distinct key of `instances`."""
+        if "key" not in instances.columns:
+            raise ValueError("instances need a `key` column")
+        unique = instances.drop_duplicates("key").reset_index(drop=True)
+        mean, std = self.predictor.predict(unique)
+        return {str(k): (float(m), float(s)) for k, m, s in zip(unique["key"], mean, std)}
