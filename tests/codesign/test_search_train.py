@@ -1,0 +1,94 @@
+import pandas as pd
+import pytest
+import torch
+
+from codesign.genotype import Genotype
+from codesign.network_tree import NetworkTree
+from codesign.op_instances import op_cost_table
+from codesign.search_space import SearchSpace
+from codesign.search_train import (SearchConfig, order_loss, radius_at, search,
+                                   search_and_train)
+
+TINY = SearchSpace(nf=8, num_cells=2, width_multiple=4)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _config(**kw):
+    return SearchConfig(**{"steps": 4, "batch_size": 2, "patch_size": 16, "checkpoint_every": 1,
+                           **kw})
+
+
+def test_radius_is_zero_in_warmup_then_linear_to_one():
+    cfg = SearchConfig(steps=5, warmup_steps=2)
+    assert [radius_at(t, cfg) for t in range(7)] == [0.0, 0.0, 0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_order_loss_is_zero_for_shallow_mass_and_pushes_mass_up_the_tree():
+    tree = NetworkTree(2, (2, 2))
+    shallow = torch.zeros(len(tree))
+    shallow[0] = 1.0
+    assert order_loss(shallow, tree) == 0
+    deep = torch.zeros(len(tree), requires_grad=True)
+    with torch.no_grad():
+        deep[tree.leaves[0].index] = 1.0
+    loss = order_loss(deep, tree)
+    assert loss > 0
+    loss.backward()
+    leaf, parent = tree.leaves[0], tree.nodes[tree.leaves[0].parent]
+    assert deep.grad[leaf.index] > 0 > deep.grad[parent.index]
+
+
+@pytest.mark.parametrize("relaxation", ["sparsestmax", "gumbel"])
+def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path, relaxation):
+    cfg = _config(width_relaxation=relaxation)
+    straight = search(TINY, cfg, out_dir=tmp_path / "a", progress=False)
+    search(TINY, cfg, out_dir=tmp_path / "b", max_steps=2, progress=False)
+    resumed = search(TINY, cfg, out_dir=tmp_path / "b", resume=True, progress=False)
+    for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+    log_a = pd.read_csv(tmp_path / "a" / "search_log.csv")
+    log_b = pd.read_csv(tmp_path / "b" / "search_log.csv")
+    pd.testing.assert_frame_equal(log_a, log_b)
+    assert log_a["radius"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert (log_a[["gamma_max", "alpha_max"]].iloc[-1] == 1).all()  # radius 1: one-hot
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
+    search(TINY, _config(), out_dir=tmp_path, max_steps=1, progress=False)
+    with pytest.raises(ValueError):
+        search(TINY, _config(order_weight=1.0), out_dir=tmp_path, resume=True, progress=False)
+
+
+def test_cost_penalty_reaches_the_architecture(tmp_path):
+    table = op_cost_table(TINY, (4, 4))
+    scale = 1 / max(table.values())
+    seen = []
+
+    def penalty(expected_cost):
+        cost = expected_cost(table, (4, 4)) * scale
+        seen.append(cost.item())
+        return 50.0 * cost
+
+    cfg = _config(steps=8, arch_lr=0.05)
+    free = search(TINY, cfg, out_dir=tmp_path / "free", progress=False)
+    cheap = search(TINY, cfg, out_dir=tmp_path / "cheap", penalty=penalty, progress=False)
+    assert len(seen) == 8 and all(c > 0 for c in seen)
+    assert "penalty" in pd.read_csv(tmp_path / "cheap" / "search_log.csv")
+    cost = {name: net.expected_cost(table, (4, 4)).item()
+            for name, net in (("free", free), ("cheap", cheap))}
+    assert cost["cheap"] < cost["free"]
+
+
+def test_search_and_train_derives_writes_genotype_and_fine_tunes(tmp_path):
+    genotype, net, summary = search_and_train(TINY, _config(), out_dir=tmp_path,
+                                              finetune_steps=2, progress=False)
+    assert Genotype.load(tmp_path / "genotype.json") == genotype
+    assert summary["steps"] == 2 and (tmp_path / "finetune" / "checkpoint.pt").exists()
+    assert net(torch.rand(1, 3, 5, 6)).shape == (1, 3, 20, 24)
