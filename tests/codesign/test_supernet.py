@@ -181,3 +181,19 @@ def test_genotype_round_trips_through_json_and_the_model_registry(tmp_path):
         Genotype.from_dict({**genotype.to_dict(), "version": 99})
     with pytest.raises(ValueError):
         Genotype(scale=4, nf=16, path="UUU", cells=genotype.cells[:1])
+
+
+def test_deployed_network_is_plain_modules_that_export_to_onnx(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    net = _random_supernet(seed=10)
+    cell = CellGenotype(("residual", "dwsblock", "conv3x3", "skip", "residual"), (4, 12, 8, 16))
+    g = Genotype(scale=4, nf=16, path="CUC", cells=(cell,) * 3)
+    deployed = inherit_weights(TrilevelNet(g), net).eval()
+    x = torch.rand(1, 3, 8, 10)
+    torch.onnx.export(deployed, (x,), tmp_path / "model.onnx", input_names=["lr"],
+                      output_names=["sr"], dynamo=False)
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"))
+    (out,) = session.run(None, {"lr": x.numpy()})
+    with torch.no_grad():
+        assert out.shape == (1, 3, 32, 40)
+        assert abs(out - deployed(x).numpy()).max() < 1e-4
