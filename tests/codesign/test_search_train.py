@@ -92,3 +92,18 @@ def test_search_and_train_derives_writes_genotype_and_fine_tunes(tmp_path):
     assert Genotype.load(tmp_path / "genotype.json") == genotype
     assert summary["steps"] == 2 and (tmp_path / "finetune" / "checkpoint.pt").exists()
     assert net(torch.rand(1, 3, 5, 6)).shape == (1, 3, 20, 24)
+
+
+class _ZeroTeacher(torch.nn.Module):
+    def forward(self, lr):
+        return torch.zeros(lr.shape[0], 3, lr.shape[2] * 4, lr.shape[3] * 4)
+
+
+def test_distillation_adds_the_distance_to_the_teacher(tmp_path):
+    plain = search(TINY, _config(steps=1), out_dir=tmp_path / "plain", progress=False)
+    distilled = search(TINY, _config(steps=1, distill_weight=1.0), out_dir=tmp_path / "kd",
+                       teacher=_ZeroTeacher(), progress=False)
+    loss = {name: pd.read_csv(tmp_path / name / "search_log.csv")["weight_loss"][0]
+            for name in ("plain", "kd")}
+    assert loss["kd"] > loss["plain"] + 1e-3  # + mean |SR| (SR is not all zeros)
+    assert not torch.equal(plain.head.conv.weight, distilled.head.conv.weight)
