@@ -124,11 +124,13 @@ def test_expected_cost_gradient_matches_finite_differences():
     assert torch.autograd.gradcheck(cost, logits, eps=1e-6, atol=1e-6, fast_mode=True)
 
 
-def test_one_hot_expected_cost_equals_derived_network_cost_and_counted_macs():
+@pytest.mark.parametrize("space", [TINY, SearchSpace(nf=8, num_cells=3, width_multiple=4, scale=3),
+                                   SearchSpace(nf=8, num_cells=3, width_multiple=4, scale=8)])
+def test_one_hot_expected_cost_equals_derived_network_cost_and_counted_macs(space):
     lr_hw = (12, 10)
-    table = op_cost_table(TINY, lr_hw, "macs")
+    table = op_cost_table(space, lr_hw, "macs")
     for seed in range(4):
-        net = _random_supernet(seed=seed)
+        net = _random_supernet(space, seed=seed)
         net.radius = 1.0
         genotype, deployed = derive(net)
         expected = net.expected_cost(table, lr_hw).item()
