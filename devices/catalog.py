@@ -1,0 +1,130 @@
+"""Device catalog: one JSON file per device under devices/catalog/, looked up by name.
+
+Each file holds name, kind, TVM target (a JSON dict), measurement method, default LR input size
+and latency budget, a spec sheet whose every value names its source, and the provenance of the
+device's latency predictor. `local-cpu` is filled in at run time from the host (devices.host_cpu).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+KINDS = ("cpu", "gpu", "mobile_cpu", "mobile_gpu", "accelerator")
+METHODS = ("tvm-local", "tvm-rpc", "simulator")
+PROVENANCES = ("measured", "public", "transferred", "simulated")
+SPEC_FIELDS = ("cores", "clock_ghz", "peak_fp32_gflops", "mem_bandwidth_gbs")
+LOCAL_CPU = "local-cpu"
+
+
+class UnknownDeviceError(KeyError):
+    """A device name that is not in the catalog; str() is one line listing the known ones."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class Device:
+    """One catalog entry. `target` is a TVM target JSON dict; `lr_input_hw` is (h, w) LR pixels."""
+
+    name: str
+    kind: str
+    description: str
+    target: dict
+    measurement: dict
+    lr_input_hw: tuple[int, int]
+    scale: int
+    latency_budget_ms: float
+    spec: dict
+    predictor: dict
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        """How kernels are timed: `tvm-local`, `tvm-rpc` or `simulator`."""
+        return self.measurement["method"]
+
+    @property
+    def rpc_key(self) -> str | None:
+        """Key under which the device registers with an RPC tracker (None when local)."""
+        return self.measurement.get("rpc_key")
+
+    @property
+    def target_kind(self) -> str:
+        return self.target["kind"]
+
+
+def _validate(data: dict, path: Path) -> None:
+    """Raise ValueError naming the file and the first field that is wrong."""
+    required = ("name", "kind", "description", "target", "measurement", "lr_input_hw", "scale",
+                "latency_budget_ms", "spec", "predictor")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise ValueError(f"{path.name}: missing fields {missing}")
+    if data["name"] != path.stem:
+        raise ValueError(f"{path.name}: name {data['name']!r} differs from the file name")
+    if data["kind"] not in KINDS:
+        raise ValueError(f"{path.name}: kind {data['kind']!r} not in {KINDS}")
+    if not isinstance(data["target"], dict) or "kind" not in data["target"]:
+        raise ValueError(f"{path.name}: target must be a TVM target JSON dict with a kind")
+    if data["measurement"].get("method") not in METHODS:
+        raise ValueError(f"{path.name}: measurement.method not in {METHODS}")
+    if data["measurement"]["method"] == "tvm-rpc" and not data["measurement"].get("rpc_key"):
+        raise ValueError(f"{path.name}: tvm-rpc devices need measurement.rpc_key")
+    hw = data["lr_input_hw"]
+    if len(hw) != 2 or not all(isinstance(v, int) and v > 0 for v in hw):
+        raise ValueError(f"{path.name}: lr_input_hw must be two positive ints (h, w)")
+    for name in SPEC_FIELDS:
+        entry = data["spec"].get(name)
+        if not isinstance(entry, dict) or "value" not in entry or not entry.get("source"):
+            raise ValueError(f"{path.name}: spec.{name} needs a value and a source")
+    if data["predictor"].get("provenance") not in PROVENANCES:
+        raise ValueError(f"{path.name}: predictor.provenance not in {PROVENANCES}")
+
+
+def _local_cpu(data: dict) -> dict:
+    """Fill the detected fields of the local-cpu entry from the host."""
+    from devices import host_cpu
+
+    cpu = host_cpu.detect()
+    data = json.loads(json.dumps(data))
+    data["target"] = host_cpu.local_target()
+    data["description"] = f"{data['description']} Detected: {host_cpu.describe()}."
+    data["spec"]["cores"] = {"value": cpu["cores"], "source": "psutil.cpu_count(logical=False)"}
+    data["spec"]["clock_ghz"] = {"value": cpu["clock_ghz"], "source": "/proc/cpuinfo (cpu MHz)"}
+    data["spec"]["isa_flags"] = {"value": cpu["isa_flags"], "source": "/proc/cpuinfo (flags)"}
+    data["spec"]["model"] = {"value": cpu["model"], "source": "/proc/cpuinfo (model name)"}
+    return data
+
+
+def _load(path: Path) -> Device:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path.name}: {err}") from None
+    _validate(data, path)
+    if data["name"] == LOCAL_CPU:
+        data = _local_cpu(data)
+    fields = {k: data.pop(k) for k in list(Device.__dataclass_fields__) if k in data and k != "extra"}
+    fields["lr_input_hw"] = tuple(fields["lr_input_hw"])
+    return Device(**fields, extra=data)
+
+
+def device_names() -> list[str]:
+    """Names of all catalogued devices, sorted."""
+    return sorted(p.stem for p in CATALOG_DIR.glob("*.json"))
+
+
+def get_device(name: str) -> Device:
+    """The catalog entry `name`; UnknownDeviceError (one line listing known names) otherwise."""
+    path = CATALOG_DIR / f"{name}.json"
+    if "/" in name or not path.is_file():
+        raise UnknownDeviceError(f"unknown device {name!r}; known devices: {', '.join(device_names())}")
+    return _load(path)
+
+
+def list_devices() -> list[Device]:
+    """Every catalog entry, validated, sorted by name."""
+    return [get_device(n) for n in device_names()]

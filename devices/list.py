@@ -1,0 +1,49 @@
+"""`python -m devices.list [--json]`: the device catalog as a table."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from devices.catalog import list_devices
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else str(value)
+
+
+def catalog_table() -> str:
+    """One line per device: name, kind, method, target, LR input, budget, spec, predictor."""
+    header = ["name", "kind", "method", "target", "lr_input", "budget_ms", "gflops",
+              "bw_GB/s", "predictor"]
+    rows = []
+    for d in list_devices():
+        target = (d.target.get("mcpu") or d.target.get("arch") or d.target.get("model")
+                  or d.target.get("device") or "")
+        method = d.method + (f":{d.rpc_key}" if d.rpc_key else "")
+        rows.append([d.name, d.kind, method, f"{d.target_kind} {target}".strip(),
+                     "x".join(map(str, d.lr_input_hw)), _fmt(d.latency_budget_ms),
+                     _fmt(d.spec["peak_fp32_gflops"]["value"]),
+                     _fmt(d.spec["mem_bandwidth_gbs"]["value"]), d.predictor["provenance"]])
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print full entries as JSON")
+    args = parser.parse_args(argv)
+    try:
+        if args.json:
+            print(json.dumps([d.__dict__ for d in list_devices()], indent=2, default=list))
+        else:
+            print(catalog_table())
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
