@@ -134,6 +134,8 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
         w_opt.load_state_dict(ckpt["weight_optimizer"])
         a_opt.load_state_dict(ckpt["arch_optimizer"])
         torch.set_rng_state(ckpt["torch_rng"])
+        if device.type == "cuda" and ckpt.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(ckpt["cuda_rng"], device)
         start, log = ckpt["step"], ckpt["log"]
     weight_half, arch_half = _split_pairs(data, space.scale, config.patch_size)
     weight_batch = _Batches(weight_half, space.scale, config, config.seed)
@@ -144,7 +146,9 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     def checkpoint(step):
         save_atomic({"supernet": supernet.state_dict(), "weight_optimizer": w_opt.state_dict(),
                      "arch_optimizer": a_opt.state_dict(), "step": step, "log": log,
-                     "torch_rng": torch.get_rng_state(), "space": space.to_dict(),
+                     "torch_rng": torch.get_rng_state(),
+                     "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                     "space": space.to_dict(),
                      "config": _config_dict(config)}, ckpt_path)
         write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
 
