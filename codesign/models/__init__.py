@@ -9,3 +9,6 @@ from codesign.models.registry import UnknownModelError, build_model, list_models
 from codesign.models import bicubic, carn_m, espcn, fsrcnn, imdn, rlfn  # noqa: E402,F401
 
 __all__ = ["UnknownModelError", "build_model", "list_models", "register"]
+
+# The searched network (genotype → TrilevelNet) registers itself as "trilevel".
+from codesign import genotype  # noqa: E402,F401
