@@ -7,8 +7,10 @@ step to 1 at the last, so every distribution ends one-hot and the derived networ
 the supernet ended on. An optional warm-up trains weights only, at radius 0.
 
 Architecture loss = L1(SR, HR) [+ distillation] + order_weight · order_loss(γ)
-[+ penalty(expected_cost_fn)], where ``expected_cost_fn(table, lr_hw)`` is the supernet's
-differentiable expected cost under the step's distributions (codesign.supernet).
+[+ penalty(expected_cost_fn, task_loss)], where ``expected_cost_fn(table, lr_hw)`` is the
+supernet's differentiable expected cost under the step's distributions (codesign.supernet) and
+the hook returns the term to add (codesign.penalty builds hinge and multiplicative ones); a hook
+with a ``last_log`` dict has it copied into the step's log row.
 
 ``out_dir/search_checkpoint.pt`` (supernet, optimizers, step, RNG) makes a resumed run
 identical to an uninterrupted one; ``search_log.csv`` logs every step. ``search_and_train``
@@ -108,7 +110,7 @@ def _task_loss(sr, hr, lr, teacher, config) -> torch.Tensor:
 
 
 def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
-           penalty: Callable[[ExpectedCostFn], torch.Tensor] | None = None,
+           penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
            teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
            max_steps: int | None = None, progress: bool = True) -> Supernet:
     """Run the search (or its remainder when ``resume``); returns the supernet.
@@ -187,9 +189,10 @@ def _arch_step(supernet, a_opt, batch, penalty, teacher, config, amp) -> dict:
     loss = task + config.order_weight * order
     row = {"arch_loss": task.item(), "order_loss": order.item()}
     if penalty is not None:
-        cost_penalty = penalty(lambda table, lr_hw: supernet.expected_cost(table, lr_hw, d))
+        cost_penalty = penalty(lambda table, lr_hw: supernet.expected_cost(table, lr_hw, d), task)
         loss = loss + cost_penalty
         row["penalty"] = cost_penalty.item()
+        row.update(getattr(penalty, "last_log", {}))
     a_opt.zero_grad(set_to_none=True)
     loss.backward()
     a_opt.step()
@@ -214,7 +217,7 @@ def _config_dict(config: SearchConfig) -> dict:
 
 def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                      finetune_steps: int = 500, finetune_lr: float = 5e-4,
-                     penalty: Callable[[ExpectedCostFn], torch.Tensor] | None = None,
+                     penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
                      teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
                      progress: bool = True) -> tuple[Genotype, TrilevelNet, dict]:
     """Search, derive (weights inherited), write ``genotype.json``, fine-tune the standalone

@@ -71,7 +71,7 @@ def test_cost_penalty_reaches_the_architecture(tmp_path):
     scale = 1 / max(table.values())
     seen = []
 
-    def penalty(expected_cost):
+    def penalty(expected_cost, task_loss):
         cost = expected_cost(table, (4, 4)) * scale
         seen.append(cost.item())
         return 50.0 * cost

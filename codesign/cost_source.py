@@ -1,0 +1,98 @@
+"""Where the search's costs come from: a table of per-op-instance cost with its provenance.
+
+For a latency budget the table holds a device predictor's predicted milliseconds of every
+candidate op instance (predictors.CostModel), with the predictor's per-kernel overhead folded
+into every entry and its per-network overhead kept apart; for a GFLOPs budget it holds counted
+GMACs (10⁹ multiply-accumulates). ``cost_range`` gives the cheapest and dearest network the
+space can produce under the table (exact, by dynamic programming over widths and paths).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codesign.network_tree import NetworkTree
+from codesign.op_instances import head_op, op_cost_table, op_instances, op_key
+from codesign.search_space import SearchSpace
+
+
+@dataclass
+class CostTable:
+    """Cost of every op-instance key (``unit`` per op), its std (0 when counted), the constant
+    added once per network, and where the numbers come from."""
+
+    mean: dict[str, float]
+    std: dict[str, float]
+    unit: str                       # "ms" or "GMACs"
+    provenance: str                 # "predicted", "counted"
+    source: str                     # what the predictor was trained on, or how it was counted
+    network_overhead: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def network_cost(self, keys: list[str]) -> tuple[float, float]:
+        """(cost, std) of a network made of the op instances ``keys``; stds add in quadrature
+        (independent errors: a lower bound on the real uncertainty)."""
+        total = sum(self.mean[k] for k in keys) + self.network_overhead
+        return total, math.sqrt(sum(self.std[k] ** 2 for k in keys))
+
+
+def macs_table(space: SearchSpace, lr_hw: tuple[int, int]) -> CostTable:
+    """Counted GMACs of every op instance at an LR input of ``lr_hw`` pixels."""
+    macs = op_cost_table(space, lr_hw, "macs")
+    return CostTable({k: v / 1e9 for k, v in macs.items()}, {k: 0.0 for k in macs}, "GMACs",
+                     "counted", "multiply-accumulates of every conv (codesign.op_instances)")
+
+
+def predicted_latency_table(space: SearchSpace, lr_hw: tuple[int, int],
+                            predictor_dir: str | Path) -> CostTable:
+    """Predicted ms of every op instance from the predictor saved in ``predictor_dir``."""
+    from predictors.cost_model import CostModel
+
+    model = CostModel.load(predictor_dir)
+    instances = op_instances(space, lr_hw)
+    table = model.latency_table(instances)
+    per_network, per_kernel = model.network_overhead_ms
+    source = (f"{model.predictor.meta.get('model', 'predictor')} for {model.device} trained on "
+              f"{model.predictor.meta.get('training_rows', '?')} rows "
+              f"({', '.join(model.training_provenance) or 'unknown provenance'}), {predictor_dir}")
+    return CostTable({k: m + per_kernel for k, (m, _) in table.items()},
+                     {k: s for k, (_, s) in table.items()}, "ms", model.provenance, source,
+                     per_network, {"training_provenance": model.training_provenance})
+
+
+def _cell_cost(space: SearchSpace, table: dict[str, float], h: int, w: int, pick) -> float:
+    """Cheapest (pick=min) or dearest (pick=max) cell at h×w: DP over the chain of widths."""
+    best = {space.nf: 0.0}
+    last = space.ops_per_cell - 1
+    for k in range(space.ops_per_cell):
+        outs = (space.nf,) if k == last else space.widths
+        best = {b: pick(c + pick(table[op_key(op, a, b, h, w)] for op in space.ops)
+                        for a, c in best.items()) for b in outs}
+    return best[space.nf]
+
+
+def cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]) -> tuple[float, float]:
+    """(cheapest, dearest) network cost of the space under ``table``, overhead included."""
+    tree = NetworkTree(space.searchable_cells, space.upsample_factors)
+    h, w = lr_hw
+    t = table.mean
+    stem = t[op_key("stem", 3, space.nf, h, w)] + table.network_overhead
+    out = []
+    for pick in (min, max):
+        cells = {r: _cell_cost(space, t, h * r, w * r, pick)
+                 for r in {tree.resolution(n) for n in tree.nodes}}
+        path_cost = {}
+        for node in tree.nodes:  # parents come before children
+            before = stem if node.parent is None else path_cost[node.parent]
+            if node.kind == "upsample":
+                r_in = tree.input_resolution(node)
+                f = tree.upsample_factor(node)
+                module = t[op_key(f"upsample_x{f}", space.nf, space.nf, h * r_in, w * r_in)]
+            else:
+                module = cells[tree.resolution(node)]
+            path_cost[node.index] = before + module
+        out.append(pick(c + t[op_key(head_op(space.scale, tree.resolution(n)), space.nf, 3,
+                                     h * tree.resolution(n), w * tree.resolution(n))]
+                        for n, c in zip(tree.nodes, path_cost.values())))
+    return out[0], out[1]
