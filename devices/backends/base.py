@@ -1,0 +1,89 @@
+"""The backend interface: build (compile/tune) → run (time) → a Measurement in one schema."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from devices.catalog import Device
+from devices.timing import Timing
+
+
+@dataclass
+class Artifact:
+    """What `build` produced and `run` times: a runnable object plus facts about how it was made."""
+
+    runnable: object
+    input_shape: tuple[int, ...]
+    target: str
+    trials: int = 0
+    tuned: bool = False
+    fused_tasks: str = ""
+    database_hits: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One timed workload: latency statistics and how it was built."""
+
+    timing: Timing
+    backend: str
+    runtime: str
+    target: str
+    trials: int
+    tuned: bool
+    fused_tasks: str = ""
+    database_hits: str = ""
+
+
+class Backend(ABC):
+    """A way to time a PyTorch module on a device. Subclasses set `name` and `runtime`."""
+
+    name: str = ""
+
+    def __init__(self, device: Device, **options):
+        self.device = device
+        self.options = options
+
+    @abstractmethod
+    def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
+        """Compile (and tune) `module` for an NCHW float32 input of `input_shape`."""
+
+    @abstractmethod
+    def run(self, artifact: Artifact) -> Timing:
+        """Time a built artifact (warm-up, repeats)."""
+
+    @property
+    @abstractmethod
+    def runtime(self) -> str:
+        """Runtime and version, e.g. `tvm-0.27.0.post1`."""
+
+    def measure(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Measurement:
+        """build → run, as one Measurement."""
+        artifact = self.build(module, input_shape)
+        timing = self.run(artifact)
+        return Measurement(timing, self.name, self.runtime, artifact.target, artifact.trials,
+                           artifact.tuned, artifact.fused_tasks, artifact.database_hits)
+
+    def close(self) -> None:
+        """Release sessions and worker processes (default: nothing to release)."""
+
+
+def available_backends() -> list[str]:
+    """Names of the backend modules in this package, e.g. ['onnxruntime', 'tvm-local', ...]."""
+    here = Path(__file__).parent
+    return sorted(m.name.replace("_", "-") for m in pkgutil.iter_modules([str(here)])
+                  if m.name not in ("base", "__init__"))
+
+
+def create(name: str, device: Device, **options) -> Backend:
+    """The backend `name` for `device`; ValueError listing the known names otherwise."""
+    if name not in available_backends():
+        raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(available_backends())}")
+    module = importlib.import_module(f"devices.backends.{name.replace('-', '_')}")
+    return module.BACKEND(device, **options)

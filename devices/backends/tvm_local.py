@@ -1,0 +1,76 @@
+"""`tvm-local`: Relax compile, MetaSchedule tuning (JSON database reused), TVM time evaluator."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from devices import fused_kernels, tuning
+from devices.backends.base import Artifact, Backend
+from devices.timing import Timing, time_vm
+from devices.tvm_env import make_target
+
+DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".cache" / "codesign" / "tuning"))
+
+
+class TvmLocal(Backend):
+    """Options: trials (per fused task; 0 = untuned), work_dir (tuning database directory,
+    default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
+    TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter."""
+
+    name = "tvm-local"
+
+    def __init__(self, device, *, trials: int = 64, work_dir=None, repeats: int = 10,
+                 min_repeat_ms: float = 100.0, warmup: int = 2, **knobs):
+        super().__init__(device, trials=trials)
+        self.target = make_target(device.target)
+        self.settings = tuning.TuningSettings(trials=trials, **knobs)
+        self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / device.name
+        self.repeats, self.min_repeat_ms, self.warmup = repeats, min_repeat_ms, warmup
+
+    @property
+    def runtime(self) -> str:
+        import tvm
+
+        return f"tvm-{tvm.__version__}"
+
+    def tuning_runner(self):
+        """MetaSchedule runner used while tuning (local here, RPC in tvm-rpc)."""
+        return tuning.local_runner(self.settings, self.target)
+
+    def export_cc(self) -> str | None:
+        """Compiler for builder artifacts (None: host default)."""
+        return None
+
+    def build_relax(self, mod, input_shape: tuple[int, ...]) -> Artifact:
+        """Tune the fused tasks of a Relax module (unless trials == 0) and compile it."""
+        tasks = fused_kernels.extract_fused_tasks(mod, self.target)
+        summary = fused_kernels.task_summary(tasks)
+        if self.settings.trials <= 0:
+            return Artifact(tuning.compile_untuned(mod, self.target), input_shape, str(self.target),
+                            0, False, summary, "")
+        if tasks:
+            tuning.tune_tasks(tasks, self.target, self.work_dir, self.settings, self.tuning_runner(),
+                              self.export_cc())
+        database = tuning.open_database(self.work_dir)
+        hits, total = tuning.database_hits(fused_kernels.fuse(mod, self.target), self.target, database)
+        executable = tuning.compile_tuned(mod, self.target, self.work_dir)
+        return Artifact(executable, input_shape, str(self.target), self.settings.trials, True,
+                        summary, f"{hits}/{total}")
+
+    def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
+        return self.build_relax(fused_kernels.relax_from_torch(module, input_shape), input_shape)
+
+    def run(self, artifact: Artifact) -> Timing:
+        import numpy as np
+        import tvm
+        from tvm import relax
+
+        dev = tvm.cpu()
+        vm = relax.VirtualMachine(artifact.runnable, dev)
+        x = tvm.runtime.tensor(np.random.default_rng(0).standard_normal(artifact.input_shape, dtype="float32"), dev)
+        return time_vm(vm, dev, [x], self.repeats, self.min_repeat_ms, self.warmup)
+
+
+BACKEND = TvmLocal

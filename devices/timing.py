@@ -1,0 +1,47 @@
+"""Latency statistics from TVM's time evaluator (or any list of per-repeat seconds)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Per-run latency in ms over `repeats` repeats, each the mean of `number` back-to-back runs."""
+
+    median_ms: float
+    mean_ms: float
+    std_ms: float
+    min_ms: float
+    max_ms: float
+    repeats: int
+    number: int
+
+    @classmethod
+    def from_seconds(cls, seconds, number: int) -> "Timing":
+        ms = np.asarray(list(seconds), dtype=float) * 1e3
+        if ms.size == 0 or not np.all(np.isfinite(ms)) or np.any(ms <= 0):
+            raise ValueError(f"invalid timings: {ms.tolist()}")
+        return cls(float(np.median(ms)), float(ms.mean()), float(ms.std(ddof=1) if ms.size > 1 else 0.0),
+                   float(ms.min()), float(ms.max()), int(ms.size), int(number))
+
+
+def runs_per_repeat(estimate_ms: float, min_repeat_ms: float) -> int:
+    """Back-to-back runs per repeat so that one repeat lasts at least `min_repeat_ms`."""
+    return max(1, int(np.ceil(min_repeat_ms / max(estimate_ms, 1e-3))))
+
+
+def time_vm(vm, dev, args, repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2) -> Timing:
+    """Time `vm["main"](*args)` on `dev` with TVM's time evaluator: `warmup` untimed calls, then
+    `repeats` repeats of enough runs to last `min_repeat_ms` each."""
+    import time
+
+    for _ in range(max(1, warmup)):
+        start = time.perf_counter()
+        vm["main"](*args)
+        dev.sync()
+        estimate_ms = (time.perf_counter() - start) * 1e3
+    number = runs_per_repeat(estimate_ms, min_repeat_ms)
+    evaluator = vm.time_evaluator("main", dev, number=number, repeat=repeats)
+    return Timing.from_seconds(evaluator(*args).results, number)

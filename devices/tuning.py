@@ -1,0 +1,117 @@
+"""MetaSchedule tuning of fused tasks into a JSON database directory that later runs reuse.
+
+Re-profiling is incremental: a task whose workload already has `trials` records in the database
+is not tuned again, and one with fewer gets only the missing trials. After compilation,
+`database_hits` counts the fused PrimFuncs that MetaScheduleApplyDatabase really replaced (a
+tuned build as slow as the untuned one would mean the records were not applied).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from devices.tvm_env import intrinsic_family, load_cpu_tensor_intrinsics, prepare_cpu_tuning
+
+
+@dataclass(frozen=True)
+class TuningSettings:
+    """Trial budget per task and the MetaSchedule builder/runner knobs (seconds)."""
+
+    trials: int = 64
+    trials_per_iter: int = 32
+    builder_timeout_s: float = 120.0
+    runner_timeout_s: float = 60.0
+    max_workers: int = 1
+    seed: int = 0
+
+
+def open_database(work_dir: str | os.PathLike):
+    """The JSON database (workloads + tuning records) in `work_dir`, created when absent."""
+    from tvm.s_tir import meta_schedule as ms
+
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    return ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+
+
+def records_for(database, task) -> int:
+    """Number of valid tuning records the database holds for an extracted task."""
+    mod = task.dispatched[0]
+    if not database.has_workload(mod):
+        return 0
+    return len(database.get_top_k(database.commit_workload(mod), 1 << 20))
+
+
+def _worker_init(target):
+    """Initializer of MetaSchedule's popen workers: the target's CPU intrinsics only."""
+    return partial(load_cpu_tensor_intrinsics, intrinsic_family(target)) if target.kind.name == "llvm" else None
+
+
+def _builder(settings: TuningSettings, target, export_cc: str | None):
+    from tvm.s_tir import meta_schedule as ms
+
+    from devices import cross_compile
+
+    f_export = partial(cross_compile.export_artifact, cc=export_cc) if export_cc else None
+    return ms.builder.LocalBuilder(max_workers=settings.max_workers,
+                                   timeout_sec=settings.builder_timeout_s,
+                                   initializer=_worker_init(target), f_export=f_export)
+
+
+def local_runner(settings: TuningSettings, target):
+    """MetaSchedule runner timing candidates on this machine."""
+    from tvm.s_tir import meta_schedule as ms
+
+    return ms.runner.LocalRunner(timeout_sec=settings.runner_timeout_s,
+                                 evaluator_config=ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=50),
+                                 initializer=_worker_init(target))
+
+
+def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export_cc: str | None = None) -> int:
+    """Tune every task that has fewer than `settings.trials` records; returns trials run now."""
+    from tvm.s_tir import meta_schedule as ms
+
+    prepare_cpu_tuning(target)
+    database = open_database(work_dir)
+    trials_run = 0
+    for task in tasks:
+        missing = settings.trials - records_for(database, task)
+        if missing <= 0:
+            continue
+        contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
+            [task], str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
+        ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
+                      max_trials_global=missing, max_trials_per_task=missing,
+                      num_trials_per_iter=min(settings.trials_per_iter, missing),
+                      builder=_builder(settings, target, export_cc), runner=runner, database=database)
+        trials_run += missing
+    return trials_run
+
+
+def database_hits(fused_mod, target, database) -> tuple[int, int]:
+    """(PrimFuncs replaced by tuned records, PrimFuncs) when the database is applied to a fused module."""
+    import tvm
+    from tvm import relax, tirx
+
+    with target, database, tvm.transform.PassContext(opt_level=3):
+        applied = relax.transform.MetaScheduleApplyDatabase()(fused_mod)
+    funcs = [f for _, f in applied.functions.items() if isinstance(f, tirx.PrimFunc)]
+    hits = sum(bool(f.attrs and f.attrs.get("tirx.is_scheduled", False)) for f in funcs)
+    return hits, len(funcs)
+
+
+def compile_tuned(mod, target, work_dir):
+    """Relax executable of `mod` with the database's best schedules applied (compile_relax,
+    which applies MetaScheduleApplyDatabase after FuseOps/FuseTIR)."""
+    from tvm.s_tir import meta_schedule as ms
+
+    prepare_cpu_tuning(target)
+    return ms.relax_integration.compile_relax(open_database(work_dir), mod, target, None)
+
+
+def compile_untuned(mod, target):
+    """Relax executable with TVM's default (untuned) schedules; label its timings `untuned`."""
+    import tvm
+
+    return tvm.compile(mod, target=target)
