@@ -6,7 +6,8 @@
 `instances` is a DataFrame of candidate op instances with the profile-schema kernel columns
 (op, cin, cout, kernel, groups, stride, h, w, out_h, out_w, macs, params, bytes_in,
 bytes_out) and `key`, the op-instance key. Every value is labelled `provenance`
-("predicted"; the predictor's training data keeps its own labels in `training_provenance`).
+("predicted", or "transferred" for a predictor transferred from sibling devices; the
+predictor's training data keeps its own labels in `training_provenance`).
 The supernet turns the table into a differentiable expectation (predictors.expected_latency).
 """
 from __future__ import annotations
@@ -19,8 +20,6 @@ from predictors.predictor import KernelPredictor
 class CostModel:
     """Latency predictions (ms) of one device's predictor, keyed by op-instance key."""
 
-    provenance = "predicted"
-
     def __init__(self, predictor: KernelPredictor):
         self.predictor = predictor
 
@@ -31,6 +30,12 @@ class CostModel:
     @property
     def device(self) -> str:
         return self.predictor.device
+
+    @property
+    def provenance(self) -> str:
+        """Label of every value of the table: `predicted` (a predictor trained on the device's
+        own measurements) or `transferred` (from sibling devices, predictors.transfer)."""
+        return str(self.predictor.meta.get("prediction_provenance", "predicted"))
 
     @property
     def training_provenance(self) -> list[str]:

@@ -38,6 +38,13 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _register_model_kinds() -> None:
+    """Import the modules that add model kinds to predictors.models.MODELS (transferred and
+    calibrated predictors); lazily, as they import this module."""
+    import predictors.calibrate  # noqa: F401  (fewshot_calibrated)
+    import predictors.transfer  # noqa: F401  (fused_roofline)
+
+
 @dataclass
 class KernelPredictor:
     """Predicts latency (mean, std in ms) of kernel rows on `device`."""
@@ -77,6 +84,7 @@ class KernelPredictor:
             raise ValueError(f"cannot read predictor {path}: {err}") from None
         if state.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported predictor format {state.get('format_version')}")
+        _register_model_kinds()
         return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
                    state["meta"], state["overhead_ms"], state["per_kernel_ms"])
 

@@ -1,0 +1,181 @@
+"""Few-shot calibration of a device's predictor with a handful (≈10) of real kernel measurements.
+
+    python -m predictors.calibrate --device pixel7 --profile FEW.csv [--out DIR] [--pool CSV]
+
+HELP-style (predictors.fewshot): the base predictor's sources, e.g. the rescaled sibling
+rooflines of a transferred predictor (predictors.transfer), give every kernel a latency per
+source (`src:<sibling>`, ms) and three roofline terms (`t_compute`, `t_memory`, `t_calls`, ms,
+geometric mean over sources). On the measured rows (profile-CSV schema, `FEW.csv`) four small
+linear models are fitted (ridge on the sources' log-latency principal components, ridge on the
+roofline terms — i.e. the target's own compute / memory / launch efficiencies —, both, and a
+non-negative mix of the sources) and blended by 1/LOO² (leave-one-out relative error on the
+few rows); the blend's σ is its LOO error. A prediction is floored at FLOOR_FRACTION of the
+base prediction, so that an extrapolating linear model never returns a non-positive latency.
+
+The result is saved as `predictor.json` (model `fewshot_calibrated`: the base model and the
+few-shot blend, plain JSON) in `--out` (default runs/predictors/<device>; the search reads it
+with `--predictor DIR` or `CODESIGN_PREDICTORS=runs/predictors`). Its label stays
+`transferred` for a transferred base; `meta.calibration` records the measurements used.
+Bad input (unknown device, no predictor, empty or malformed profile) → one `error:` line, exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from predictors.fewshot import SOURCE_PREFIX, FewShotModel, choose_samples, fit_few_shot
+from predictors.kernel_features import kernel_features
+from predictors.models import MODELS, LatencyModel
+from predictors.predictor import KernelPredictor
+from predictors.profile_io import data_hash, read_kernel_profile
+from predictors.transfer import TRAINED_DIR, FusedRooflineModel
+
+REPO = Path(__file__).resolve().parents[1]
+TERM_COLUMNS = ["t_compute", "t_memory", "t_calls"]
+FLOOR_FRACTION = 0.05
+MIN_SHOTS = 3
+
+
+def source_frame(base: FusedRooflineModel, X: np.ndarray) -> pd.DataFrame:
+    """Per kernel: `src:<device>` ms of every source and the geometric-mean roofline terms."""
+    total, comps, _ = base.source_predictions(X)
+    frame = pd.DataFrame({f"{SOURCE_PREFIX}{s.device}": np.maximum(t, 1e-12)
+                          for s, t in zip(base.sources, total)})
+    terms = np.exp(np.log(np.maximum(comps, 1e-15)).mean(axis=0))
+    for i, name in enumerate(TERM_COLUMNS):
+        frame[name] = terms[:, i]
+    return frame
+
+
+class CalibratedModel(LatencyModel):
+    """A FusedRooflineModel's sources and terms → a few-shot blend fitted on target rows."""
+
+    name = "fewshot_calibrated"
+
+    def __init__(self, base: FusedRooflineModel, fewshot: FewShotModel):
+        super().__init__()
+        self.base, self.fewshot = base, fewshot
+        self.feature_names = list(base.feature_names)
+
+    def _fit(self, X, y):
+        raise NotImplementedError("use calibrate()")
+
+    def _predict(self, X):
+        base_mean, _ = self.base._predict(X)
+        mean, std = self.fewshot.predict(source_frame(self.base, X))
+        floor = FLOOR_FRACTION * base_mean
+        return np.maximum(mean, floor), np.maximum(std, self.fewshot.rel_std * floor)
+
+    def _state(self):
+        return {"base": self.base.to_json(), "fewshot": self.fewshot.to_json()}
+
+    def _load(self, s):
+        self.base = LatencyModel.from_json(s["base"])
+        self.fewshot = FewShotModel.from_json(s["fewshot"])
+
+
+MODELS[CalibratedModel.name] = CalibratedModel
+
+
+def _base_model(predictor: KernelPredictor) -> FusedRooflineModel:
+    model = predictor.model
+    if isinstance(model, CalibratedModel):
+        return model.base
+    if not isinstance(model, FusedRooflineModel):
+        raise ValueError(f"predictor of {predictor.device} is a {model.name!r} model; calibration "
+                         f"needs a fused_roofline predictor (predictors.transfer)")
+    return model
+
+
+def suggest(predictor: KernelPredictor, candidates: pd.DataFrame, n: int = 10, seed: int = 0) -> np.ndarray:
+    """Positions in `candidates` (kernel rows) of the `n` to measure first: k-means in the space
+    of the sources' log-latency components and roofline terms (predictors.fewshot.choose_samples)."""
+    base = _base_model(predictor)
+    frame = source_frame(base, base._matrix(predictor.features(candidates)))
+    return choose_samples(frame, TERM_COLUMNS, n, seed=seed)
+
+
+def calibrate(predictor: KernelPredictor, measured: pd.DataFrame,
+              pool: pd.DataFrame | None = None) -> KernelPredictor:
+    """A new predictor: `predictor`'s base adapted to `measured` kernel rows (profile schema).
+
+    `pool` (kernel rows, unlabelled: e.g. the op instances the search will ask for) joins the
+    measured rows in fitting the few-shot embedding (standardization, principal components).
+    """
+    if len(measured) < MIN_SHOTS:
+        raise ValueError(f"calibration needs at least {MIN_SHOTS} measured kernels, got {len(measured)}")
+    base = _base_model(predictor)
+    rows = measured if pool is None else pd.concat([measured, pool], ignore_index=True)
+    frame = source_frame(base, base._matrix(predictor.features(rows)))
+    fewshot = fit_few_shot(frame, TERM_COLUMNS, np.arange(len(measured)),
+                           measured["latency_ms"].to_numpy(dtype=float))
+    meta = dict(predictor.meta)
+    meta.update(model=CalibratedModel.name,
+                training_provenance=sorted(set(meta.get("training_provenance", []))
+                                           | set(measured["provenance"].astype(str))),
+                calibration={"n_measurements": int(len(measured)), "keys": list(measured["key"].astype(str)),
+                             "hash": data_hash(measured), "loo_rel_error": fewshot.loo,
+                             "weights": fewshot.weights, "rel_std": fewshot.rel_std,
+                             "provenance": sorted(measured["provenance"].astype(str).unique())})
+    return KernelPredictor(predictor.device, list(predictor.op_vocab), CalibratedModel(base, fewshot), meta)
+
+
+def load_device_predictor(device: str, trained_dir=TRAINED_DIR) -> KernelPredictor:
+    """The committed predictor of a catalogued device; ValueError with a one-line reason."""
+    from devices.catalog import UnknownDeviceError, get_device
+
+    try:
+        get_device(device)
+    except UnknownDeviceError as err:
+        raise ValueError(str(err)) from None
+    path = Path(trained_dir) / device
+    if not (path / "predictor.json").is_file():
+        raise ValueError(f"no predictor for {device} under {trained_dir} "
+                         f"(python -m predictors.transfer builds them)")
+    return KernelPredictor.load(path)
+
+
+def _check_ops(rows: pd.DataFrame, predictor: KernelPredictor, what: str) -> None:
+    unknown = sorted(set(rows["op"].astype(str)) - set(predictor.op_vocab))
+    if unknown:
+        raise ValueError(f"{what}: ops {unknown} unknown to the predictor ({', '.join(predictor.op_vocab)})")
+
+
+def main(argv=None) -> None:
+    from predictors.cli_util import fail
+
+    parser = argparse.ArgumentParser(prog="python -m predictors.calibrate", description=__doc__.split("\n")[0])
+    parser.add_argument("--device", required=True, help="catalog device name, e.g. pixel7")
+    parser.add_argument("--profile", required=True, help="profile CSV of a few measured kernels")
+    parser.add_argument("--out", help="output directory (default runs/predictors/<device>)")
+    parser.add_argument("--pool", help="optional kernel CSV of unlabelled rows for the embedding")
+    parser.add_argument("--predictor", help="base predictor directory (default predictors/trained/<device>)")
+    args = parser.parse_args(argv)
+    try:
+        if args.predictor:
+            predictor = KernelPredictor.load(args.predictor)
+        else:
+            predictor = load_device_predictor(args.device)
+        few = read_kernel_profile(args.profile, device=args.device)
+        _check_ops(few, predictor, args.profile)
+        pool = None
+        if args.pool:
+            pool = pd.read_csv(args.pool)
+            kernel_features(pool, predictor.op_vocab)  # checks the columns
+            _check_ops(pool, predictor, args.pool)
+        calibrated = calibrate(predictor, few, pool)
+    except (ValueError, KeyError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        fail(str(err).strip("'\""))
+    out = Path(args.out or REPO / "runs" / "predictors" / args.device)
+    calibrated.save(out)
+    cal = calibrated.meta["calibration"]
+    print(f"{args.device}: calibrated on {cal['n_measurements']} measured kernels "
+          f"(LOO rel. error {cal['rel_std']:.3f}); predictions stay "
+          f"{calibrated.meta.get('prediction_provenance', 'predicted')} -> {out / 'predictor.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,325 @@
+"""Predictors for devices we cannot touch: TopHub ARM CPUs from their public kernel measurements,
+and catalogued phones without measurements (pixel7) transferred from measured siblings through
+their spec sheets.
+
+A device's cost of a primitive kernel (predictors.fused_ops: `conv2d`, `conv2d_winograd`,
+`depthwise_conv2d`, `elementwise`) is a roofline with three terms per class,
+
+    ms = macs · a_class + bytes · b_class + calls · c_class       (a, b, c ≥ 0)
+
+fitted on the device's TopHub conv2d rows for least relative squared error (NNLS, one class at
+a time). The `elementwise` class (PixelShuffle, the residual's extra read) is not in TopHub:
+its ms per byte is the geometric mean of the spec-sheet bandwidth (an optimistic bound) and the
+median streaming rate measured on the device's depthwise convs (a pessimistic one); half the
+log-distance of the two is its own σ. A fused op instance is the sum of its kernels.
+
+Transfer to a target with a spec sheet: each sibling's roofline is rescaled, `a` by the ratio of
+peak FP32 FLOP/s (sibling / target: the sibling's per-class compute efficiency is kept), `b` by
+the ratio of memory bandwidth, `c` (launch cost) by the ratio of clocks. The target's mean is
+the geometric mean of the rescaled siblings; its σ (relative, log space) combines the spread
+across siblings with the leave-one-sibling-out transfer error measured among the siblings.
+
+Everything is stored as plain JSON in `predictor.json` (model names `fused_roofline` and
+`fewshot_calibrated`, see predictors.calibrate), loadable by `CostModel.load(dir)`.
+
+    python -m predictors.transfer --out predictors/trained   # rebuild the committed predictors
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+
+from predictors.fused_ops import KNOWN_OPS, PRIMITIVES, decompose, ops_from_features
+from predictors.kernel_features import kernel_features
+from predictors.models import MODELS, LatencyModel
+from predictors.predictor import KernelPredictor, library_versions
+from predictors.profile_io import data_hash
+
+REPO = Path(__file__).resolve().parents[1]
+TOPHUB_LOG = REPO.parent / "shared" / "data" / "latency" / "tophub" / "arm_cpu_v0.08.log"
+TRAINED_DIR = REPO / "predictors" / "trained"
+TOPHUB_DEVICES = ("snapdragon835", "kirin970", "rk3399", "bcm2837", "pynq")
+FITTED_CLASSES = ("conv2d", "conv2d_winograd", "depthwise_conv2d")
+CV_FOLDS = 5
+SHAPE_COLUMNS = ["cin", "cout", "kernel", "groups", "stride", "h", "w", "macs", "params",
+                 "bytes_in", "bytes_out"]
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """The spec-sheet numbers a transfer uses: peak FP32 GFLOP/s, memory GB/s, clock GHz."""
+
+    name: str
+    peak_gflops: float
+    bandwidth_gbs: float
+    clock_ghz: float
+
+    @classmethod
+    def from_catalog(cls, name: str) -> "DeviceSpec":
+        from devices.catalog import get_device
+
+        spec = get_device(name).spec
+        return cls(name, float(spec["peak_fp32_gflops"]["value"]),
+                   float(spec["mem_bandwidth_gbs"]["value"]), float(spec["clock_ghz"]["value"]))
+
+    def to_json(self) -> dict:
+        return dict(vars(self))
+
+
+def _nnls_relative(A: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Non-negative coefficients minimising Σ((A·coef − y)/y)²."""
+    scale = np.abs(A).max(axis=0)
+    scale[scale == 0] = 1.0
+    coef, _ = nnls(A / scale / y[:, None], np.ones(len(y)), maxiter=50 * A.shape[1])
+    return coef / scale
+
+
+@dataclass
+class Roofline:
+    """One device's ms per MAC (a), per byte (b) and per call (c) of every primitive class,
+    and the σ (log) of its elementwise price."""
+
+    device: str
+    coef: dict[str, list[float]]
+    elementwise_sigma: float
+
+    @classmethod
+    def fit(cls, rows: pd.DataFrame, spec: DeviceSpec) -> "Roofline":
+        """Fit on TopHub kernel rows (profile schema, ops of FITTED_CLASSES) of one device."""
+        prims = decompose(rows)
+        y = rows["latency_ms"].to_numpy(dtype=float)[prims["instance"].to_numpy()]
+        coef = {}
+        for name in FITTED_CLASSES:
+            part = (prims["primitive"] == name).to_numpy()
+            if part.sum() < 3:
+                raise ValueError(f"{spec.name}: {part.sum()} {name} rows, need at least 3")
+            A = prims.loc[part, ["macs", "bytes", "calls"]].to_numpy(dtype=float)
+            coef[name] = _nnls_relative(A, y[part]).tolist()
+        dw = (prims["primitive"] == "depthwise_conv2d").to_numpy()
+        measured = float(np.median(y[dw] / prims.loc[dw, "bytes"].to_numpy()))  # ms per byte
+        spec_bound = 1.0 / (spec.bandwidth_gbs * 1e6)                           # ms per byte
+        coef["elementwise"] = [0.0, float(np.sqrt(measured * spec_bound)), coef["conv2d"][2]]
+        return cls(spec.name, coef, float(0.5 * abs(np.log(measured / spec_bound))))
+
+    def scaled(self, source: DeviceSpec, target: DeviceSpec) -> "Roofline":
+        """This roofline moved from `source`'s spec sheet to `target`'s (module docstring)."""
+        compute = source.peak_gflops / target.peak_gflops
+        memory = source.bandwidth_gbs / target.bandwidth_gbs
+        launch = source.clock_ghz / target.clock_ghz
+        coef = {k: [a * compute, b * memory, c * launch] for k, (a, b, c) in self.coef.items()}
+        return Roofline(self.device, coef, self.elementwise_sigma)
+
+    def components(self, prims: pd.DataFrame, n_rows: int) -> np.ndarray:
+        """(n_rows, 3) ms of compute, memory and calls per instance, and (n_rows,) elementwise ms."""
+        coef = np.array([self.coef[p] for p in prims["primitive"]])
+        terms = prims[["macs", "bytes", "calls"]].to_numpy(dtype=float) * coef
+        out = np.zeros((n_rows, 3))
+        np.add.at(out, prims["instance"].to_numpy(), terms)
+        ew = np.zeros(n_rows)
+        is_ew = (prims["primitive"] == "elementwise").to_numpy()
+        np.add.at(ew, prims["instance"].to_numpy()[is_ew], terms[is_ew].sum(axis=1))
+        return out, ew
+
+    def predict_rows(self, rows: pd.DataFrame) -> np.ndarray:
+        comp, _ = self.components(decompose(rows), len(rows))
+        return comp.sum(axis=1)
+
+    def to_json(self) -> dict:
+        return {"device": self.device, "coef": self.coef, "elementwise_sigma": self.elementwise_sigma}
+
+    @classmethod
+    def from_json(cls, s: dict) -> "Roofline":
+        return cls(s["device"], {k: list(v) for k, v in s["coef"].items()}, s["elementwise_sigma"])
+
+
+def _rows_from_features(X: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
+    rows = pd.DataFrame(X[:, [feature_names.index(c) for c in SHAPE_COLUMNS]], columns=SHAPE_COLUMNS)
+    rows["op"] = ops_from_features(X, feature_names)
+    return rows
+
+
+class FusedRooflineModel(LatencyModel):
+    """Latency of fused op instances and TopHub kernels from one or more (rescaled) rooflines.
+
+    mean = geometric mean over `sources`; relative σ² = spread² across sources + `rel_std`²
+    (held-out error of the roofline, or leave-one-sibling-out transfer error) + (elementwise
+    share · its σ)².
+    """
+
+    name = "fused_roofline"
+
+    def __init__(self, sources: list[Roofline] | None = None, rel_std: float = 0.0):
+        super().__init__()
+        self.sources, self.rel_std = list(sources or []), float(rel_std)
+        self.feature_names = list(kernel_features(_empty_rows(), list(KNOWN_OPS)).columns)
+
+    def _fit(self, X, y):
+        raise NotImplementedError("build a FusedRooflineModel from fitted Rooflines (transfer.py)")
+
+    def source_predictions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per source: total ms (S, n), components ms (S, n, 3: compute, memory, calls) and
+        elementwise ms (S, n)."""
+        rows = _rows_from_features(X, self.feature_names)
+        if (rows["op"] == "").any():
+            raise ValueError(f"{self.name}: rows with an op outside {', '.join(KNOWN_OPS)}")
+        prims = decompose(rows)
+        parts = [s.components(prims, len(rows)) for s in self.sources]
+        comps = np.stack([p[0] for p in parts])
+        return comps.sum(axis=2), comps, np.stack([p[1] for p in parts])
+
+    def _predict(self, X):
+        total, _, ew = self.source_predictions(X)
+        logs = np.log(np.maximum(total, 1e-12))
+        mean = np.exp(logs.mean(axis=0))
+        ew_sigma = np.mean([s.elementwise_sigma for s in self.sources])
+        share = (ew / total).mean(axis=0)
+        sigma = np.sqrt(logs.var(axis=0) + self.rel_std ** 2 + (share * ew_sigma) ** 2)
+        return mean, mean * sigma
+
+    def _state(self):
+        return {"sources": [s.to_json() for s in self.sources], "rel_std": self.rel_std}
+
+    def _load(self, s):
+        self.sources = [Roofline.from_json(r) for r in s["sources"]]
+        self.rel_std = float(s["rel_std"])
+
+
+def _empty_rows() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float) for c in SHAPE_COLUMNS + ["out_h", "out_w"]}
+                        | {"op": pd.Series(dtype=str)})
+
+
+MODELS[FusedRooflineModel.name] = FusedRooflineModel
+
+
+def tophub_profiles(log=TOPHUB_LOG) -> dict[str, pd.DataFrame]:
+    """TopHub ARM CPU kernel rows per catalog device name (e.g. `rk3399`), provenance public:tophub."""
+    from predictors.import_tophub import import_tophub
+
+    profiles = import_tophub(log)
+    return {name: profiles[f"{name}-arm_cpu"] for name in TOPHUB_DEVICES if f"{name}-arm_cpu" in profiles}
+
+
+def _log_errors(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(pred, 1e-12) / y)
+
+
+def cross_fitted(rows: pd.DataFrame, spec: DeviceSpec, folds: int = CV_FOLDS, seed: int = 0,
+                 target: DeviceSpec | None = None) -> np.ndarray:
+    """Held-out roofline predictions (ms) of every row of one device, `folds`-fold grouped by
+    key (no workload is both fitted and predicted); rescaled to `target`'s spec when given."""
+    keys = rows["key"].astype(str).to_numpy()
+    distinct = np.array(sorted(set(keys)))
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    pred = np.empty(len(rows))
+    for fold in range(folds):
+        test = np.isin(keys, distinct[order[fold::folds]])
+        roof = Roofline.fit(rows[~test], spec)
+        if target is not None:
+            roof = roof.scaled(spec, target)
+        pred[test] = roof.predict_rows(rows[test])
+    return pred
+
+
+def measured_predictor(device: str, rows: pd.DataFrame) -> KernelPredictor:
+    """A TopHub device's predictor: its own roofline (all rows); σ = its 5-fold held-out error."""
+    spec = DeviceSpec.from_catalog(device)
+    cv_err = _log_errors(rows["latency_ms"].to_numpy(), cross_fitted(rows, spec))
+    rel_std = float(np.sqrt(np.mean(cv_err ** 2)))
+    model = FusedRooflineModel([Roofline.fit(rows, spec)], rel_std)
+    meta = {"model": model.name, "training_rows": int(len(rows)), "training_hash": data_hash(rows),
+            "training_provenance": sorted(rows["provenance"].astype(str).unique()),
+            "training_keys": sorted(rows["key"].astype(str).unique()),
+            "prediction_provenance": "predicted", "spec": spec.to_json(),
+            "heldout_rms_log_error": rel_std, "heldout_split": f"{CV_FOLDS}-fold grouped by key",
+            "training_max_macs": float(rows["macs"].max()),
+            "library_versions": library_versions()}
+    return KernelPredictor(device, list(KNOWN_OPS), model, meta)
+
+
+def transfer_rooflines(profiles: dict[str, pd.DataFrame], siblings: list[str],
+                       target: DeviceSpec) -> list[Roofline]:
+    """Each sibling's roofline (fitted on all its rows) rescaled to `target`."""
+    out = []
+    for name in siblings:
+        spec = DeviceSpec.from_catalog(name)
+        out.append(Roofline.fit(profiles[name], spec).scaled(spec, target))
+    return out
+
+
+def leave_one_sibling_out(profiles: dict[str, pd.DataFrame], siblings: list[str]) -> dict[str, float]:
+    """RMS log error of transferring to each sibling from the others (all its rows scored)."""
+    out = {}
+    for held in siblings:
+        others = [s for s in siblings if s != held]
+        model = FusedRooflineModel(transfer_rooflines(profiles, others, DeviceSpec.from_catalog(held)))
+        rows = profiles[held]
+        mean, _ = model.predict(kernel_features(rows, model_vocab()))
+        out[held] = float(np.sqrt(np.mean(_log_errors(rows["latency_ms"].to_numpy(), mean) ** 2)))
+    return out
+
+
+def model_vocab() -> list[str]:
+    return list(KNOWN_OPS)
+
+
+def transferred_predictor(target: str, profiles: dict[str, pd.DataFrame],
+                          siblings: list[str] | None = None) -> KernelPredictor:
+    """A predictor for `target` transferred from its catalog siblings (label `transferred`)."""
+    from devices.catalog import get_device
+
+    siblings = list(siblings or get_device(target).predictor.get("siblings", []))
+    missing = [s for s in siblings if s not in profiles]
+    if len(siblings) < 2 or missing:
+        raise ValueError(f"{target}: transfer needs at least two measured siblings "
+                         f"(catalog names {siblings}, without measurements: {missing})")
+    spec = DeviceSpec.from_catalog(target)
+    loo = leave_one_sibling_out(profiles, siblings)
+    rel_std = float(np.sqrt(np.mean(np.square(list(loo.values())))))
+    model = FusedRooflineModel(transfer_rooflines(profiles, siblings, spec), rel_std)
+    rows = pd.concat([profiles[s] for s in siblings], ignore_index=True)
+    sibling_prov = sorted(rows["provenance"].astype(str).unique())
+    meta = {"model": model.name, "training_rows": int(len(rows)), "training_hash": data_hash(rows),
+            "training_provenance": ["transferred"] + [f"{p}:{s}" for s in siblings for p in sibling_prov],
+            "prediction_provenance": "transferred", "siblings": siblings,
+            "transfer": "sibling rooflines rescaled by spec sheets (peak FP32, bandwidth, clock); "
+                        "geometric mean over siblings (predictors.transfer)",
+            "spec": spec.to_json(),
+            "sibling_specs": {s: DeviceSpec.from_catalog(s).to_json() for s in siblings},
+            "leave_one_sibling_out_rms_log_error": loo, "rel_std": rel_std,
+            "training_keys": [], "library_versions": library_versions()}
+    return KernelPredictor(target, list(KNOWN_OPS), model, meta)
+
+
+def build_all(out_dir=TRAINED_DIR, log=TOPHUB_LOG, targets=("pixel7",)) -> list[Path]:
+    """Write predictor.json for every TopHub ARM CPU and every transfer target."""
+    profiles = tophub_profiles(log)
+    paths = [measured_predictor(d, rows).save(Path(out_dir) / d) for d, rows in profiles.items()]
+    paths += [transferred_predictor(t, profiles).save(Path(out_dir) / t) for t in targets]
+    return paths
+
+
+def main(argv=None) -> None:
+    from predictors.cli_util import fail
+
+    parser = argparse.ArgumentParser(prog="python -m predictors.transfer", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(TRAINED_DIR), help="directory of <device>/predictor.json")
+    parser.add_argument("--log", default=str(TOPHUB_LOG), help="TopHub ARM CPU log")
+    parser.add_argument("--targets", default="pixel7", help="comma-separated devices to transfer to")
+    args = parser.parse_args(argv)
+    try:
+        paths = build_all(args.out, args.log, tuple(t for t in args.targets.split(",") if t))
+    except (ValueError, KeyError) as err:
+        fail(str(err))
+    for path in paths:
+        p = KernelPredictor.load(path.parent)
+        print(f"{p.device}: {p.meta['prediction_provenance']} ({', '.join(p.meta['training_provenance'])}) -> {path}")
+
+
+if __name__ == "__main__":
+    main()
