@@ -1,0 +1,218 @@
+"""Hardware-aware trilevel search for a device and a budget: the main job of codesign.
+
+    python -m codesign.search --device NAME --budget 50ms [--scale 4] [--input HxW]
+                              [--data DIR] [--out DIR] [--resume] [--penalty hinge]
+
+The device's latency predictor (or the counted GMACs, for a ``GFLOPs`` budget) gives a cost for
+every candidate op instance at the device's LR input size; the supernet's expected cost over its
+sparsestmax distributions is penalised towards the budget with a strength adapted by dual ascent
+(codesign.penalty), the derived network inherits the supernet's weights and is fine-tuned, then
+exported (``weights.safetensors``, ``model.onnx`` checked in onnxruntime), compiled with TVM for
+the device's target and, where the device is reachable, measured. ``report.csv`` says for every
+number whether it is counted, predicted or measured. Interrupt and ``--resume`` lose nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from codesign.atomic import write_csv_atomic, write_text_atomic
+from codesign.budget import Budget, BudgetError, parse_budget
+from codesign.cost_source import CostTable, cost_range, macs_table, predicted_latency_table
+from codesign.data import DataError, load_pairs
+from codesign.penalty import FORMS, BudgetPenalty
+from codesign.search_space import SearchSpace
+from codesign.search_train import SearchConfig, search_and_train
+
+REPO = Path(__file__).resolve().parent.parent
+log = logging.getLogger("codesign.search")
+
+
+class SearchError(Exception):
+    """A search that cannot start (no predictor, unreachable budget …): one line for the user."""
+
+
+def parse_input(text: str) -> tuple[int, int]:
+    """``'180x320'`` → (180, 320): LR input height × width in pixels."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not match or min(int(match.group(1)), int(match.group(2))) < 8:
+        raise SearchError(f"--input {text!r} is not HxW in LR pixels (each side ≥ 8), e.g. 180x320")
+    return int(match.group(1)), int(match.group(2))
+
+
+def find_predictor(device_name: str, explicit: str | None) -> Path | None:
+    """The predictor folder for a device: ``--predictor``, else ``$CODESIGN_PREDICTORS/<device>``,
+    else ``predictors/trained/<device>`` in the repository; None when none exists."""
+    if explicit:
+        path = Path(explicit)
+        if not (path / "predictor.json").is_file():
+            raise SearchError(f"--predictor {explicit}: no predictor.json there")
+        return path
+    roots = [Path(os.environ["CODESIGN_PREDICTORS"])] if os.environ.get("CODESIGN_PREDICTORS") else []
+    roots.append(REPO / "predictors" / "trained")
+    return next((r / device_name for r in roots if (r / device_name / "predictor.json").is_file()),
+                None)
+
+
+def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None
+                   ) -> CostTable:
+    """Counted GMACs for a compute budget, else the device predictor's predicted ms."""
+    if budget.metric == "gmacs":
+        return macs_table(space, lr_hw)
+    path = find_predictor(device.name, predictor)
+    if path is None:
+        raise SearchError(
+            f"no latency predictor for {device.name}: profile it (python -m devices.profile "
+            f"--device {device.name} --out PROFILE.csv), train one (python -m predictors.train "
+            f"--device {device.name} --profile PROFILE.csv --out predictors/trained/{device.name}) "
+            f"or give --predictor DIR; a GFLOPs budget needs none")
+    return predicted_latency_table(space, lr_hw, path)
+
+
+@dataclass
+class PenaltyHook:
+    """The search's cost penalty: expected cost under the current distributions (+ per-network
+    overhead) pushed towards ``penalty.target``; the strength is adapted after every step."""
+
+    table: CostTable
+    lr_hw: tuple[int, int]
+    penalty: BudgetPenalty
+
+    def __post_init__(self):
+        self.last_log: dict = {}
+
+    def __call__(self, expected_cost_fn, task_loss: torch.Tensor) -> torch.Tensor:
+        cost = expected_cost_fn(self.table.mean, self.lr_hw) + self.table.network_overhead
+        term = self.penalty(task_loss, cost) - task_loss
+        strength = self.penalty.adapt(cost.item())
+        self.last_log = {"expected_cost": cost.item(), "strength": strength}
+        return term
+
+
+def _setup_logging(out: Path) -> None:
+    log.setLevel(logging.INFO)
+    log.handlers.clear()
+    for handler in (logging.FileHandler(out / "search.log"), logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+
+
+def run_search(args: argparse.Namespace) -> pd.DataFrame:
+    """Everything after argument parsing; returns the report table (also written to disk)."""
+    from devices.catalog import get_device
+
+    device = get_device(args.device)
+    budget = parse_budget(args.budget)
+    scale = args.scale or device.scale
+    lr_hw = parse_input(args.input) if args.input else tuple(device.lr_input_hw)
+    space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=scale)
+    table = cost_table_for(device, budget, space, lr_hw, args.predictor)
+    low, high = cost_range(space, table, lr_hw)
+    unit = table.unit
+    if budget.value < low:
+        raise SearchError(f"budget {budget} is below the cheapest network of this space on "
+                          f"{device.name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {unit} "
+                          f"({table.provenance}); raise the budget or shrink --input")
+    if args.dry_run:
+        print(f"{device.name}: {table.provenance} cost of the space at {lr_hw[0]}x{lr_hw[1]} LR "
+              f"spans {low:.3g} … {high:.3g} {unit}; budget {budget} is reachable")
+        return pd.DataFrame()
+    load_pairs(args.data, "train", scale, min_size=args.patch_size)  # fail before any work
+    out = Path(args.out or REPO / "runs" / "search" / f"{device.name}-{args.budget}")
+    out.mkdir(parents=True, exist_ok=True)
+    _setup_logging(out)
+    log.info("device %s (%s), LR input %dx%d, x%d, budget %s", device.name, device.kind,
+             *lr_hw, scale, budget)
+    log.info("costs: %s %s from %s; space spans %.3g … %.3g %s",
+             table.provenance, unit, table.source, low, high, unit)
+    config = SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
+                          batch_size=args.batch_size, patch_size=args.patch_size, seed=args.seed,
+                          width_relaxation=args.width_relaxation)
+    hook = PenaltyHook(table, lr_hw, BudgetPenalty(budget.value, args.penalty,
+                                                     strength=args.strength,
+                                                     step_size=args.strength_step))
+    genotype, net, summary = search_and_train(
+        space, config, out_dir=out, data=args.data, finetune_steps=args.finetune_steps,
+        penalty=hook, resume=args.resume, device=args.torch_device)
+    from codesign.search_report import write_outputs
+
+    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``error: …``, exit 2) instead of the usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def _attach_budget_value(argv: list[str]) -> list[str]:
+    """``--budget -5ms`` → ``--budget=-5ms`` so argparse does not take the value for an option
+    and the budget parser can say what is wrong with it."""
+    out = list(argv)
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--budget" and out[i + 1].startswith("-"):
+            out[i:i + 2] = [f"--budget={out[i + 1]}"]
+            break
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m codesign.search", description=__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", required=True, help="catalog name (python -m devices.list)")
+    p.add_argument("--budget", required=True, help="e.g. 50ms, 0.05s or 2.5GFLOPs")
+    p.add_argument("--scale", type=int, choices=(2, 3, 4), help="default: the device's")
+    p.add_argument("--input", help="LR input HxW (default: the device's)")
+    p.add_argument("--data", help="HR training folder (default: built-in photos)")
+    p.add_argument("--out", help="output folder (default: runs/search/DEVICE-BUDGET)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
+    p.add_argument("--penalty", choices=FORMS, default="hinge")
+    p.add_argument("--strength", type=float, default=1.0, help="initial λ (hinge) or β")
+    p.add_argument("--strength-step", type=float, default=0.05, help="dual-ascent step")
+    p.add_argument("--steps", type=int, default=120, help="search steps (radius 0 → 1)")
+    p.add_argument("--warmup-steps", type=int, default=20, help="weight-only steps first")
+    p.add_argument("--finetune-steps", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--patch-size", type=int, default=48, help="HR patch side (px)")
+    p.add_argument("--nf", type=int, default=64, help="supernet feature channels")
+    p.add_argument("--num-cells", type=int, default=5, help="cells including the stem cell")
+    p.add_argument("--width-relaxation", default="sparsestmax",
+                   choices=("sparsestmax", "gumbel", "softmax"))
+    p.add_argument("--trials", type=int, default=32,
+                   help="MetaSchedule trials per fused task when measuring the result")
+    p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--torch-device", default=None, help="cpu, cuda … (default: cuda if present)")
+    p.add_argument("--dry-run", action="store_true", help="check inputs and the budget, then stop")
+    return p
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(_attach_budget_value(argv))
+    from devices.catalog import UnknownDeviceError
+
+    try:
+        report = run_search(args)
+    except (SearchError, BudgetError, UnknownDeviceError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not report.empty:
+        row = report.iloc[0]
+        print(report.drop(columns=["genotype"], errors="ignore").T.to_string(header=False))
+        print(f"outputs in {row['out_dir']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Outputs of a finished search: exported network, TVM build and timing, report and plot.
+
+Every number in ``report.csv`` carries its provenance: PSNR/SSIM and GMACs are measured/counted
+here, the cost the search optimised is ``counted`` (GMACs) or ``predicted`` (ms, from which
+data), and ``measured_ms`` is filled only where the device was reached — otherwise
+``measurement`` says why not and how to measure it.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from codesign.atomic import write_csv_atomic
+from codesign.complexity import count_macs, count_params
+from codesign.data import load_pairs
+from codesign.evaluate import evaluate_model
+from codesign.export import export_onnx, save_weights
+
+log = logging.getLogger("codesign.search")
+
+
+def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
+    """Compile ``net`` with TVM for the device's target and time it where the device is local;
+    returns the measurement columns of the report."""
+    shape = (1, 3, *lr_hw)
+    if device.method != "tvm-local":
+        how = (f"python -m devices.profile --device {device.name} --rpc-tracker HOST:PORT "
+               f"(RPC key {device.rpc_key})" if device.method == "tvm-rpc"
+               else f"{device.method} backend")
+        return {"measured_ms": None, "measured_std_ms": None,
+                "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
+    from devices.backends.base import create
+
+    backend = create("tvm-local", device, trials=trials)
+    try:
+        log.info("compiling with TVM for %s and tuning (%d trials per fused task)…",
+                 device.name, trials)
+        artifact = backend.build(net.cpu().eval(), shape)
+        artifact.runnable.export_library(str(out / "model_tvm.so"))
+        timing = backend.run(artifact)
+    finally:
+        backend.close()
+    tuned = f"tuned, {trials} MetaSchedule trials per fused task" if artifact.tuned else "untuned"
+    return {"measured_ms": timing.median_ms, "measured_std_ms": timing.std_ms,
+            "measurement": f"measured: TVM {tuned}, median of {timing.repeats} repeats "
+                           f"({backend.runtime}, {artifact.target})"}
+
+
+def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, unit: str,
+                    provenance: str, path: Path) -> None:
+    """Expected cost vs architecture loss of every search step, the derived net and the budget."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = search_log.dropna(subset=["expected_cost", "arch_loss"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    points = ax.scatter(steps.expected_cost, steps.arch_loss, c=steps.step, cmap="viridis", s=12)
+    fig.colorbar(points, label="search step")
+    ax.axvline(budget, color="red", ls="--", label=f"budget {budget:g} {unit}")
+    ax.axvline(final_cost, color="black", ls=":", label=f"derived net {final_cost:.3g} {unit}")
+    ax.set_xlabel(f"expected cost ({provenance} {unit})")
+    ax.set_ylabel("architecture-step L1 loss")
+    ax.set_title("candidates seen during the search")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args) -> pd.DataFrame:
+    """Evaluate, export, compile/measure, plot and write ``report.csv``; returns the report."""
+    scale = genotype.scale
+    val = evaluate_model(net, load_pairs(None, "val", scale), scale)
+    save_weights(net, out / "weights.safetensors")
+    onnx_diff = export_onnx(net, lr_hw, out / "model.onnx")
+    log.info("model.onnx matches PyTorch in onnxruntime (max |diff| %.1e)", onnx_diff)
+    cost, cost_std = table.network_cost(genotype.op_keys(lr_hw))
+    row = {
+        "device": device.name, "budget": str(budget), "budget_value": budget.value,
+        "cost": cost, "cost_std": cost_std, "cost_unit": table.unit,
+        "cost_provenance": table.provenance, "cost_source": table.source,
+        "within_budget": cost <= budget.value,
+        "psnr": float(val.psnr.mean()), "ssim": float(val.ssim.mean()),
+        "val_data": "built-in val (" + ", ".join(val.image) + ")",
+        "params": count_params(net), "gmacs": count_macs(net, lr_hw) / 1e9,
+        "lr_h": lr_hw[0], "lr_w": lr_hw[1], "scale": scale, "path": genotype.path,
+        "search_steps": args.steps, "finetune_steps": args.finetune_steps,
+    }
+    if args.no_measure:
+        row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
+    else:
+        row.update(measure_on_device(net, device, lr_hw, out, args.trials))
+    if row["measured_ms"] is not None and budget.metric == "latency_ms":
+        row["measured_within_budget"] = row["measured_ms"] <= budget.value
+    row.update({"genotype": genotype.to_json(), "out_dir": str(out)})
+    report = pd.DataFrame([row])
+    write_csv_atomic(report, out / "report.csv")
+    search_log = pd.read_csv(out / "search_log.csv")
+    plot_candidates(search_log, cost, budget.value, table.unit, table.provenance,
+                    out / "pareto.png")
+    log.info("derived %s: %.2f dB PSNR, %s %.3g %s (budget %s); %s", genotype.path or "(stem)",
+             row["psnr"], table.provenance, cost, table.unit, budget, row["measurement"])
+    return report

@@ -1,0 +1,51 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from codesign.search import main
+
+TINY = ["--input", "24x32", "--nf", "16", "--num-cells", "3", "--steps", "4",
+        "--warmup-steps", "1", "--finetune-steps", "2", "--no-measure", "--batch-size", "2"]
+
+
+def _run(args):
+    return subprocess.run([sys.executable, "-m", "codesign.search", *args],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("budget", ["50", "-5ms", "abc"])
+def test_malformed_budget_is_one_error_line_and_exit_2(budget):
+    proc = _run(["--device", "local-cpu", "--budget", budget, "--dry-run"])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: budget") and len(proc.stderr.splitlines()) == 1
+
+
+def test_unknown_device_lists_known_ones():
+    proc = _run(["--device", "nokia3310", "--budget", "50ms"])
+    assert proc.returncode == 2 and "pixel7" in proc.stderr and "local-cpu" in proc.stderr
+
+
+def test_unreachable_budget_names_the_cheapest_network_and_stops(tmp_path, capsys):
+    assert main(["--device", "local-cpu", "--budget", "0.0001GFLOPs", "--out",
+                 str(tmp_path / "run"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "below the cheapest network" in err and "GMACs" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_smoke_search_writes_every_output_and_meets_a_counted_budget(tmp_path):
+    out = tmp_path / "run"
+    assert main(["--device", "local-cpu", "--budget", "0.02GFLOPs", "--out", str(out),
+                 *TINY]) == 0
+    for name in ("genotype.json", "weights.safetensors", "model.onnx", "report.csv",
+                 "pareto.png", "search.log"):
+        assert (out / name).stat().st_size > 0, name
+    report = pd.read_csv(out / "report.csv").iloc[0]
+    assert report.cost_provenance == "counted" and report.cost <= 0.02
+    assert report.gmacs == pytest.approx(report.cost, rel=1e-6)  # table agrees with the counter
+    assert json.loads(report.genotype)["path"] == report.path if isinstance(report.path, str) \
+        else json.loads(report.genotype)["path"] == ""
+    assert "not measured" in report.measurement
