@@ -1,0 +1,187 @@
+"""Latency of one SR kernel against MetaSchedule trials, with PyTorch and onnxruntime references.
+
+    nice python -m benchmarks.tvm_tuning_curve [--trials 8,16,32,64,128] [--side-trials 16,64]
+        [--work-dir DIR] [--out benchmarks/results/tvm_tuning_curve.csv]
+
+Kernel: conv3x3 64→64 + bias + LeakyReLU(0.2) at 1×64×90×160 (one fused TVM task,
+fused_conv2d_add_leaky_relu), all runtimes on the same threads (the host's physical cores).
+Variants: the curve with the detected -mcpu, TVM untuned, the same tuning with -mcpu=core-avx2
+(the target of the earlier 64-trial measurement) and an NHWC layout. The references are timed at
+the start and at the end of the run, since other jobs share the machine (load_1min per row).
+Each tuning curve grows one MetaSchedule database in ascending trial order; a rerun resumes
+after the last row present (a variant without rows starts from an empty database).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from devices import fused_kernels, host_cpu, profile_csv
+from devices.backends import create
+from devices.catalog import get_device
+
+RESULTS = Path(__file__).parent / "results"
+SHAPE = (1, 64, 90, 160)
+KERNEL = "conv3x3_lrelu:cin=64:cout=64:h=90:w=160"
+COLUMNS = ["kernel", "variant", "runtime", "mcpu", "layout", "trials", "latency_ms", "latency_std_ms",
+           "latency_mean_ms", "latency_min_ms", "repeats", "number", "tuning_s", "database_hits",
+           "fused_tasks", "target", "provenance", "load_1min", "date", "host"]
+
+
+class ConvLReLU(torch.nn.Module):
+    """conv3x3 with bias followed by LeakyReLU(0.2): the fused unit of an SR body."""
+
+    def __init__(self, channels: int = 64):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = torch.nn.LeakyReLU(0.2)
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+def _row(variant, measurement, mcpu="", layout="NCHW", tuning_s=0.0) -> dict:
+    t = measurement.timing
+    return {"kernel": KERNEL, "variant": variant, "runtime": measurement.runtime, "mcpu": mcpu,
+            "layout": layout, "trials": measurement.trials, "latency_ms": t.median_ms,
+            "latency_std_ms": t.std_ms, "latency_mean_ms": t.mean_ms, "latency_min_ms": t.min_ms,
+            "repeats": t.repeats, "number": t.number, "tuning_s": round(tuning_s, 1),
+            "database_hits": measurement.database_hits, "fused_tasks": measurement.fused_tasks,
+            "target": measurement.target,
+            "provenance": "measured" if measurement.tuned or not measurement.backend.startswith("tvm")
+            else "measured:untuned",
+            "load_1min": round(os.getloadavg()[0], 2),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "host": profile_csv.host_label()}
+
+
+def _relax(layout: str):
+    from tvm import relax
+
+    mod = fused_kernels.relax_from_torch(ConvLReLU().eval(), SHAPE)
+    if layout == "NHWC":
+        mod = relax.transform.ConvertLayout({"relax.nn.conv2d": ["NHWC", "OHWI"]})(mod)
+    return mod
+
+
+def plan(trials: list[int], side_trials: list[int]) -> list[tuple[str, str, str, list[int]]]:
+    """(variant, mcpu, layout, trial budgets) to run, tuned curves in ascending trials."""
+    mcpu = host_cpu.detect()["mcpu"]
+    runs = [(f"tvm untuned {mcpu}", mcpu, "NCHW", [0]), ("tvm untuned core-avx2", "core-avx2", "NCHW", [0]),
+            (f"tvm tuned {mcpu}", mcpu, "NCHW", trials)]
+    if mcpu != "core-avx2":
+        runs.append(("tvm tuned core-avx2", "core-avx2", "NCHW", side_trials))
+    runs.append((f"tvm tuned {mcpu} NHWC", mcpu, "NHWC", side_trials))
+    return runs
+
+
+def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
+    """Measure everything not yet in `out`, appending (atomically) after each row."""
+    device = get_device("local-cpu")
+    done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=COLUMNS)
+
+    def save(row):
+        nonlocal done
+        done = pd.concat([done, pd.DataFrame([row], columns=COLUMNS)], ignore_index=True)
+        tmp = out.with_suffix(".csv.tmp")
+        done.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+
+    timing = dict(repeats=repeats, min_repeat_ms=200)
+    steps = [("reference start", None)] + [(p, b) for p in plan(trials, side_trials) for b in p[3]] + [("reference end", None)]
+    for step, budget in tqdm(steps, desc="tuning curve", file=sys.stderr):
+        if budget is None:
+            if (done["variant"] == f"pytorch ({step})").any():
+                continue
+            for name in ("pytorch", "onnxruntime"):
+                backend = create(name, device, **timing)
+                save(_row(f"{name} ({step})", backend.measure(ConvLReLU(), SHAPE)))
+            continue
+        variant, mcpu, layout, _ = step
+        rows = done[done["variant"] == variant]
+        if (rows["trials"] == budget).any():
+            continue
+        db = work_dir / variant.replace(" ", "_")
+        if rows.empty and db.exists():
+            shutil.rmtree(db)  # a curve starts from an empty database
+        dev = dataclasses.replace(device, target={**device.target, "mcpu": mcpu})
+        backend = create("tvm-local", dev, trials=budget, work_dir=db, **timing)
+        start = time.perf_counter()
+        artifact = backend.build_relax(_relax(layout), SHAPE)
+        tuning_s = time.perf_counter() - start
+        from devices.backends.base import Measurement
+
+        t = backend.run(artifact)
+        m = Measurement(t, backend.name, backend.runtime, artifact.target, artifact.trials,
+                        artifact.tuned, artifact.fused_tasks, artifact.database_hits)
+        save(_row(variant, m, mcpu, layout, tuning_s))
+    return done
+
+
+def plot(df: pd.DataFrame, path: Path) -> None:
+    """Latency (log) against trials per tuned variant; references as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    tuned = df[df["variant"].str.startswith("tvm tuned")]
+    for variant, g in tuned.groupby("variant"):
+        g = g.sort_values("trials")
+        ax.errorbar(g["trials"], g["latency_ms"], yerr=g["latency_std_ms"], marker="o", label=variant)
+    for prefix, style in (("pytorch", "--"), ("onnxruntime", ":")):
+        ref = df[df["variant"].str.startswith(prefix)]
+        if len(ref):
+            ax.axhline(ref["latency_ms"].median(), ls=style, color="k",
+                       label=f"{prefix} (median {ref['latency_ms'].median():.1f} ms)")
+    for _, r in df[df["variant"].str.startswith("tvm untuned")].iterrows():
+        ax.annotate(f"{r['variant']}: {r['latency_ms']:.0f} ms", (0.02, 0.97), xycoords="axes fraction",
+                    va="top", fontsize=8, xytext=(0, -12 * ("avx2" in r["variant"])), textcoords="offset points")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("MetaSchedule trials")
+    ax.set_ylabel("latency (ms, median)")
+    ax.set_title(f"{KERNEL}, {host_cpu.describe()}", fontsize=8)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", default="8,16,32,64,128", help="budgets of the main curve")
+    parser.add_argument("--side-trials", default="16,64", help="budgets of the comparison variants")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--work-dir", type=Path, default=Path.home() / ".cache" / "codesign" / "tvm_tuning_curve")
+    parser.add_argument("--out", type=Path, default=RESULTS / "tvm_tuning_curve.csv")
+    args = parser.parse_args(argv)
+    try:
+        trials = sorted(int(t) for t in args.trials.split(","))
+        side = sorted(int(t) for t in args.side_trials.split(","))
+    except ValueError:
+        print("error: --trials/--side-trials must be comma-separated integers", file=sys.stderr)
+        return 2
+    if min(trials + side) <= 0:
+        print("error: trial budgets must be positive", file=sys.stderr)
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    df = run(trials, side, args.work_dir, args.out, args.repeats)
+    plot(df, args.out.with_suffix(".png"))
+    print(df[["variant", "trials", "latency_ms", "latency_std_ms", "load_1min"]].to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
