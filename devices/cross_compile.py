@@ -24,7 +24,7 @@ def needs_cross_compiler(mtriple: str | None) -> bool:
 
 def export_shared(rt_mod, path: str, cc: str | None = None) -> str:
     """Write `rt_mod` as a shared object at `path`, linked with `cc` when given."""
-    from tvm.contrib import cc as tvm_cc
+    from tvm.support import cc as tvm_cc
 
     if cc:
         rt_mod.export_library(path, fcompile=tvm_cc.cross_compiler(cc))
