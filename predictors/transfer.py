@@ -198,11 +198,13 @@ MODELS[FusedRooflineModel.name] = FusedRooflineModel
 
 
 def tophub_profiles(log=TOPHUB_LOG) -> dict[str, pd.DataFrame]:
-    """TopHub ARM CPU kernel rows per catalog device name (e.g. `rk3399`), provenance public:tophub."""
+    """TopHub ARM CPU kernel rows per catalog device name (e.g. `rk3399`; the `device` column
+    renamed from TopHub's `rk3399-arm_cpu` to the catalog name), provenance public:tophub."""
     from predictors.import_tophub import import_tophub
 
     profiles = import_tophub(log)
-    return {name: profiles[f"{name}-arm_cpu"] for name in TOPHUB_DEVICES if f"{name}-arm_cpu" in profiles}
+    return {name: profiles[f"{name}-arm_cpu"].assign(device=name) for name in TOPHUB_DEVICES
+            if f"{name}-arm_cpu" in profiles}
 
 
 def _log_errors(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
