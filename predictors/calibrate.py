@@ -1,6 +1,7 @@
 """Few-shot calibration of a device's predictor with a handful (≈10) of real kernel measurements.
 
     python -m predictors.calibrate --device pixel7 --profile FEW.csv [--out DIR] [--pool CSV]
+    python -m predictors.calibrate --device pixel7 --pool CANDIDATES.csv --suggest 10   # what to measure
 
 HELP-style (predictors.fewshot): the base predictor's sources, e.g. the rescaled sibling
 rooflines of a transferred predictor (predictors.transfer), give every kernel a latency per
@@ -149,23 +150,32 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m predictors.calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("--device", required=True, help="catalog device name, e.g. pixel7")
-    parser.add_argument("--profile", required=True, help="profile CSV of a few measured kernels")
+    parser.add_argument("--profile", help="profile CSV of a few measured kernels")
     parser.add_argument("--out", help="output directory (default runs/predictors/<device>)")
     parser.add_argument("--pool", help="optional kernel CSV of unlabelled rows for the embedding")
     parser.add_argument("--predictor", help="base predictor directory (default predictors/trained/<device>)")
+    parser.add_argument("--suggest", type=int, metavar="N",
+                        help="print the keys of the N --pool kernels to measure first, and exit")
     args = parser.parse_args(argv)
+    if (args.suggest is None) == (args.profile is None):
+        fail("give --profile FEW.csv to calibrate, or --pool CSV --suggest N to choose what to measure")
     try:
         if args.predictor:
             predictor = KernelPredictor.load(args.predictor)
         else:
             predictor = load_device_predictor(args.device)
-        few = read_kernel_profile(args.profile, device=args.device)
-        _check_ops(few, predictor, args.profile)
         pool = None
         if args.pool:
             pool = pd.read_csv(args.pool)
             kernel_features(pool, predictor.op_vocab)  # checks the columns
             _check_ops(pool, predictor, args.pool)
+        if args.suggest is not None:
+            if pool is None or "key" not in pool.columns or not 3 <= args.suggest <= len(pool):
+                raise ValueError("--suggest N needs --pool CSV with a key column and at least N rows (N >= 3)")
+            print("\n".join(pool["key"].astype(str).iloc[suggest(predictor, pool, args.suggest)]))
+            return
+        few = read_kernel_profile(args.profile, device=args.device)
+        _check_ops(few, predictor, args.profile)
         calibrated = calibrate(predictor, few, pool)
     except (ValueError, KeyError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         fail(str(err).strip("'\""))

@@ -96,3 +96,14 @@ def test_calibrate_cli_rejects_bad_input_with_one_error_line(case, left_out, tmp
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_calibrate_cli_suggests_distinct_search_space_kernels_to_measure(tmp_path):
+    pool = tmp_path / "instances.csv"
+    instances = op_instances(SearchSpace(), (180, 320))
+    instances.to_csv(pool, index=False)
+    result = _cli("--device", "pixel7", "--pool", str(pool), "--suggest", "10")
+    assert result.returncode == 0, result.stderr
+    keys = result.stdout.split()
+    assert len(set(keys)) == 10 and set(keys) <= set(instances["key"])
+    assert len({k.split(":")[0] for k in keys}) > 1  # not all one op
