@@ -1,0 +1,121 @@
+"""`python -m devices.profile`: measure every op instance of the search space on a device.
+
+    python -m devices.profile --device NAME [--space CONFIG.json|yaml] [--scale 4] [--input HxW]
+        [--trials N] [--limit K] [--rpc-tracker HOST:PORT [--rpc-key KEY]] [--work-dir DIR] --out FILE.csv
+
+Op instances come from codesign.op_instances (stable keys, features); each is built as the
+PyTorch block the supernet runs, compiled by TVM (fused as TVM fuses it), tuned with
+MetaSchedule (`--trials` per fused task, database in --work-dir reused across runs) and timed.
+Resumes: keys already in FILE for this device and backend are skipped; every finished row is
+appended atomically. `--limit K` measures at most K new instances, in a fixed pseudo-random order
+(hash of the key) so a partial profile covers all ops and sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from devices.catalog import UnknownDeviceError, get_device
+from devices.profile_csv import ProfileError, append_rows, make_row, measured_keys
+
+
+def parse_hw(text: str) -> tuple[int, int]:
+    """`HxW` → (h, w) positive ints; ValueError otherwise."""
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--input must be HxW, e.g. 90x160, got {text!r}") from None
+    if h <= 0 or w <= 0:
+        raise ValueError(f"--input must be positive, got {text!r}")
+    return h, w
+
+
+def load_space(path: str | None, scale: int):
+    """SearchSpace from a JSON/YAML config file (default: the default space at `scale`)."""
+    from codesign.search_space import SearchSpace
+
+    if path is None:
+        return SearchSpace(scale=scale)
+    try:
+        text = Path(path).read_text()
+        data = json.loads(text) if path.endswith(".json") else __import__("yaml").safe_load(text)
+        return SearchSpace.from_dict({"scale": scale, **data})
+    except (OSError, ValueError, TypeError) as err:
+        raise ValueError(f"cannot read search space {path}: {str(err).splitlines()[0]}") from None
+
+
+def profile_order(keys) -> list[str]:
+    """Keys in a fixed pseudo-random order (SHA-1 of the key): stable across runs and machines."""
+    return sorted(keys, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
+
+
+def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=None, trials: int = 64,
+            limit: int | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
+            work_dir=None, repeats: int = 10, progress: bool = True) -> int:
+    """Measure missing op instances into `out`; returns how many rows were added."""
+    from codesign.op_instances import build_op_module, op_instances
+
+    from devices.backends import create
+
+    device = get_device(device_name)
+    hw = tuple(input_hw or device.lr_input_hw)
+    instances = op_instances(space or load_space(None, scale), hw).set_index("key", drop=False)
+    options = dict(trials=trials, work_dir=work_dir, repeats=repeats)
+    if rpc_tracker:
+        backend = create("tvm-rpc", device, tracker=rpc_tracker, key=rpc_key, **options)
+    elif device.method == "tvm-local":
+        backend = create("tvm-local", device, **options)
+    else:
+        raise ValueError(f"device {device.name} is measured by {device.method}; pass --rpc-tracker HOST:PORT")
+    done = measured_keys(out, device.name, backend.name)
+    todo = [k for k in profile_order(instances.index) if k not in done][:limit]
+    added = 0
+    try:
+        for key in tqdm(todo, desc=f"profile {device.name}", disable=not progress, file=sys.stderr):
+            row = instances.loc[key]
+            module, shape = build_op_module(row)
+            append_rows(out, [make_row(device.name, row.to_dict(), backend.measure(module, shape))])
+            added += 1
+    finally:
+        backend.close()
+    return added
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", required=True)
+    parser.add_argument("--space", help="search-space config (JSON or YAML with SearchSpace fields)")
+    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--input", help="LR input HxW (default: the device's)")
+    parser.add_argument("--trials", type=int, default=64, help="MetaSchedule trials per fused task (0: untuned)")
+    parser.add_argument("--limit", type=int, help="measure at most K new op instances")
+    parser.add_argument("--rpc-tracker", help="HOST:PORT of a TVM RPC tracker")
+    parser.add_argument("--rpc-key", help="device key at the tracker (default: the catalog's)")
+    parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE)")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    try:
+        if args.trials < 0 or (args.limit is not None and args.limit < 0):
+            raise ValueError("--trials and --limit must be >= 0")
+        get_device(args.device)
+        hw = parse_hw(args.input) if args.input else None
+        space = load_space(args.space, args.scale)
+        measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work
+        added = profile(args.device, args.out, space=space, scale=args.scale, input_hw=hw,
+                        trials=args.trials, limit=args.limit, rpc_tracker=args.rpc_tracker,
+                        rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats)
+    except (UnknownDeviceError, ProfileError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{added} rows added to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

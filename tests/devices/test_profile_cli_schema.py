@@ -1,0 +1,43 @@
+"""devices.profile: rows follow the profile CSV schema, resume skips measured keys, bad input exits 2."""
+import subprocess
+import sys
+
+import pandas as pd
+
+from devices.profile import main, profile_order
+from devices.profile_csv import SCHEMA
+
+
+def test_profile_rows_follow_the_schema_and_rerun_skips_measured_keys(tmp_path):
+    out = tmp_path / "p.csv"
+    args = ["--device", "local-cpu", "--trials", "0", "--limit", "1", "--input", "8x12", "--repeats", "2",
+            "--out", str(out), "--work-dir", str(tmp_path / "db")]
+    assert main(args) == 0
+    first = pd.read_csv(out)
+    assert list(first.columns[:len(SCHEMA)]) == SCHEMA and len(first) == 1
+    row = first.iloc[0]
+    assert row["provenance"] == "measured:untuned" and row["latency_ms"] > 0 and row["h"] == 8
+    assert row["key"].startswith(f"{row['op']}:cin={row['cin']}:cout={row['cout']}:h=8:w=12")
+    assert main(args) == 0
+    second = pd.read_csv(out)
+    assert len(second) == 2 and second["key"].is_unique  # the measured key was not redone
+
+
+def test_profile_order_is_stable_and_deduplicated_input_stays_deduplicated():
+    keys = [f"conv3x3:cin={c}:cout=8:h=8:w=8" for c in (8, 16, 24, 32)]
+    assert profile_order(keys) == profile_order(list(reversed(keys)))
+    assert sorted(profile_order(keys)) == sorted(keys)
+
+
+def test_malformed_existing_csv_exits_2_and_is_left_alone(tmp_path):
+    out = tmp_path / "bad.csv"
+    out.write_text("device,key\nlocal-cpu,x\n")
+    proc = subprocess.run([sys.executable, "-m", "devices.profile", "--device", "local-cpu", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "lacks columns" in proc.stderr
+    assert out.read_text() == "device,key\nlocal-cpu,x\n"
+
+
+def test_bad_input_size_exits_2(tmp_path):
+    assert main(["--device", "local-cpu", "--input", "90by160", "--out", str(tmp_path / "p.csv")]) == 2

@@ -1,0 +1,60 @@
+"""tvm-local: a tiny fused kernel is tuned with MetaSchedule, compiled, timed and correct; a second
+run reuses the JSON database instead of tuning again."""
+import json
+
+import numpy as np
+import torch
+
+from devices.backends import create
+from devices.catalog import get_device
+
+SHAPE = (1, 8, 12, 12)
+
+
+class ConvLReLU(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(8, 8, 3, padding=1)
+        self.act = torch.nn.LeakyReLU(0.2)
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+def _records(work_dir):
+    path = work_dir / "database_tuning_record.json"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_tuned_kernel_is_one_fused_task_applied_from_the_database_and_correct(tmp_path):
+    import tvm
+    from tvm import relax
+
+    module = ConvLReLU().eval()
+    backend = create("tvm-local", get_device("local-cpu"), trials=2, work_dir=tmp_path,
+                     repeats=3, min_repeat_ms=5, trials_per_iter=2)
+    artifact = backend.build(module, SHAPE)
+    assert artifact.fused_tasks == "fused_conv2d_add_leaky_relu*1"
+    assert artifact.database_hits == "1/1" and artifact.tuned
+    assert len(_records(tmp_path)) >= 1
+
+    x = np.random.default_rng(1).standard_normal(SHAPE, dtype="float32")
+    vm = relax.VirtualMachine(artifact.runnable, tvm.cpu())
+    got = vm["main"](tvm.runtime.tensor(x)).numpy()
+    want = module(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+    timing = backend.run(artifact)
+    assert timing.repeats == 3 and 0 < timing.min_ms <= timing.median_ms <= timing.max_ms
+
+    again = create("tvm-local", get_device("local-cpu"), trials=2, work_dir=tmp_path, repeats=3, min_repeat_ms=5)
+    before = len(_records(tmp_path))
+    assert again.build(ConvLReLU().eval(), SHAPE).database_hits == "1/1"
+    assert len(_records(tmp_path)) == before  # records reused, nothing tuned again
+
+
+def test_untuned_build_is_labelled_untuned(tmp_path):
+    backend = create("tvm-local", get_device("local-cpu"), trials=0, work_dir=tmp_path, repeats=2, min_repeat_ms=5)
+    measurement = backend.measure(ConvLReLU(), SHAPE)
+    assert not measurement.tuned and measurement.trials == 0 and measurement.timing.median_ms > 0
+    assert not (tmp_path / "database_tuning_record.json").exists()
