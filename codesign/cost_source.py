@@ -8,7 +8,6 @@ space can produce under the table (exact, by dynamic programming over widths and
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +30,11 @@ class CostTable:
     extra: dict = field(default_factory=dict)
 
     def network_cost(self, keys: list[str]) -> tuple[float, float]:
-        """(cost, std) of a network made of the op instances ``keys``; stds add in quadrature
-        (independent errors: a lower bound on the real uncertainty)."""
+        """(cost, std) of a network made of the op instances ``keys``. The stds are summed, as
+        for fully correlated errors: a predictor's error is mostly one device-wide factor
+        (transferred predictors above all), so adding them in quadrature would understate it."""
         total = sum(self.mean[k] for k in keys) + self.network_overhead
-        return total, math.sqrt(sum(self.std[k] ** 2 for k in keys))
+        return total, sum(self.std[k] for k in keys)
 
 
 def macs_table(space: SearchSpace, lr_hw: tuple[int, int]) -> CostTable:

@@ -2,6 +2,7 @@
 
     python -m codesign.search --device NAME --budget 50ms [--scale 4] [--input HxW]
                               [--data DIR] [--out DIR] [--resume] [--penalty hinge]
+    python -m codesign.search --budget 20GFLOPs [--scale 4] [--input HxW] …   (no device)
 
 The device's latency predictor (or the counted GMACs, for a ``GFLOPs`` budget) gives a cost for
 every candidate op instance at the device's LR input size; the supernet's expected cost over its
@@ -24,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from codesign.atomic import write_csv_atomic, write_text_atomic
 from codesign.budget import Budget, BudgetError, parse_budget
+from codesign.complexity import hd_lr_hw
 from codesign.cost_source import CostTable, cost_range, macs_table, predicted_latency_table
 from codesign.data import DataError, load_pairs
 from codesign.penalty import FORMS, BudgetPenalty
@@ -67,6 +68,8 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
     """Counted GMACs for a compute budget, else the device predictor's predicted ms."""
     if budget.metric == "gmacs":
         return macs_table(space, lr_hw)
+    if device is None:
+        raise SearchError(f"a latency budget ({budget}) needs --device (python -m devices.list)")
     path = find_predictor(device.name, predictor)
     if path is None:
         raise SearchError(
@@ -109,28 +112,31 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
     """Everything after argument parsing; returns the report table (also written to disk)."""
     from devices.catalog import get_device
 
-    device = get_device(args.device)
+    device = get_device(args.device) if args.device else None
     budget = parse_budget(args.budget)
-    scale = args.scale or device.scale
-    lr_hw = parse_input(args.input) if args.input else tuple(device.lr_input_hw)
+    scale = args.scale or (device.scale if device else 4)
+    if args.input:
+        lr_hw = parse_input(args.input)
+    else:
+        lr_hw = tuple(device.lr_input_hw) if device else hd_lr_hw(scale)
+    name = device.name if device else "no-device"
     space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=scale)
     table = cost_table_for(device, budget, space, lr_hw, args.predictor)
     low, high = cost_range(space, table, lr_hw)
     unit = table.unit
     if budget.value < low:
         raise SearchError(f"budget {budget} is below the cheapest network of this space on "
-                          f"{device.name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {unit} "
+                          f"{name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {unit} "
                           f"({table.provenance}); raise the budget or shrink --input")
     if args.dry_run:
-        print(f"{device.name}: {table.provenance} cost of the space at {lr_hw[0]}x{lr_hw[1]} LR "
+        print(f"{name}: {table.provenance} cost of the space at {lr_hw[0]}x{lr_hw[1]} LR "
               f"spans {low:.3g} … {high:.3g} {unit}; budget {budget} is reachable")
         return pd.DataFrame()
     load_pairs(args.data, "train", scale, min_size=args.patch_size)  # fail before any work
-    out = Path(args.out or REPO / "runs" / "search" / f"{device.name}-{args.budget}")
+    out = Path(args.out or REPO / "runs" / "search" / f"{name}-{args.budget}")
     out.mkdir(parents=True, exist_ok=True)
     _setup_logging(out)
-    log.info("device %s (%s), LR input %dx%d, x%d, budget %s", device.name, device.kind,
-             *lr_hw, scale, budget)
+    log.info("device %s, LR input %dx%d, x%d, budget %s", name, *lr_hw, scale, budget)
     log.info("costs: %s %s from %s; space spans %.3g … %.3g %s",
              table.provenance, unit, table.source, low, high, unit)
     config = SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
@@ -168,7 +174,8 @@ def _attach_budget_value(argv: list[str]) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m codesign.search", description=__doc__,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", required=True, help="catalog name (python -m devices.list)")
+    p.add_argument("--device", help="catalog name (python -m devices.list); optional for a "
+                   "GFLOPs budget")
     p.add_argument("--budget", required=True, help="e.g. 50ms, 0.05s or 2.5GFLOPs")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), help="default: the device's")
     p.add_argument("--input", help="LR input HxW (default: the device's)")

@@ -25,6 +25,9 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
     """Compile ``net`` with TVM for the device's target and time it where the device is local;
     returns the measurement columns of the report."""
     shape = (1, 3, *lr_hw)
+    if device is None:
+        return {"measured_ms": None, "measured_std_ms": None,
+                "measurement": "not measured: no --device given"}
     if device.method != "tvm-local":
         how = (f"python -m devices.profile --device {device.name} --rpc-tracker HOST:PORT "
                f"(RPC key {device.rpc_key})" if device.method == "tvm-rpc"
@@ -82,7 +85,7 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args) 
     log.info("model.onnx matches PyTorch in onnxruntime (max |diff| %.1e)", onnx_diff)
     cost, cost_std = table.network_cost(genotype.op_keys(lr_hw))
     row = {
-        "device": device.name, "budget": str(budget), "budget_value": budget.value,
+        "device": device.name if device else "", "budget": str(budget), "budget_value": budget.value,
         "cost": cost, "cost_std": cost_std, "cost_unit": table.unit,
         "cost_provenance": table.provenance, "cost_source": table.source,
         "within_budget": cost <= budget.value,

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from predictors.fused_ops import KNOWN_OPS, PRIMITIVES, decompose, ops_from_features
+from predictors.fused_ops import KNOWN_OPS, decompose, ops_from_features
 from predictors.kernel_features import kernel_features
 from predictors.models import MODELS, LatencyModel
 from predictors.predictor import KernelPredictor, library_versions

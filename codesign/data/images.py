@@ -99,7 +99,7 @@ def _lr_folder(hr_folder: Path, scale: int) -> Path | None:
     """Matching pre-made LR folder (DIV2K / benchmark layout) for ``scale``, if present."""
     root = hr_folder.parent
     candidates = [
-        root / hr_folder.name.replace("_HR", f"_LR_bicubic") / f"X{scale}",
+        root / hr_folder.name.replace("_HR", "_LR_bicubic") / f"X{scale}",
         root / "LR_bicubic" / f"X{scale}",
     ]
     return next((c for c in candidates if c.is_dir() and c != hr_folder), None)

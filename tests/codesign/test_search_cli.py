@@ -49,3 +49,10 @@ def test_smoke_search_writes_every_output_and_meets_a_counted_budget(tmp_path):
     assert json.loads(report.genotype)["path"] == report.path if isinstance(report.path, str) \
         else json.loads(report.genotype)["path"] == ""
     assert "not measured" in report.measurement
+
+
+def test_gflops_budget_needs_no_device_and_uses_the_720p_input(capsys):
+    assert main(["--budget", "20GFLOPs", "--dry-run"]) == 0
+    assert "180x320" in capsys.readouterr().out
+    assert main(["--budget", "20ms", "--dry-run"]) == 2
+    assert "needs --device" in capsys.readouterr().err

@@ -1,6 +1,5 @@
 """Transferred and TopHub-trained predictors: coverage of the search space, reproducibility of
 the committed predictors, held-out accuracy on the public TopHub measurements, uncertainty."""
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
