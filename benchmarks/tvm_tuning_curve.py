@@ -119,12 +119,7 @@ def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.Data
         start = time.perf_counter()
         artifact = backend.build_relax(_relax(layout), SHAPE)
         tuning_s = time.perf_counter() - start
-        from devices.backends.base import Measurement
-
-        t = backend.run(artifact)
-        m = Measurement(t, backend.name, backend.runtime, artifact.target, artifact.trials,
-                        artifact.tuned, artifact.fused_tasks, artifact.database_hits)
-        save(_row(variant, m, mcpu, layout, tuning_s))
+        save(_row(variant, backend.run_measurement(artifact), mcpu, layout, tuning_s))
     return done
 
 

@@ -63,12 +63,14 @@ class Backend(ABC):
     def runtime(self) -> str:
         """Runtime and version, e.g. `tvm-0.27.0.post1`."""
 
+    def run_measurement(self, artifact: Artifact) -> Measurement:
+        """run, with how the artifact was built, as one Measurement."""
+        return Measurement(self.run(artifact), self.name, self.runtime, artifact.target, artifact.trials,
+                           artifact.tuned, artifact.fused_tasks, artifact.database_hits)
+
     def measure(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Measurement:
         """build → run, as one Measurement."""
-        artifact = self.build(module, input_shape)
-        timing = self.run(artifact)
-        return Measurement(timing, self.name, self.runtime, artifact.target, artifact.trials,
-                           artifact.tuned, artifact.fused_tasks, artifact.database_hits)
+        return self.run_measurement(self.build(module, input_shape))
 
     def close(self) -> None:
         """Release sessions and worker processes (default: nothing to release)."""

@@ -1,0 +1,138 @@
+"""`python -m devices.measure`: whole-network latency with TVM (tuned and untuned) and, on CPUs,
+onnxruntime and PyTorch, as profile-CSV rows (op = network).
+
+    python -m devices.measure --device NAME (--onnx FILE | --genotype FILE | --arch NAME)
+        [--scale 4] [--input HxW] [--trials N] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
+        [--runtimes tvm-untuned,tvm,onnxruntime,pytorch] [--work-dir DIR] --out FILE.csv
+
+`--trials` is per fused task (every distinct fused kernel of the network is tuned); the row's
+database_hits says how many of the network's fused kernels the tuned records replaced.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+from devices.catalog import UnknownDeviceError, get_device
+from devices.profile import parse_hw
+from devices.profile_csv import ProfileError, append_rows, make_row
+
+CPU_KINDS = ("cpu",)
+RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")
+
+
+def network_from_args(arch: str | None, genotype: str | None, scale: int):
+    """(name, nn.Module) of a reference network or a derived genotype."""
+    if arch:
+        from codesign.models.registry import build_model
+
+        return arch, build_model(arch, scale).eval()
+    from codesign.genotype import Genotype, build_trilevel
+
+    text = Path(genotype).read_text()
+    return f"genotype-{hashlib.sha1(text.encode()).hexdigest()[:10]}", build_trilevel(scale, Genotype.from_json(text)).eval()
+
+
+def network_features(name: str, module, shape, scale: int) -> dict:
+    """Profile-schema features of a whole network at LR input `shape` (N, C, h, w)."""
+    from codesign.complexity import count_macs, count_params
+
+    _, c, h, w = shape
+    macs = count_macs(module, (h, w), c) if module is not None else 0
+    params = count_params(module) if module is not None else 0
+    return {"key": f"network:{name}:h={h}:w={w}", "op": "network", "cin": c, "cout": 3, "kernel": 0,
+            "groups": 1, "stride": 1, "h": h, "w": w, "out_h": h * scale, "out_w": w * scale,
+            "macs": macs, "params": params, "bytes_in": 4 * c * h * w, "bytes_out": 4 * 3 * h * w * scale * scale}
+
+
+def _onnx_input_shape(path: str) -> tuple[int, ...]:
+    import onnx
+
+    dims = onnx.load(path).graph.input[0].type.tensor_type.shape.dim
+    shape = tuple(d.dim_value for d in dims)
+    if not shape or min(shape) <= 0:
+        raise ValueError(f"{path}: the ONNX input needs a static shape, got {shape}")
+    return shape
+
+
+def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onnx_path=None, scale: int = 4,
+                    input_hw=None, trials: int = 64, runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None,
+                    work_dir=None, repeats: int = 10) -> list[dict]:
+    """Time one network with each runtime in `runtimes`; rows are appended to `out` one by one."""
+    from devices import fused_kernels
+    from devices.backends import create
+
+    device = get_device(device_name)
+    if onnx_path:
+        name, module, shape = Path(onnx_path).stem, None, _onnx_input_shape(onnx_path)
+    else:
+        name, module = network_from_args(arch, genotype, scale)
+        shape = (1, 3, *(input_hw or device.lr_input_hw))
+    features = network_features(name, module, shape, scale)
+    tvm_name = "tvm-rpc" if rpc_tracker else "tvm-local"
+    rpc = dict(tracker=rpc_tracker, key=rpc_key) if rpc_tracker else {}
+    rows = []
+    for runtime in runtimes:
+        if runtime in ("onnxruntime", "pytorch") and (device.kind not in CPU_KINDS or rpc_tracker):
+            continue  # references run on this CPU only
+        if runtime == "pytorch" and module is None:
+            continue
+        if runtime.startswith("tvm"):
+            backend = create(tvm_name, device, trials=0 if runtime == "tvm-untuned" else trials,
+                             work_dir=work_dir, repeats=repeats, **rpc)
+            relax_mod = (fused_kernels.relax_from_onnx(onnx_path) if onnx_path
+                         else fused_kernels.relax_from_torch(module, shape))
+            measurement = backend.run_measurement(backend.build_relax(relax_mod, shape))
+        else:
+            backend = create(runtime, device, repeats=repeats)
+            artifact = backend.build_onnx(onnx_path, shape) if onnx_path and runtime == "onnxruntime" \
+                else backend.build(module, shape)
+            measurement = backend.run_measurement(artifact)
+        row = make_row(device.name, features, measurement)
+        append_rows(out, [row])
+        rows.append(row)
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--onnx")
+    source.add_argument("--genotype")
+    source.add_argument("--arch")
+    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--input", help="LR input HxW (default: the device's)")
+    parser.add_argument("--trials", type=int, default=64)
+    parser.add_argument("--runtimes", default=",".join(RUNTIMES))
+    parser.add_argument("--rpc-tracker")
+    parser.add_argument("--rpc-key")
+    parser.add_argument("--work-dir")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    try:
+        runtimes = [r for r in args.runtimes.split(",") if r]
+        if unknown := [r for r in runtimes if r not in RUNTIMES]:
+            raise ValueError(f"unknown runtimes {unknown}; known: {', '.join(RUNTIMES)}")
+        get_device(args.device)
+        for path in (args.onnx, args.genotype):
+            if path and not Path(path).is_file():
+                raise ValueError(f"no such file: {path}")
+        rows = measure_network(args.device, args.out, arch=args.arch, genotype=args.genotype, onnx_path=args.onnx,
+                               scale=args.scale, input_hw=parse_hw(args.input) if args.input else None,
+                               trials=args.trials, runtimes=runtimes, rpc_tracker=args.rpc_tracker,
+                               rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats)
+    except (UnknownDeviceError, ProfileError, ValueError, KeyError) as err:
+        print(f"error: {str(err).splitlines()[0] if str(err) else err!r}", file=sys.stderr)
+        return 2
+    for row in rows:
+        print(f"{row['key']}  {row['backend']:<12} {row['runtime']:<24} {row['latency_ms']:10.2f} ms  "
+              f"trials={row['trials']} hits={row['database_hits']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
