@@ -10,6 +10,11 @@ Variants: the curve with the detected -mcpu, TVM untuned, the same tuning with -
 the start and at the end of the run, since other jobs share the machine (load_1min per row).
 Each tuning curve grows one MetaSchedule database in ascending trial order; a rerun resumes
 after the last row present (a variant without rows starts from an empty database).
+
+Timings taken during tuning drift with the machine's load, so a second phase re-times every
+checkpoint back to back: the database after T trials is the first T lines of its record file
+(MetaSchedule appends records in trial order), so each checkpoint is rebuilt from that prefix and
+timed between fresh PyTorch/onnxruntime timings → tvm_tuning_curve_retimed.csv, plotted.
 """
 from __future__ import annotations
 
@@ -123,6 +128,40 @@ def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.Data
     return done
 
 
+def database_prefix(db: Path, trials: int, dest: Path) -> Path:
+    """A copy of database `db` holding only its first `trials` tuning records."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(db / "database_workload.json", dest / "database_workload.json")
+    lines = (db / "database_tuning_record.json").read_text().splitlines(keepends=True)
+    (dest / "database_tuning_record.json").write_text("".join(lines[:trials]))
+    return dest
+
+
+def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
+    """Re-time every tuned checkpoint back to back, each between PyTorch/onnxruntime timings."""
+    import tempfile
+
+    device = get_device("local-cpu")
+    timing = dict(repeats=repeats, min_repeat_ms=200)
+    rows = []
+    tuned = curve[curve["variant"].str.startswith("tvm tuned")].sort_values(["variant", "trials"])
+    for _, r in tqdm(list(tuned.iterrows()), desc="retime", file=sys.stderr):
+        for name in ("pytorch", "onnxruntime"):
+            rows.append(_row(f"{name} (reference)", create(name, device, **timing).measure(ConvLReLU(), SHAPE)))
+        dev = dataclasses.replace(device, target={**device.target, "mcpu": r["mcpu"]})
+        with tempfile.TemporaryDirectory() as tmp:
+            db = database_prefix(work_dir / r["variant"].replace(" ", "_"), int(r["trials"]), Path(tmp))
+            backend = create("tvm-local", dev, trials=1, work_dir=db, **timing)  # >= 1 record: no tuning
+            artifact = backend.build_relax(_relax(r["layout"]), SHAPE)
+            artifact.trials = int(r["trials"])
+            rows.append(_row(r["variant"], backend.run_measurement(artifact), r["mcpu"], r["layout"]))
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    tmp = out.with_suffix(".csv.tmp")
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    return df
+
+
 def plot(df: pd.DataFrame, path: Path) -> None:
     """Latency (log) against trials per tuned variant; references as horizontal lines."""
     import matplotlib
@@ -161,6 +200,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--work-dir", type=Path, default=Path.home() / ".cache" / "codesign" / "tvm_tuning_curve")
     parser.add_argument("--out", type=Path, default=RESULTS / "tvm_tuning_curve.csv")
+    parser.add_argument("--no-retime", action="store_true", help="skip the back-to-back re-timing phase")
     args = parser.parse_args(argv)
     try:
         trials = sorted(int(t) for t in args.trials.split(","))
@@ -173,6 +213,8 @@ def main(argv=None) -> int:
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
     df = run(trials, side, args.work_dir, args.out, args.repeats)
+    if not args.no_retime:
+        df = retime(df, args.work_dir, args.out.with_name(args.out.stem + "_retimed.csv"), args.repeats)
     plot(df, args.out.with_suffix(".png"))
     print(df[["variant", "trials", "latency_ms", "latency_std_ms", "load_1min"]].to_string(index=False))
     return 0
