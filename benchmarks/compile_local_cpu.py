@@ -1,0 +1,65 @@
+"""Whole SR networks on this CPU: TVM untuned, TVM tuned, onnxruntime and PyTorch in one run.
+
+    nice python -m benchmarks.compile_local_cpu [--archs fsrcnn,espcn,carn_m,imdn,rlfn_ntire]
+        [--genotypes a.json,b.json] [--trials 16] [--input 90x160] [--out benchmarks/results/compile_local_cpu.csv]
+
+Rows are devices.measure rows (profile schema, op = network) plus `ratio_tvm_tuned_to_ort`
+(TVM tuned latency / onnxruntime latency of the same network; the goal is <= 1). Resumes: a
+network whose four rows are present is skipped. Other jobs share this machine: see load_1min.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from devices.measure import RUNTIMES, measure_network
+from devices.profile import parse_hw
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """ratio_tvm_tuned_to_ort per network key, on every row of that key."""
+    df = df.drop(columns=["ratio_tvm_tuned_to_ort"], errors="ignore")
+    tuned = df[(df["backend"] == "tvm-local") & (df["tuned"].astype(str) == "True")].groupby("key")["latency_ms"].last()
+    ort = df[df["backend"] == "onnxruntime"].groupby("key")["latency_ms"].last()
+    df["ratio_tvm_tuned_to_ort"] = df["key"].map(tuned / ort)
+    return df
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
+    parser.add_argument("--genotypes", default="")
+    parser.add_argument("--trials", type=int, default=16)
+    parser.add_argument("--input", default="90x160")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
+    args = parser.parse_args(argv)
+    try:
+        hw = parse_hw(args.input)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    nets = [("arch", a) for a in args.archs.split(",") if a] + [("genotype", g) for g in args.genotypes.split(",") if g]
+    for kind, name in nets:
+        if args.out.exists():
+            done = pd.read_csv(args.out)
+            label = name if kind == "arch" else None
+            if label and (done["key"] == f"network:{label}:h={hw[0]}:w={hw[1]}").sum() >= len(RUNTIMES):
+                continue
+        measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
+                        **({"arch": name} if kind == "arch" else {"genotype": name}))
+    df = add_ratios(pd.read_csv(args.out))
+    tmp = args.out.with_suffix(".csv.tmp")
+    df.to_csv(tmp, index=False)
+    tmp.replace(args.out)
+    print(df[["key", "backend", "tuned", "latency_ms", "ratio_tvm_tuned_to_ort", "load_1min"]].to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
