@@ -1,0 +1,31 @@
+"""devices.measure: a whole network as `op = network` rows from TVM and onnxruntime on this CPU."""
+import pandas as pd
+import pytest
+
+from devices.backends import available_backends, create
+from devices.catalog import get_device
+from devices.measure import main
+
+
+def test_whole_network_rows_from_tvm_and_onnxruntime(tmp_path):
+    out = tmp_path / "nets.csv"
+    assert main(["--device", "local-cpu", "--arch", "espcn", "--input", "8x8", "--runtimes",
+                 "tvm-untuned,onnxruntime", "--repeats", "2", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert list(df["backend"]) == ["tvm-local", "onnxruntime"]
+    assert set(df["op"]) == {"network"} and set(df["key"]) == {"network:espcn:h=8:w=8"}
+    assert (df["latency_ms"] > 0).all() and df["macs"].iloc[0] > 0 and df["out_h"].iloc[0] == 32
+    assert df["provenance"].tolist() == ["measured:untuned", "measured"]
+    assert df["fused_tasks"].iloc[0].count("*") >= 2  # several fused kernels in a network
+
+
+def test_bad_runtime_and_missing_file_exit_2(tmp_path):
+    assert main(["--device", "local-cpu", "--arch", "espcn", "--runtimes", "tensorrt", "--out", str(tmp_path / "x.csv")]) == 2
+    assert main(["--device", "local-cpu", "--onnx", str(tmp_path / "none.onnx"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_backend_factory_knows_its_backends_and_rejects_others():
+    assert {"tvm-local", "tvm-rpc", "onnxruntime", "pytorch"} <= set(available_backends())
+    with pytest.raises(ValueError, match="known backends"):
+        create("simulatorx", get_device("local-cpu"))
