@@ -1,12 +1,16 @@
-"""Differentiable budget penalties with an automatically adapted strength.
+"""Differentiable budget penalties whose strength is adapted so the search lands at the budget.
 
-Two forms users know, applied to an expected cost ``c`` (ms or GMACs) and a target ``T``:
-- ``multiplicative`` (MnasNet / FBNet / ProxylessNAS style): ``loss · (c/T)^β``;
-- ``hinge``: ``loss + λ · max(0, c/T − 1)``.
-The strength (β or λ) follows dual ascent on the constraint c ≤ T,
-``s ← max(0, s + η·(c/T − 1))``: it grows while the expectation is over budget and decays to
-0 while it is under, so accuracy pulls the architecture back up and the search settles at the
-budget instead of far below it.
+Two forms users know, on an expected cost ``c`` (ms or GMACs), a budget ``T`` and r = c/T:
+- ``multiplicative`` (MnasNet / FBNet / ProxylessNAS style): ``loss · r^s``;
+- ``hinge``: ``loss + loss̄ · s · max(0, r − 1)`` (loss̄: the task loss, detached, so that s is in
+  units of the task loss whatever the cost's scale).
+The strength ``s`` follows dual ascent towards ``aim = 0.925`` (the middle of the accepted band
+[0.85, 1.0] × T): ``s ← clip(s + η · clip(r − aim, −1, 1), −s_max, s_max)``. It grows while the
+expected cost is above the aim and falls — below zero if need be — while it is under, so a
+search that overshot downwards is pushed back up (multiplicative: r^s with s < 0 rewards cost;
+hinge: for s < 0 the term is ``loss̄ · s · min(r, 1)``, a reward for cost up to the budget and
+no further). Clipping the violation keeps a first expectation far over budget (dense
+distributions over a large space) from driving s to its bound in one step.
 """
 from __future__ import annotations
 
@@ -19,13 +23,14 @@ FORMS = ("hinge", "multiplicative")
 
 @dataclass
 class BudgetPenalty:
-    """Penalty of form ``form`` towards ``target``; ``strength`` is λ (hinge) or β."""
+    """Penalty of form ``form`` towards ``target``; ``strength`` is s (see the module doc)."""
 
     target: float
     form: str = "hinge"
     strength: float = 1.0
-    step_size: float = 0.05
-    max_strength: float = 100.0
+    step_size: float = 0.5
+    aim: float = 0.925
+    max_strength: float = 20.0
 
     def __post_init__(self):
         if self.form not in FORMS:
@@ -36,12 +41,16 @@ class BudgetPenalty:
     def __call__(self, task_loss: torch.Tensor, cost: torch.Tensor) -> torch.Tensor:
         """Penalised loss for a differentiable expected ``cost``."""
         ratio = cost / self.target
+        s = self.strength
         if self.form == "multiplicative":
-            return task_loss * ratio.clamp_min(1e-6) ** self.strength
-        return task_loss + self.strength * torch.relu(ratio - 1)
+            return task_loss * ratio.clamp_min(1e-6) ** s
+        scale = task_loss.detach()
+        term = torch.relu(ratio - 1) if s >= 0 else torch.clamp(ratio, max=1.0)
+        return task_loss + scale * s * term
 
     def adapt(self, cost: float) -> float:
         """Dual-ascent update of the strength from the current expected cost; returns it."""
-        self.strength += self.step_size * (float(cost) / self.target - 1)
-        self.strength = min(max(self.strength, 0.0), self.max_strength)
+        violation = min(max(float(cost) / self.target - self.aim, -1.0), 1.0)
+        self.strength = min(max(self.strength + self.step_size * violation, -self.max_strength),
+                            self.max_strength)
         return self.strength

@@ -33,7 +33,7 @@ def _optimise(penalty, steps=300):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return float((torch.softmax(logits, 0) * cost_table).sum())
+    return float((torch.softmax(logits, 0) * cost_table).sum().detach())
 
 
 @pytest.mark.parametrize("form", ["hinge", "multiplicative"])
@@ -42,9 +42,28 @@ def test_raising_strength_lowers_expected_cost(form):
     assert costs[0] > costs[1] > costs[2]
 
 
-def test_strength_rises_over_budget_and_decays_under_it():
+def test_strength_rises_over_budget_and_turns_negative_far_under_it():
     pen = BudgetPenalty(target=10.0, strength=1.0, step_size=0.5)
-    assert pen.adapt(20.0) > 1.0
+    assert pen.adapt(20.0) == pytest.approx(1.5)  # violation clipped to 1
     for _ in range(20):
         pen.adapt(5.0)
-    assert pen.strength == 0.0
+    assert pen.strength < 0
+
+
+@pytest.mark.parametrize("form", ["hinge", "multiplicative"])
+def test_negative_strength_pushes_a_too_cheap_choice_back_up_to_the_budget(form):
+    # Without a push, the task loss alone would still prefer the cheap op here.
+    logits = torch.tensor([2.0, -2.0], requires_grad=True)
+    cost_table, task = torch.tensor([10.0, 30.0]), torch.tensor([0.5, 1.0])
+    pen = BudgetPenalty(target=25.0, form=form, strength=0.0)
+    opt = torch.optim.SGD([logits], lr=0.5)
+    for _ in range(400):
+        p = torch.softmax(logits, 0)
+        cost = (p * cost_table).sum()
+        loss = pen((p * task).sum(), cost)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        pen.adapt(cost.item())
+    final = float((torch.softmax(logits, 0) * cost_table).sum().detach())
+    assert 0.8 * 25.0 < final < 1.1 * 25.0  # dual ascent oscillates around 0.925 x budget
