@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, help="measure at most K new op instances")
     parser.add_argument("--rpc-tracker", help="HOST:PORT of a TVM RPC tracker")
     parser.add_argument("--rpc-key", help="device key at the tracker (default: the catalog's)")
-    parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE)")
+    parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE-TARGETHASH)")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)

@@ -1,6 +1,8 @@
 """`tvm-local`: Relax compile, MetaSchedule tuning (JSON database reused), TVM time evaluator."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -17,7 +19,8 @@ DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".ca
 class TvmLocal(Backend):
     """Options: trials (per fused task; 0 = untuned), work_dir (tuning database directory,
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
-    TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter."""
+    TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
+    dir is keyed by device and target, since MetaSchedule's records do not filter by target."""
 
     name = "tvm-local"
 
@@ -26,7 +29,8 @@ class TvmLocal(Backend):
         super().__init__(device, trials=trials)
         self.target = make_target(device.target)
         self.settings = tuning.TuningSettings(trials=trials, **knobs)
-        self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / device.name
+        target_id = hashlib.sha1(json.dumps(device.target, sort_keys=True).encode()).hexdigest()[:8]
+        self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / f"{device.name}-{target_id}"
         self.repeats, self.min_repeat_ms, self.warmup = repeats, min_repeat_ms, warmup
 
     @property
@@ -67,7 +71,7 @@ class TvmLocal(Backend):
         import tvm
         from tvm import relax
 
-        dev = tvm.cpu()
+        dev = tvm.device(self.target.get_target_device_type(), 0)
         vm = relax.VirtualMachine(artifact.runnable, dev)
         x = tvm.runtime.tensor(np.random.default_rng(0).standard_normal(artifact.input_shape, dtype="float32"), dev)
         return time_vm(vm, dev, [x], self.repeats, self.min_repeat_ms, self.warmup)
