@@ -2,14 +2,15 @@
 
 Two forms users know, on an expected cost ``c`` (ms or GMACs), a budget ``T`` and r = c/T:
 - ``multiplicative`` (MnasNet / FBNet / ProxylessNAS style): ``loss · r^s``;
-- ``hinge``: ``loss + loss̄ · s · max(0, r − 1)`` (loss̄: the task loss, detached, so that s is in
-  units of the task loss whatever the cost's scale).
+- ``hinge``: ``loss + loss̄ · s · max(0, log r)`` (loss̄: the task loss, detached; with the log,
+  s is in units of the task loss per e-fold of cost whatever the cost's scale, and a first
+  expectation far over budget does not swamp the task gradient).
 The strength ``s`` follows dual ascent towards ``aim = 0.925`` (the middle of the accepted band
 [0.85, 1.0] × T): ``s ← clip(s + η · clip(r − aim, −1, 1), −s_max, s_max)``. It grows while the
 expected cost is above the aim and falls — below zero if need be — while it is under, so a
 search that overshot downwards is pushed back up (multiplicative: r^s with s < 0 rewards cost;
-hinge: for s < 0 the term is ``loss̄ · s · min(r, 1)``, a reward for cost up to the budget and
-no further). Clipping the violation keeps a first expectation far over budget (dense
+hinge: for s < 0 the term is ``loss̄ · s · min(log r, 0)``, a reward for cost up to the budget
+and no further). Clipping the violation keeps a first expectation far over budget (dense
 distributions over a large space) from driving s to its bound in one step.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ class BudgetPenalty:
     strength: float = 1.0
     step_size: float = 0.5
     aim: float = 0.925
-    max_strength: float = 20.0
+    max_strength: float = 5.0
 
     def __post_init__(self):
         if self.form not in FORMS:
@@ -45,7 +46,8 @@ class BudgetPenalty:
         if self.form == "multiplicative":
             return task_loss * ratio.clamp_min(1e-6) ** s
         scale = task_loss.detach()
-        term = torch.relu(ratio - 1) if s >= 0 else torch.clamp(ratio, max=1.0)
+        log_ratio = torch.log(ratio.clamp_min(1e-6))
+        term = torch.relu(log_ratio) if s >= 0 else torch.clamp(log_ratio, max=0.0)
         return task_loss + scale * s * term
 
     def adapt(self, cost: float) -> float:

@@ -184,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
     p.add_argument("--penalty", choices=FORMS, default="hinge")
-    p.add_argument("--strength", type=float, default=1.0, help="initial λ (hinge) or β")
-    p.add_argument("--strength-step", type=float, default=0.05, help="dual-ascent step")
+    p.add_argument("--strength", type=float, default=1.0,
+                   help="initial strength s, in units of the task loss (codesign.penalty)")
+    p.add_argument("--strength-step", type=float, default=0.5, help="dual-ascent step")
     p.add_argument("--steps", type=int, default=120, help="search steps (radius 0 → 1)")
     p.add_argument("--warmup-steps", type=int, default=20, help="weight-only steps first")
     p.add_argument("--finetune-steps", type=int, default=200)
