@@ -74,19 +74,19 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
 
     prepare_cpu_tuning(target)
     database = open_database(work_dir)
-    trials_run = 0
-    for task in tasks:
+    by_missing: dict[int, list] = {}
+    for task in tasks:  # one tuning session per budget: worker pools start once per session
         missing = settings.trials - records_for(database, task)
-        if missing <= 0:
-            continue
+        if missing > 0:
+            by_missing.setdefault(missing, []).append(task)
+    for missing, group in sorted(by_missing.items()):
         contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
-            [task], str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
+            group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
         ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
-                      max_trials_global=missing, max_trials_per_task=missing,
+                      max_trials_global=missing * len(group), max_trials_per_task=missing,
                       num_trials_per_iter=min(settings.trials_per_iter, missing),
                       builder=_builder(settings, target, export_cc), runner=runner, database=database)
-        trials_run += missing
-    return trials_run
+    return sum(missing * len(group) for missing, group in by_missing.items())
 
 
 def database_hits(fused_mod, target, database) -> tuple[int, int]:
