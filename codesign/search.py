@@ -141,7 +141,7 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
              table.provenance, unit, table.source, low, high, unit)
     config = SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
                           batch_size=args.batch_size, patch_size=args.patch_size, seed=args.seed,
-                          width_relaxation=args.width_relaxation)
+                          width_relaxation=args.width_relaxation, order_weight=args.order_weight)
     hook = PenaltyHook(table, lr_hw, BudgetPenalty(budget.value, args.penalty,
                                                      strength=args.strength,
                                                      step_size=args.strength_step))
@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finetune-steps", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--patch-size", type=int, default=48, help="HR patch side (px)")
+    p.add_argument("--order-weight", type=float, default=0.01,
+                   help="weight of the order (sorting) loss favouring shallower paths")
     p.add_argument("--nf", type=int, default=64, help="supernet feature channels")
     p.add_argument("--num-cells", type=int, default=5, help="cells including the stem cell")
     p.add_argument("--width-relaxation", default="sparsestmax",
