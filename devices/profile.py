@@ -1,14 +1,17 @@
 """`python -m devices.profile`: measure every op instance of the search space on a device.
 
     python -m devices.profile --device NAME [--space CONFIG.json|yaml] [--scale 4] [--input HxW]
-        [--trials N] [--limit K] [--rpc-tracker HOST:PORT [--rpc-key KEY]] [--work-dir DIR] --out FILE.csv
+        [--trials N] [--limit K] [--rpc-tracker HOST:PORT [--rpc-key KEY]] [--work-dir DIR]
+        [--redo-above-load L] --out FILE.csv
 
 Op instances come from codesign.op_instances (stable keys, features); each is built as the
 PyTorch block the supernet runs, compiled by TVM (fused as TVM fuses it), tuned with
 MetaSchedule (`--trials` per fused task, database in --work-dir reused across runs) and timed.
 Resumes: keys already in FILE for this device and backend are skipped; every finished row is
 appended atomically. `--limit K` measures at most K new instances, in a fixed pseudo-random order
-(hash of the key) so a partial profile covers all ops and sizes.
+(hash of the key) so a partial profile covers all ops and sizes. `--redo-above-load L` first
+drops rows timed while the 1-minute load average was above L (a shared machine), so they are
+timed again (their tuning records are reused).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from devices.catalog import UnknownDeviceError, get_device
-from devices.profile_csv import ProfileError, append_rows, make_row, measured_keys
+from devices.profile_csv import ProfileError, append_rows, drop_loaded_rows, make_row, measured_keys
 
 
 def parse_hw(text: str) -> tuple[int, int]:
@@ -56,7 +59,7 @@ def profile_order(keys) -> list[str]:
 
 def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=None, trials: int = 64,
             limit: int | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
-            work_dir=None, repeats: int = 10, progress: bool = True) -> int:
+            work_dir=None, repeats: int = 10, redo_above_load: float | None = None, progress: bool = True) -> int:
     """Measure missing op instances into `out`; returns how many rows were added."""
     from codesign.op_instances import build_op_module, op_instances
 
@@ -72,6 +75,8 @@ def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=
         backend = create("tvm-local", device, **options)
     else:
         raise ValueError(f"device {device.name} is measured by {device.method}; pass --rpc-tracker HOST:PORT")
+    if redo_above_load is not None:
+        drop_loaded_rows(out, device.name, backend.name, redo_above_load)
     done = measured_keys(out, device.name, backend.name)
     todo = [k for k in profile_order(instances.index) if k not in done][:limit]
     added = 0
@@ -98,6 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rpc-key", help="device key at the tracker (default: the catalog's)")
     parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE-TARGETHASH)")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--redo-above-load", type=float, help="re-measure rows timed above this 1-min load average")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:
@@ -109,7 +115,8 @@ def main(argv=None) -> int:
         measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work
         added = profile(args.device, args.out, space=space, scale=args.scale, input_hw=hw,
                         trials=args.trials, limit=args.limit, rpc_tracker=args.rpc_tracker,
-                        rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats)
+                        rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
+                        redo_above_load=args.redo_above_load)
     except (UnknownDeviceError, ProfileError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -76,7 +76,23 @@ def append_rows(path: str | os.PathLike, rows: list[dict]) -> None:
     """Append rows by rewriting the file through a temp file + os.replace (never half-written)."""
     path = Path(path)
     new = pd.DataFrame(rows, columns=COLUMNS)
-    df = pd.concat([read_profile(path), new], ignore_index=True) if path.exists() else new
+    _write(path, pd.concat([read_profile(path), new], ignore_index=True) if path.exists() else new)
+
+
+def drop_loaded_rows(path: str | os.PathLike, device: str, backend: str, max_load: float) -> int:
+    """Remove this device's and backend's rows timed while the 1-minute load average exceeded
+    `max_load` (so that a rerun measures them again); returns how many were removed."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    df = read_profile(path)
+    loaded = (df["device"] == device) & (df["backend"] == backend) & (pd.to_numeric(df["load_1min"]) > max_load)
+    if loaded.any():
+        _write(path, df[~loaded])
+    return int(loaded.sum())
+
+
+def _write(path: Path, df: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -41,3 +41,15 @@ def test_malformed_existing_csv_exits_2_and_is_left_alone(tmp_path):
 
 def test_bad_input_size_exits_2(tmp_path):
     assert main(["--device", "local-cpu", "--input", "90by160", "--out", str(tmp_path / "p.csv")]) == 2
+
+
+def test_rows_timed_under_load_are_dropped_for_remeasurement(tmp_path):
+    from devices.profile_csv import COLUMNS, append_rows, drop_loaded_rows, read_profile
+
+    base = {c: 1 for c in COLUMNS} | {"device": "local-cpu", "backend": "tvm-local", "op": "conv3x3"}
+    rows = [base | {"key": "a", "load_1min": 0.5}, base | {"key": "b", "load_1min": 6.0},
+            base | {"key": "c", "load_1min": 6.0, "device": "pixel7"}]
+    out = tmp_path / "p.csv"
+    append_rows(out, rows)
+    assert drop_loaded_rows(out, "local-cpu", "tvm-local", 2.0) == 1
+    assert sorted(read_profile(out)["key"]) == ["a", "c"]
