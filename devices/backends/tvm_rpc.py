@@ -6,6 +6,7 @@ that stays dead raises DeviceUnreachable after `retries` tries, so finished rows
 """
 from __future__ import annotations
 
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -58,6 +59,7 @@ class TvmRpc(TvmLocal):
     def _session(self):
         from tvm import rpc
 
+        socket.create_connection((self.tracker_host, self.tracker_port), timeout=10).close()  # fail fast
         tracker = rpc.connect_tracker(self.tracker_host, self.tracker_port)
         return tracker.request(self.key, priority=1, session_timeout=self.session_timeout_s)
 
@@ -77,7 +79,7 @@ class TvmRpc(TvmLocal):
                     vm = relax.VirtualMachine(remote.load_module("net.so"), dev)
                     x = np.random.default_rng(0).standard_normal(artifact.input_shape, dtype="float32")
                     return time_vm(vm, dev, [tvm.runtime.tensor(x, dev)], self.repeats, self.min_repeat_ms, self.warmup)
-                except (tvm.error.TVMError, RuntimeError, OSError, TimeoutError) as err:
+                except (RuntimeError, OSError) as err:  # tvm.error.RPCError and timeouts included
                     error = err
                     time.sleep(min(2.0 ** attempt, 10.0))
         raise DeviceUnreachable(f"{self.key}@{self.tracker_host}:{self.tracker_port}: "

@@ -36,3 +36,15 @@ def test_tracker_address_is_checked():
             assert "HOST:PORT" in str(err)
         else:
             raise AssertionError(bad)
+
+
+def test_dead_tracker_raises_device_unreachable_after_retries(tmp_path):
+    import pytest
+
+    from devices.backends.tvm_rpc import DeviceUnreachable
+
+    module = torch.nn.Sequential(torch.nn.Conv2d(2, 2, 1)).eval()
+    backend = create("tvm-rpc", get_device("local-cpu"), tracker="127.0.0.1:1", key="nobody",
+                     trials=0, retries=2, work_dir=tmp_path)
+    with pytest.raises(DeviceUnreachable, match="nobody@127.0.0.1:1"):
+        backend.measure(module, (1, 2, 4, 4))
