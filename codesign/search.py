@@ -150,7 +150,7 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
         penalty=hook, resume=args.resume, device=args.torch_device)
     from codesign.search_report import write_outputs
 
-    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args)
+    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -21,6 +21,19 @@ from codesign.export import export_onnx, save_weights
 log = logging.getLogger("codesign.search")
 
 
+def simulate_on_device(genotype, space, device, lr_hw) -> dict:
+    """Simulated latency (ms) of the derived network on a simulated accelerator: the sum of the
+    simulator's latency for each op instance the network runs (cached per distinct layer)."""
+    from codesign.op_instances import op_instances
+    from devices.simulator.backend import create
+
+    instances = op_instances(space, lr_hw).set_index("key")
+    rows = instances.loc[genotype.op_keys(lr_hw)].reset_index()
+    simulated = create(device.name, device.measurement["array"]).measure(rows)
+    return {"simulated_ms": float(simulated.latency_ms.sum()),
+            "simulation": f"{simulated.provenance.iloc[0]}: {simulated.target.iloc[0]}"}
+
+
 def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
     """Compile ``net`` with TVM for the device's target and time it where the device is local;
     returns the measurement columns of the report."""
@@ -28,6 +41,9 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
     if device is None:
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": "not measured: no --device given"}
+    if device.method == "simulator":
+        return {"measured_ms": None, "measured_std_ms": None,
+                "measurement": "not measured: a simulated accelerator (see simulated_ms)"}
     if device.method != "tvm-local":
         how = (f"python -m devices.profile --device {device.name} --rpc-tracker HOST:PORT "
                f"(RPC key {device.rpc_key})" if device.method == "tvm-rpc"
@@ -76,7 +92,8 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
     tmp.replace(path)
 
 
-def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args) -> pd.DataFrame:
+def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space
+                  ) -> pd.DataFrame:
     """Evaluate, export, compile/measure, plot and write ``report.csv``; returns the report."""
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
@@ -99,6 +116,8 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args) 
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
     else:
         row.update(measure_on_device(net, device, lr_hw, out, args.trials))
+    if device is not None and device.method == "simulator":
+        row.update(simulate_on_device(genotype, space, device, lr_hw))
     if row["measured_ms"] is not None and budget.metric == "latency_ms":
         row["measured_within_budget"] = row["measured_ms"] <= budget.value
     row.update({"genotype": genotype.to_json(), "out_dir": str(out)})
