@@ -4,8 +4,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from devices.catalog import list_devices
+
+TRAINED = Path(__file__).resolve().parent.parent / "predictors" / "trained"
+
+
+def predictor_accuracy(name: str) -> str:
+    """Measured accuracy of the device's committed predictor (predictors/trained/<name>), from
+    the evaluation stored in its JSON meta; 'no predictor' or 'not measured' otherwise."""
+    path = TRAINED / name / "predictor.json"
+    if not path.is_file():
+        return "no predictor"
+    meta = json.loads(path.read_text()).get("meta", {})
+    if "heldout_eval" in meta:
+        e = meta["heldout_eval"]
+        return f"held-out MAPE {e['mape_pct']:.1f}%, rho {e['spearman']:.3f}"
+    if "heldout_rms_log_error" in meta:
+        return f"held-out RMS log error {meta['heldout_rms_log_error']:.2f}"
+    if "leave_one_sibling_out_rms_log_error" in meta:
+        errs = meta["leave_one_sibling_out_rms_log_error"].values()
+        return f"leave-one-sibling-out RMS log error {min(errs):.2f}-{max(errs):.2f}"
+    return "not measured"
 
 
 def _fmt(value) -> str:
@@ -13,9 +34,10 @@ def _fmt(value) -> str:
 
 
 def catalog_table() -> str:
-    """One line per device: name, kind, method, target, LR input, budget, spec, predictor."""
+    """One line per device: name, kind, method, target, LR input, budget, spec, predictor
+    provenance and its measured accuracy."""
     header = ["name", "kind", "method", "target", "lr_input", "budget_ms", "gflops",
-              "bw_GB/s", "predictor"]
+              "bw_GB/s", "predictor", "predictor_accuracy"]
     rows = []
     for d in list_devices():
         target = (d.target.get("mcpu") or d.target.get("arch") or d.target.get("model")
@@ -24,7 +46,8 @@ def catalog_table() -> str:
         rows.append([d.name, d.kind, method, f"{d.target_kind} {target}".strip(),
                      "x".join(map(str, d.lr_input_hw)), _fmt(d.latency_budget_ms),
                      _fmt(d.spec["peak_fp32_gflops"]["value"]),
-                     _fmt(d.spec["mem_bandwidth_gbs"]["value"]), d.predictor["provenance"]])
+                     _fmt(d.spec["mem_bandwidth_gbs"]["value"]), d.predictor["provenance"],
+                     predictor_accuracy(d.name)])
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows]
     return "\n".join(lines)

@@ -12,7 +12,9 @@ REQUIRED_COLUMNS = ["key"] + KERNEL_COLUMNS + ["latency_ms", "provenance"]
 
 
 def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
-    """Kernel rows of a profile CSV (network rows dropped), checked; optionally one device's.
+    """Kernel rows of a profile CSV (network rows and untuned TVM timings, provenance
+    ``measured:untuned``, dropped: latencies users see come from tuned builds), checked;
+    optionally one device's.
 
     Raises ValueError with a one-line reason on a malformed profile.
     """
@@ -25,7 +27,8 @@ def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
         raise ValueError(f"profile {path} lacks columns {missing}")
     if device is not None and "device" in profile.columns:
         profile = profile[profile["device"] == device]
-    profile = profile[profile["op"] != "network"].reset_index(drop=True)
+    untuned = profile["provenance"].astype(str).str.endswith(":untuned")
+    profile = profile[(profile["op"] != "network") & ~untuned].reset_index(drop=True)
     if profile.empty:
         raise ValueError(f"profile {path} has no kernel rows" + (f" for device {device}" if device else ""))
     latency = pd.to_numeric(profile["latency_ms"], errors="coerce")
