@@ -76,6 +76,17 @@ class Backend(ABC):
         """Release sessions and worker processes (default: nothing to release)."""
 
 
+class CpuReferenceBackend(Backend):
+    """Shared options of the reference CPU runtimes: threads (default: the device's cores),
+    repeats, min_repeat_ms, warmup."""
+
+    def __init__(self, device: Device, *, threads: int | None = None, repeats: int = 10,
+                 min_repeat_ms: float = 100.0, warmup: int = 2, **_ignored):
+        super().__init__(device)
+        self.threads = threads or int(device.target.get("num-cores", 1))
+        self.timing = dict(repeats=repeats, min_repeat_ms=min_repeat_ms, warmup=warmup)
+
+
 def available_backends() -> list[str]:
     """Names of the backend modules in this package, e.g. ['onnxruntime', 'tvm-local', ...]."""
     here = Path(__file__).parent

@@ -2,20 +2,14 @@
 from __future__ import annotations
 
 from devices import reference_runtimes
-from devices.backends.base import Artifact, Backend
+from devices.backends.base import Artifact, CpuReferenceBackend
 from devices.timing import Timing
 
 
-class OnnxRuntime(Backend):
-    """Options: threads (default: the device's cores), repeats, min_repeat_ms, warmup."""
+class OnnxRuntime(CpuReferenceBackend):
+    """Options: see CpuReferenceBackend."""
 
     name = "onnxruntime"
-
-    def __init__(self, device, *, threads: int | None = None, repeats: int = 10,
-                 min_repeat_ms: float = 100.0, warmup: int = 2, **_ignored):
-        super().__init__(device)
-        self.threads = threads or int(device.target.get("num-cores", 1))
-        self.timing = dict(repeats=repeats, min_repeat_ms=min_repeat_ms, warmup=warmup)
 
     @property
     def runtime(self) -> str:
