@@ -49,13 +49,14 @@ def make_row(device: str, features: dict, measurement) -> dict:
     return {c: row[c] for c in COLUMNS}
 
 
-def read_profile(path: str | os.PathLike) -> pd.DataFrame:
-    """A profile CSV written by devices.profile; ProfileError when unreadable or off-schema."""
+def read_profile(path: str | os.PathLike, required: list[str] = SCHEMA) -> pd.DataFrame:
+    """A profile CSV with at least the ``required`` columns (default: the whole schema) and
+    positive latencies; ProfileError (a ValueError, one line) when unreadable or off-schema."""
     try:
         df = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise ProfileError(f"cannot read profile {path}: {str(err).splitlines()[0]}") from None
-    missing = [c for c in SCHEMA if c not in df.columns]
+    missing = [c for c in required if c not in df.columns]
     if missing:
         raise ProfileError(f"profile {path} lacks columns {missing}")
     latency = pd.to_numeric(df["latency_ms"], errors="coerce")

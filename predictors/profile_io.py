@@ -6,6 +6,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from devices.profile_csv import read_profile
 from predictors.kernel_features import KERNEL_COLUMNS
 
 REQUIRED_COLUMNS = ["key"] + KERNEL_COLUMNS + ["latency_ms", "provenance"]
@@ -18,23 +19,14 @@ def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
 
     Raises ValueError with a one-line reason on a malformed profile.
     """
-    try:
-        profile = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read profile {path}: {err}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in profile.columns]
-    if missing:
-        raise ValueError(f"profile {path} lacks columns {missing}")
+    profile = read_profile(path, REQUIRED_COLUMNS)
     if device is not None and "device" in profile.columns:
         profile = profile[profile["device"] == device]
     untuned = profile["provenance"].astype(str).str.endswith(":untuned")
     profile = profile[(profile["op"] != "network") & ~untuned].reset_index(drop=True)
     if profile.empty:
         raise ValueError(f"profile {path} has no kernel rows" + (f" for device {device}" if device else ""))
-    latency = pd.to_numeric(profile["latency_ms"], errors="coerce")
-    if latency.isna().any() or (latency <= 0).any():
-        raise ValueError(f"profile {path}: latency_ms must be positive numbers")
-    profile["latency_ms"] = latency
+    profile["latency_ms"] = pd.to_numeric(profile["latency_ms"])
     return profile
 
 
