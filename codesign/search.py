@@ -133,7 +133,7 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
               f"spans {low:.3g} … {high:.3g} {unit}; budget {budget} is reachable")
         return pd.DataFrame()
     load_pairs(args.data, "train", scale, min_size=args.patch_size)  # fail before any work
-    out = Path(args.out or REPO / "runs" / "search" / f"{name}-{args.budget}")
+    out = Path(args.out or Path("runs") / "search" / f"{name}-{args.budget}")
     out.mkdir(parents=True, exist_ok=True)
     _setup_logging(out)
     log.info("device %s, LR input %dx%d, x%d, budget %s", name, *lr_hw, scale, budget)
