@@ -72,8 +72,10 @@ def _cell_cost(space: SearchSpace, table: dict[str, float], h: int, w: int, pick
     return best[space.nf]
 
 
-def cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]) -> tuple[float, float]:
-    """(cheapest, dearest) network cost of the space under ``table``, overhead included."""
+def node_cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]
+                    ) -> tuple[list[float], list[float]]:
+    """(cheapest, dearest) cost of a network whose output is each tree node, in tree order,
+    overhead included (stem, the node's path with its cheapest or dearest cells, the head)."""
     tree = NetworkTree(space.searchable_cells, space.upsample_factors)
     h, w = lr_hw
     t = table.mean
@@ -82,7 +84,7 @@ def cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]) -> 
     for pick in (min, max):
         cells = {r: _cell_cost(space, t, h * r, w * r, pick)
                  for r in {tree.resolution(n) for n in tree.nodes}}
-        path_cost = {}
+        path_cost: dict[int, float] = {}
         for node in tree.nodes:  # parents come before children
             before = stem if node.parent is None else path_cost[node.parent]
             if node.kind == "upsample":
@@ -92,7 +94,21 @@ def cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]) -> 
             else:
                 module = cells[tree.resolution(node)]
             path_cost[node.index] = before + module
-        out.append(pick(c + t[op_key(head_op(space.scale, tree.resolution(n)), space.nf, 3,
-                                     h * tree.resolution(n), w * tree.resolution(n))]
-                        for n, c in zip(tree.nodes, path_cost.values())))
+        r = [tree.resolution(n) for n in tree.nodes]
+        out.append([path_cost[n.index] + t[op_key(head_op(space.scale, r[n.index]), space.nf, 3,
+                                                  h * r[n.index], w * r[n.index])]
+                    for n in tree.nodes])
     return out[0], out[1]
+
+
+def cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]) -> tuple[float, float]:
+    """(cheapest, dearest) network cost of the space under ``table``, overhead included."""
+    low, high = node_cost_range(space, table, lr_hw)
+    return min(low), max(high)
+
+
+def feasible_nodes(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int],
+                   budget: float) -> list[bool]:
+    """Per tree node: can a network ending there meet ``budget`` (its cheapest cost ≤ budget)?"""
+    low, _ = node_cost_range(space, table, lr_hw)
+    return [c <= budget for c in low]

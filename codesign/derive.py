@@ -23,7 +23,7 @@ from codesign.supernet import Distributions, Supernet
 def derive_genotype(supernet: Supernet) -> Genotype:
     """The supernet's current argmax architecture."""
     space, tree = supernet.space, supernet.tree
-    node = tree.nodes[int(supernet.gamma_logits.argmax())]
+    node = tree.nodes[int(supernet.masked_gamma_logits().argmax())]
     cells = []
     for a in tree.ancestors(node):
         if a.kind == "upsample":
@@ -78,8 +78,10 @@ def inherit_weights(net: TrilevelNet, supernet: Supernet) -> TrilevelNet:
     return net
 
 
-def derive(supernet: Supernet, search_geometry: bool = False) -> tuple[Genotype, TrilevelNet]:
-    """Genotype of the supernet's argmax choices and its network with inherited weights."""
-    genotype = derive_genotype(supernet)
+def derive(supernet: Supernet, search_geometry: bool = False,
+           genotype: Genotype | None = None) -> tuple[Genotype, TrilevelNet]:
+    """``genotype`` (default: the supernet's argmax choices) and its network with inherited
+    weights."""
+    genotype = derive_genotype(supernet) if genotype is None else genotype
     net = TrilevelNet(genotype, search_geometry=search_geometry)
     return genotype, inherit_weights(net, supernet).to(supernet.gamma_logits.device)

@@ -6,12 +6,16 @@ Two forms users know, on an expected cost ``c`` (ms or GMACs), a budget ``T`` an
   s is in units of the task loss per e-fold of cost whatever the cost's scale, and a first
   expectation far over budget does not swamp the task gradient).
 The strength ``s`` follows dual ascent towards ``aim = 0.925`` (the middle of the accepted band
-[0.85, 1.0] × T): ``s ← clip(s + η · clip(r − aim, −1, 1), −s_max, s_max)``. It grows while the
-expected cost is above the aim and falls — below zero if need be — while it is under, so a
-search that overshot downwards is pushed back up (multiplicative: r^s with s < 0 rewards cost;
-hinge: for s < 0 the term is ``loss̄ · s · min(log r, 0)``, a reward for cost up to the budget
-and no further). Clipping the violation keeps a first expectation far over budget (dense
-distributions over a large space) from driving s to its bound in one step.
+[0.85, 1.0] × T): ``s ← clip(s + η · v, −s_max, s_max)`` with ``v = clip(r − aim, −1, 1)``. It
+grows while the expected cost is above the aim and falls — below zero if need be — while it is
+under, so a search that overshot downwards is pushed back up (multiplicative: r^s with s < 0
+rewards cost; hinge: for s < 0 the term is ``loss̄ · s · min(log r, 0)``, a reward for cost up
+to the budget and no further). Clipping v keeps a first expectation far over budget (dense
+distributions over a large space) from driving s to its bound in one step. Anti-windup: when
+v changes sign, s restarts from ``η · v``, so the push reverses the step the expected cost
+crosses the aim instead of after the overshoot has been integrated away (without it a search
+that starts 20× over budget keeps pushing at full strength long after crossing, and the
+sparsestmax radius freezes the choices far below the budget).
 """
 from __future__ import annotations
 
@@ -53,6 +57,13 @@ class BudgetPenalty:
     def adapt(self, cost: float) -> float:
         """Dual-ascent update of the strength from the current expected cost; returns it."""
         violation = min(max(float(cost) / self.target - self.aim, -1.0), 1.0)
-        self.strength = min(max(self.strength + self.step_size * violation, -self.max_strength),
+        base = 0.0 if violation * self.strength < 0 else self.strength
+        self.strength = min(max(base + self.step_size * violation, -self.max_strength),
                             self.max_strength)
         return self.strength
+
+    def state_dict(self) -> dict:
+        return {"strength": self.strength}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.strength = float(state["strength"])

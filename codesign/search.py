@@ -20,14 +20,17 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from codesign.budget import Budget, BudgetError, parse_budget
+from codesign.budget_fit import fit_to_budget
 from codesign.complexity import hd_lr_hw
-from codesign.cost_source import CostTable, cost_range, macs_table, predicted_latency_table
+from codesign.cost_source import (CostTable, cost_range, feasible_nodes, macs_table,
+                                  predicted_latency_table)
 from codesign.data import DataError, load_pairs
 from codesign.penalty import FORMS, BudgetPenalty
 from codesign.search_space import SearchSpace
@@ -99,6 +102,12 @@ class PenaltyHook:
         self.last_log = {"expected_cost": cost.item(), "strength": strength}
         return term
 
+    def state_dict(self) -> dict:
+        return self.penalty.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.penalty.load_state_dict(state)
+
 
 def _setup_logging(out: Path) -> None:
     log.setLevel(logging.INFO)
@@ -145,12 +154,22 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
     hook = PenaltyHook(table, lr_hw, BudgetPenalty(budget.value, args.penalty,
                                                      strength=args.strength,
                                                      step_size=args.strength_step))
+    feasible = feasible_nodes(space, table, lr_hw, budget.value)
+    log.info("%d of %d output nodes can meet the budget; the others are excluded",
+             sum(feasible), len(feasible))
     genotype, net, summary = search_and_train(
         space, config, out_dir=out, data=args.data, finetune_steps=args.finetune_steps,
-        penalty=hook, resume=args.resume, device=args.torch_device)
+        penalty=hook, resume=args.resume, device=args.torch_device, feasible_nodes=feasible,
+        fit=None if args.no_fit else partial(fit_to_budget, table=table, lr_hw=lr_hw,
+                                             budget=budget.value))
+    argmax = summary["argmax_genotype"]
+    if argmax != genotype:
+        log.info("the argmax network (%s %.3g %s) was outside [0.85, 1.0] x budget; derived the "
+                 "least-regret network inside it instead (codesign.budget_fit)",
+                 table.provenance, table.network_cost(argmax.op_keys(lr_hw))[0], unit)
     from codesign.search_report import write_outputs
 
-    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space)
+    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -201,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=32,
                    help="MetaSchedule trials per fused task when measuring the result")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
+    p.add_argument("--no-fit", action="store_true", help="keep the argmax network even when it "
+                   "is outside [0.85, 1.0] x budget (codesign.budget_fit)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--torch-device", default=None, help="cpu, cuda … (default: cuda if present)")
     p.add_argument("--dry-run", action="store_true", help="check inputs and the budget, then stop")

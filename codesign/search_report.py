@@ -92,8 +92,8 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
     tmp.replace(path)
 
 
-def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space
-                  ) -> pd.DataFrame:
+def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space,
+                  argmax=None) -> pd.DataFrame:
     """Evaluate, export, compile/measure, plot and write ``report.csv``; returns the report."""
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
@@ -111,6 +111,8 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
         "params": count_params(net), "gmacs": count_macs(net, lr_hw) / 1e9,
         "lr_h": lr_hw[0], "lr_w": lr_hw[1], "scale": scale, "path": genotype.path,
         "search_steps": args.steps, "finetune_steps": args.finetune_steps,
+        "derivation": "argmax" if argmax is None or argmax == genotype else "fitted to budget",
+        "argmax_cost": table.network_cost((argmax or genotype).op_keys(lr_hw))[0],
     }
     if args.no_measure:
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from codesign.atomic import write_csv_atomic
 from codesign.checkpoint import load, save_atomic
 from codesign.data import DataError, SRPatchDataset, load_pairs
-from codesign.derive import derive
+from codesign.derive import derive, derive_genotype
 from codesign.device import default_device
 from codesign.genotype import Genotype, TrilevelNet
 from codesign.network_tree import NetworkTree
@@ -112,8 +112,12 @@ def _task_loss(sr, hr, lr, teacher, config) -> torch.Tensor:
 def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
            penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
            teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
-           max_steps: int | None = None, progress: bool = True) -> Supernet:
+           max_steps: int | None = None, progress: bool = True,
+           feasible_nodes: list[bool] | None = None) -> Supernet:
     """Run the search (or its remainder when ``resume``); returns the supernet.
+
+    ``feasible_nodes`` (one flag per tree node) excludes output nodes that cannot meet the
+    budget whatever their cells (codesign.cost_source.feasible_nodes).
 
     ``max_steps`` stops this call after that many global steps (a time slice of a long run;
     resume continues it). The genotype is written once the schedule is complete.
@@ -123,6 +127,8 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     device = device if isinstance(device, torch.device) else default_device(device)
     torch.manual_seed(config.seed)
     supernet = Supernet(space, config.width_relaxation, config.gumbel_tau).to(device)
+    if feasible_nodes is not None:
+        supernet.restrict_nodes(feasible_nodes)
     w_opt = torch.optim.Adam(supernet.weight_parameters(), lr=config.weight_lr)
     a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.arch_lr, betas=config.arch_betas)
     total = config.warmup_steps + config.steps
@@ -139,6 +145,8 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
         if device.type == "cuda" and ckpt.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(ckpt["cuda_rng"], device)
         start, log = ckpt["step"], ckpt["log"]
+        if hasattr(penalty, "load_state_dict") and ckpt.get("penalty") is not None:
+            penalty.load_state_dict(ckpt["penalty"])
     weight_half, arch_half = _split_pairs(data, space.scale, config.patch_size)
     weight_batch = _Batches(weight_half, space.scale, config, config.seed)
     arch_batch = _Batches(arch_half, space.scale, config, config.seed + 1)
@@ -151,6 +159,7 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                      "torch_rng": torch.get_rng_state(),
                      "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                      "space": space.to_dict(),
+                     "penalty": penalty.state_dict() if hasattr(penalty, "state_dict") else None,
                      "config": _config_dict(config)}, ckpt_path)
         write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
 
@@ -219,18 +228,27 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
                      finetune_steps: int = 500, finetune_lr: float = 5e-4,
                      penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
                      teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
-                     progress: bool = True) -> tuple[Genotype, TrilevelNet, dict]:
+                     progress: bool = True, feasible_nodes: list[bool] | None = None,
+                     fit: Callable[[Supernet], Genotype | None] | None = None
+                     ) -> tuple[Genotype, TrilevelNet, dict]:
     """Search, derive (weights inherited), write ``genotype.json``, fine-tune the standalone
     network with codesign.train (checkpoints under ``out_dir/finetune``). Returns the genotype,
-    the trained network and the fine-tuning summary."""
+    the trained network and the fine-tuning summary.
+
+    ``fit`` (e.g. codesign.budget_fit.fit_to_budget bound to a table and budget) may replace
+    the argmax genotype; the summary then holds the argmax one as ``argmax_genotype``."""
     out_dir = Path(out_dir)
     supernet = search(space, config, out_dir=out_dir, data=data, penalty=penalty,
-                      teacher=teacher, resume=resume, device=device, progress=progress)
-    genotype, net = derive(supernet)
+                      teacher=teacher, resume=resume, device=device, progress=progress,
+                      feasible_nodes=feasible_nodes)
+    argmax = derive_genotype(supernet)
+    fitted = fit(supernet) if fit is not None else None
+    genotype, net = derive(supernet, genotype=fitted or argmax)
     genotype.save(out_dir / "genotype.json")
     summary = train_model(net, data=data, scale=space.scale, steps=finetune_steps,
                           batch_size=config.batch_size, patch_size=config.patch_size,
                           lr=finetune_lr, out_dir=out_dir / "finetune", resume=resume,
                           device=device, seed=config.seed, arch="trilevel",
                           model_kwargs={"genotype": genotype.to_dict()}, progress=progress)
+    summary["argmax_genotype"] = argmax
     return genotype, net, summary

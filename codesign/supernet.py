@@ -84,8 +84,21 @@ class Supernet(nn.Module):
         self.width_logits = nn.Parameter(
             init_std * torch.randn(self.tree.num_cells, positions - 1, n_widths))
         self.register_buffer("subtree", self.tree.subtree_matrix, persistent=False)
+        self.register_buffer("node_mask", torch.ones(len(self.tree), dtype=torch.bool))
 
     ARCH_NAMES = ("gamma_logits", "alpha_logits", "width_logits")
+
+    def restrict_nodes(self, feasible) -> None:
+        """Exclude the output nodes where ``feasible`` is False (e.g. every network ending there
+        is over budget): γ is 0 there and the derived network never ends there."""
+        mask = torch.as_tensor(list(feasible), dtype=torch.bool, device=self.node_mask.device)
+        if mask.shape != self.node_mask.shape or not bool(mask.any()):
+            raise ValueError(f"need one flag per node ({len(self.tree)}), at least one True")
+        self.node_mask.copy_(mask)
+
+    def masked_gamma_logits(self) -> torch.Tensor:
+        """γ logits with excluded nodes pushed far below the rest (γ = 0 there)."""
+        return self.gamma_logits.masked_fill(~self.node_mask, -1e4)
 
     def arch_parameters(self) -> list[nn.Parameter]:
         return [getattr(self, n) for n in self.ARCH_NAMES]
@@ -102,7 +115,8 @@ class Supernet(nn.Module):
             width = F.gumbel_softmax(self.width_logits, tau=self.gumbel_tau, dim=-1)
         else:
             width = torch.softmax(self.width_logits / self.gumbel_tau, dim=-1)
-        return Distributions(sparsestmax(self.gamma_logits, r), sparsestmax(self.alpha_logits, r),
+        return Distributions(sparsestmax(self.masked_gamma_logits(), r),
+                             sparsestmax(self.alpha_logits, r),
                              width)
 
     def forward(self, x: torch.Tensor, dists: Distributions | None = None) -> torch.Tensor:

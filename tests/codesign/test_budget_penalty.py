@@ -67,3 +67,19 @@ def test_negative_strength_pushes_a_too_cheap_choice_back_up_to_the_budget(form)
         pen.adapt(cost.item())
     final = float((torch.softmax(logits, 0) * cost_table).sum().detach())
     assert 0.8 * 25.0 < final < 1.1 * 25.0  # dual ascent oscillates around 0.925 x budget
+
+
+def test_strength_reverses_the_step_the_cost_crosses_the_aim():
+    pen = BudgetPenalty(target=10.0, strength=5.0, step_size=0.5)
+    pen.adapt(9.0)  # under the aim (9.25): no unwinding of the accumulated 5
+    assert pen.strength == pytest.approx(0.5 * (0.9 - 0.925))
+    pen.adapt(12.0)
+    assert pen.strength == pytest.approx(0.5 * (1.2 - 0.925))
+
+
+def test_penalty_state_round_trips():
+    pen = BudgetPenalty(target=10.0, strength=1.0)
+    pen.adapt(30.0)
+    other = BudgetPenalty(target=10.0)
+    other.load_state_dict(pen.state_dict())
+    assert other.strength == pen.strength

@@ -60,6 +60,31 @@ def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path, relaxatio
     assert (log_a[["gamma_max", "alpha_max"]].iloc[-1] == 1).all()  # radius 1: one-hot
 
 
+def test_resume_restores_the_adapted_penalty_strength_and_the_node_mask(tmp_path):
+    from codesign.cost_source import feasible_nodes, macs_table, node_cost_range
+    from codesign.penalty import BudgetPenalty
+    from codesign.search import PenaltyHook
+
+    lr_hw = (12, 16)
+    table = macs_table(TINY, lr_hw)
+    budget = sorted(node_cost_range(TINY, table, lr_hw)[0])[2]
+    feasible = feasible_nodes(TINY, table, lr_hw, budget)
+
+    def run(out, **kw):
+        hook = PenaltyHook(table, lr_hw, BudgetPenalty(budget))
+        net = search(TINY, _config(), out_dir=out, penalty=hook, feasible_nodes=feasible,
+                     progress=False, **kw)
+        return net, hook
+
+    straight, hook_a = run(tmp_path / "a")
+    run(tmp_path / "b", max_steps=2)
+    resumed, hook_b = run(tmp_path / "b", resume=True)
+    assert hook_b.penalty.strength == hook_a.penalty.strength != 1.0
+    for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert not bool(resumed.node_mask.all())
+
+
 def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
     search(TINY, _config(), out_dir=tmp_path, max_steps=1, progress=False)
     with pytest.raises(ValueError):
