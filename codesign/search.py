@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,7 @@ from codesign.complexity import hd_lr_hw
 from codesign.cost_source import (CostTable, cost_range, feasible_nodes, macs_table,
                                   predicted_latency_table)
 from codesign.data import DataError, load_pairs
+from codesign.device import default_device, describe
 from codesign.penalty import FORMS, BudgetPenalty
 from codesign.search_space import SearchSpace
 from codesign.search_train import SearchConfig, search_and_train
@@ -157,6 +159,7 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
     feasible = feasible_nodes(space, table, lr_hw, budget.value)
     log.info("%d of %d output nodes can meet the budget; the others are excluded",
              sum(feasible), len(feasible))
+    started = time.perf_counter()
     genotype, net, summary = search_and_train(
         space, config, out_dir=out, data=args.data, finetune_steps=args.finetune_steps,
         penalty=hook, resume=args.resume, device=args.torch_device, feasible_nodes=feasible,
@@ -169,7 +172,10 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
                  table.provenance, table.network_cost(argmax.op_keys(lr_hw))[0], unit)
     from codesign.search_report import write_outputs
 
-    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax)
+    timing = {"train_device": describe(default_device(args.torch_device)),
+              "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
+    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax,
+                         timing)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -93,7 +93,7 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
 
 
 def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space,
-                  argmax=None) -> pd.DataFrame:
+                  argmax=None, timing: dict | None = None) -> pd.DataFrame:
     """Evaluate, export, compile/measure, plot and write ``report.csv``; returns the report."""
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
@@ -113,6 +113,7 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
         "search_steps": args.steps, "finetune_steps": args.finetune_steps,
         "derivation": "argmax" if argmax is None or argmax == genotype else "fitted to budget",
         "argmax_cost": table.network_cost((argmax or genotype).op_keys(lr_hw))[0],
+        **(timing or {}),
     }
     if args.no_measure:
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
