@@ -28,7 +28,9 @@ import pandas as pd
 import torch
 
 from codesign.budget import Budget, BudgetError, parse_budget
+from codesign.atomic import write_csv_atomic
 from codesign.budget_fit import fit_to_budget
+from codesign.closed_loop import run_rounds
 from codesign.complexity import hd_lr_hw
 from codesign.cost_source import (CostTable, cost_range, feasible_nodes, macs_table,
                                   predicted_latency_table)
@@ -174,8 +176,23 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
 
     timing = {"train_device": describe(default_device(args.torch_device)),
               "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
-    return write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax,
-                         timing)
+    report = write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax,
+                           timing)
+    if args.rounds <= 1 or budget.metric != "latency_ms":
+        return report
+
+    def evaluate_round(genotype, net, refit, round_dir):
+        return write_outputs(round_dir, device, budget, genotype, net, refit, lr_hw, args, space,
+                             plot=False).iloc[0].to_dict()
+
+    finetune = dict(data=args.data, scale=scale, steps=args.finetune_steps,
+                    batch_size=args.batch_size, patch_size=args.patch_size, resume=args.resume,
+                    device=args.torch_device, seed=args.seed)
+    report = run_rounds(report.iloc[0], out=out, space=space, table=table, lr_hw=lr_hw,
+                        budget=budget.value, rounds=args.rounds, finetune=finetune,
+                        evaluate_round=evaluate_round)
+    write_csv_atomic(report, out / "report.csv")
+    return report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -226,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=32,
                    help="MetaSchedule trials per fused task when measuring the result")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="closed-loop rounds at most where the device is measured "
+                        "(codesign.closed_loop; 1: no re-fit)")
     p.add_argument("--no-fit", action="store_true", help="keep the argmax network even when it "
                    "is outside [0.85, 1.0] x budget (codesign.budget_fit)")
     p.add_argument("--seed", type=int, default=0)
@@ -245,8 +265,10 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not report.empty:
-        row = report.iloc[0]
-        print(report.drop(columns=["genotype"], errors="ignore").T.to_string(header=False))
+        if len(report) > 1:
+            print(report[["round", "cost", "measured_ms", "psnr", "path"]].to_string(index=False))
+        row = report.iloc[-1]
+        print(row.drop(labels=["genotype"], errors="ignore").to_string())
         print(f"outputs in {row['out_dir']}")
     return 0
 

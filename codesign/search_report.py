@@ -93,8 +93,9 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
 
 
 def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space,
-                  argmax=None, timing: dict | None = None) -> pd.DataFrame:
-    """Evaluate, export, compile/measure, plot and write ``report.csv``; returns the report."""
+                  argmax=None, timing: dict | None = None, plot: bool = True) -> pd.DataFrame:
+    """Evaluate, export, compile/measure, plot (the search log's candidates) and write
+    ``report.csv`` in ``out``; returns the report."""
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
     save_weights(net, out / "weights.safetensors")
@@ -126,9 +127,9 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
     row.update({"genotype": genotype.to_json(), "out_dir": str(out)})
     report = pd.DataFrame([row])
     write_csv_atomic(report, out / "report.csv")
-    search_log = pd.read_csv(out / "search_log.csv")
-    plot_candidates(search_log, cost, budget.value, table.unit, table.provenance,
-                    out / "pareto.png")
+    if plot:
+        plot_candidates(pd.read_csv(out / "search_log.csv"), cost, budget.value, table.unit,
+                        table.provenance, out / "pareto.png")
     log.info("derived %s: %.2f dB PSNR, %s %.3g %s (budget %s); %s", genotype.path or "(stem)",
              row["psnr"], table.provenance, cost, table.unit, budget, row["measurement"])
     return report

@@ -1,0 +1,50 @@
+"""The closed loop against a stand-in device that runs every network 1.6x slower than the cost
+table says (the TVM measurement itself is tested in tests/devices)."""
+import pandas as pd
+import pytest
+import torch
+
+from codesign.budget_fit import fit_to_budget
+from codesign.closed_loop import calibration_factor, in_band, run_rounds
+from codesign.cost_source import cost_range, feasible_nodes, macs_table
+from codesign.search_space import SearchSpace
+from codesign.search_train import SearchConfig, search
+
+TINY = SearchSpace(nf=8, num_cells=2, width_multiple=4)
+LR = (12, 16)
+SLOWER = 1.6
+
+
+def test_calibration_factor_recovers_a_constant_ratio():
+    rows = pd.DataFrame({"predicted_ms": [10.0, 20.0], "measured_ms": [16.0, 32.0]})
+    assert calibration_factor(rows) == pytest.approx(1.6)
+
+
+def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_path):
+    torch.set_num_threads(1)
+    table = macs_table(TINY, LR)
+    low, high = cost_range(TINY, table, LR)
+    budget = low + 0.5 * (high - low)
+    cfg = SearchConfig(steps=3, batch_size=2, patch_size=16)
+    supernet = search(TINY, cfg, out_dir=tmp_path, progress=False,
+                      feasible_nodes=feasible_nodes(TINY, table, LR, budget))
+    first = fit_to_budget(supernet, table, LR, budget)
+    calls = []
+
+    def evaluate_round(genotype, net, refit, round_dir):
+        calls.append(round_dir.name)
+        return {"cost": refit.network_cost(genotype.op_keys(LR))[0],
+                "measured_ms": SLOWER * table.network_cost(genotype.op_keys(LR))[0],
+                "genotype": genotype.to_json()}
+
+    cost0 = table.network_cost(first.op_keys(LR))[0]
+    row0 = pd.Series({"cost": cost0, "measured_ms": SLOWER * cost0, "genotype": first.to_json()})
+    assert not in_band(row0.measured_ms, budget)
+    finetune = dict(data=None, scale=TINY.scale, steps=1, batch_size=2, patch_size=16,
+                    progress=False)
+    report = run_rounds(row0, out=tmp_path, space=TINY, table=table, lr_hw=LR, budget=budget,
+                        rounds=3, finetune=finetune, evaluate_round=evaluate_round)
+    assert report["round"].tolist() == [0, 1] and calls == ["round1"]
+    assert in_band(report.measured_ms.iloc[-1], budget)
+    assert (tmp_path / "network_profile.csv").exists()
+    assert (tmp_path / "round1" / "genotype.json").exists()
