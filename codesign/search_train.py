@@ -13,11 +13,13 @@ the hook returns the term to add (codesign.penalty builds hinge and multiplicati
 with a ``last_log`` dict has it copied into the step's log row.
 
 ``out_dir/search_checkpoint.pt`` (supernet, optimizers, step, RNG) makes a resumed run
-identical to an uninterrupted one; ``search_log.csv`` logs every step. ``search_and_train``
+identical to an uninterrupted one; ``search_log.csv`` logs every step (with its wall time
+``step_s``, s). ``search_and_train``
 then writes ``genotype.json`` and fine-tunes the derived network under ``out_dir/finetune``.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -167,6 +169,7 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     supernet.train()
     for step in tqdm(range(start, stop), initial=start, total=total, desc="search",
                      disable=not progress):
+        step_started = time.perf_counter()
         supernet.radius = radius_at(step, config)
         lr, hr = weight_batch(step, device)
         with amp:
@@ -179,6 +182,9 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
         if step >= config.warmup_steps:
             row.update(_arch_step(supernet, a_opt, arch_batch(step, device), penalty, teacher,
                                   config, amp))
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        row["step_s"] = time.perf_counter() - step_started
         log.append(row)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == stop:
             checkpoint(step + 1)

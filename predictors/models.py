@@ -19,7 +19,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 from scipy.optimize import nnls
 from sklearn.ensemble import RandomForestRegressor
 
@@ -129,6 +128,13 @@ class RooflineModel(LatencyModel):
         self.coef, self.rel_std = s["coef"], s["rel_std"]
 
 
+def _xgb():
+    """xgboost, imported where a boosted model is used (the other models run without it)."""
+    import xgboost
+
+    return xgboost
+
+
 class XGBModel(LatencyModel):
     """Gradient-boosted trees on log-latency, with a quantile booster for the spread."""
 
@@ -137,6 +143,7 @@ class XGBModel(LatencyModel):
                   colsample_bytree=0.8, min_child_weight=1.0, n_jobs=1, random_state=0)
 
     def _fit(self, X, y):
+        xgb = _xgb()
         params = dict(self.PARAMS, min_child_weight=min(self.PARAMS["min_child_weight"], len(y) / 10))
         mean = xgb.XGBRegressor(objective="reg:squarederror", **params).fit(X, np.log(y))
         spread = xgb.XGBRegressor(objective="reg:quantileerror", quantile_alpha=np.array(SIGMA_QUANTILES),
@@ -144,7 +151,7 @@ class XGBModel(LatencyModel):
         self.mean_booster, self.spread_booster = mean.get_booster(), spread.get_booster()
 
     def _predict(self, X):
-        data = xgb.DMatrix(X)
+        data = _xgb().DMatrix(X)
         log_mean = self.mean_booster.predict(data).astype(float)
         q = self.spread_booster.predict(data).reshape(len(X), -1).astype(float)
         mean = np.exp(log_mean)
@@ -155,7 +162,7 @@ class XGBModel(LatencyModel):
                 "spread_booster": json.loads(self.spread_booster.save_raw("json"))}
 
     def _load(self, s):
-        self.mean_booster, self.spread_booster = xgb.Booster(), xgb.Booster()
+        self.mean_booster, self.spread_booster = _xgb().Booster(), _xgb().Booster()
         self.mean_booster.load_model(bytearray(json.dumps(s["mean_booster"]).encode()))
         self.spread_booster.load_model(bytearray(json.dumps(s["spread_booster"]).encode()))
 

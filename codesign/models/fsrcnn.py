@@ -35,6 +35,9 @@ class FSRCNN(nn.Module):
         self.deconv = nn.ConvTranspose2d(
             d, in_channels, 9, stride=scale, padding=4, output_padding=scale - 1
         )
+        # the paper's initialisation of the deconvolution: N(0, 0.001²), zero bias
+        nn.init.normal_(self.deconv.weight, std=1e-3)
+        nn.init.zeros_(self.deconv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.deconv(self.body(x))
