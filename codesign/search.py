@@ -229,9 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strength", type=float, default=1.0,
                    help="initial strength s, in units of the task loss (codesign.penalty)")
     p.add_argument("--strength-step", type=float, default=0.5, help="dual-ascent step")
-    p.add_argument("--steps", type=int, default=120, help="search steps (radius 0 → 1)")
-    p.add_argument("--warmup-steps", type=int, default=20, help="weight-only steps first")
-    p.add_argument("--finetune-steps", type=int, default=200)
+    p.add_argument("--steps", type=int, default=400, help="search steps (radius 0 → 1)")
+    p.add_argument("--warmup-steps", type=int, default=40, help="weight-only steps first")
+    p.add_argument("--finetune-steps", type=int, default=3000)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--patch-size", type=int, default=48, help="HR patch side (px)")
     p.add_argument("--order-weight", type=float, default=0.01,
