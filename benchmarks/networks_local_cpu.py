@@ -1,0 +1,166 @@
+"""Whole derived networks on this CPU: predicted vs measured end to end (TVM tuned).
+
+    nice python -m benchmarks.networks_local_cpu [--count 50] [--trials 8] [--seed 0]
+        [--predictor predictors/trained/local-cpu] [--work runs/networks_local_cpu]
+        [--out benchmarks/results/networks_local_cpu.csv]
+
+Samples ``--count`` random genotypes of the default search space at local-cpu's LR input, each
+cell op drawn among the op instances already in the measured profile (so the MetaSchedule
+database covers most of their fused tasks; the rest are tuned with ``--trials``), compiles,
+tunes and times each whole network with TVM (devices.measure), and compares the measured
+latency (ms) with (a) the predictor's network cost (sum of predicted kernels + its overhead)
+and (b) the sum of the profile's measured kernel latencies where every kernel is in the profile.
+A network-level correction ``measured ≈ a · predicted + b`` is fitted by least squares with
+leave-one-out error. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
+Resumes: networks already in the measurement file are not measured again.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from codesign.atomic import write_csv_atomic
+from codesign.cost_source import predicted_latency_table
+from codesign.genotype import CellGenotype, Genotype
+from codesign.network_tree import NetworkTree
+from codesign.op_instances import op_key
+from codesign.search_space import SearchSpace
+
+REPO = Path(__file__).resolve().parents[1]
+DEVICE = "local-cpu"
+PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
+RESULTS = Path(__file__).parent / "results"
+
+
+def sample_genotypes(space: SearchSpace, covered: set[str], lr_hw, count: int, seed: int
+                     ) -> list[Genotype]:
+    """Distinct random genotypes whose cell ops are all in ``covered`` (op-instance keys)."""
+    rng = random.Random(seed)
+    tree = NetworkTree(space.searchable_cells, space.upsample_factors)
+    out: dict[str, Genotype] = {}
+    for _ in range(200 * count):
+        if len(out) == count:
+            break
+        node = rng.choice(tree.nodes)
+        cells = []
+        for a in tree.ancestors(node):
+            if a.kind == "upsample":
+                continue
+            r = tree.resolution(a)
+            cell = _sample_cell(space, covered, lr_hw[0] * r, lr_hw[1] * r, rng)
+            if cell is None:
+                break
+            cells.append(cell)
+        else:
+            g = Genotype(scale=space.scale, nf=space.nf, path=node.path, cells=tuple(cells),
+                         res_scale=space.res_scale)
+            out.setdefault(g.to_json(), g)
+    return list(out.values())
+
+
+def _sample_cell(space, covered, h, w, rng) -> CellGenotype | None:
+    ops, widths, cin = [], [], space.nf
+    for k in range(space.ops_per_cell):
+        outs = (space.nf,) if k == space.ops_per_cell - 1 else space.widths
+        choices = [(op, b) for op in space.ops for b in outs if op_key(op, cin, b, h, w) in covered]
+        if not choices:
+            return None
+        op, cin = rng.choice(choices)
+        ops.append(op)
+        widths.append(cin)
+    return CellGenotype(tuple(ops), tuple(widths[:-1]))
+
+
+def fit_affine(pred: np.ndarray, measured: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(a, b) of measured ≈ a·pred + b and the leave-one-out predictions."""
+    design = np.stack([pred, np.ones_like(pred)], axis=1)
+    a, b = np.linalg.lstsq(design, measured, rcond=None)[0]
+    loo = np.empty_like(measured)
+    for i in range(len(pred)):
+        keep = np.arange(len(pred)) != i
+        ai, bi = np.linalg.lstsq(design[keep], measured[keep], rcond=None)[0]
+        loo[i] = ai * pred[i] + bi
+    return float(a), float(b), loo
+
+
+def summary(name: str, estimate: pd.Series, measured: pd.Series) -> dict:
+    ok = estimate.notna()
+    if ok.sum() < 3:
+        return {"network": f"summary: {name}", "n": int(ok.sum())}
+    rel = (estimate[ok] - measured[ok]).abs() / measured[ok]
+    return {"network": f"summary: {name}", "n": int(ok.sum()),
+            "within_10pct": float((rel <= 0.10).mean()), "within_20pct": float((rel <= 0.20).mean()),
+            "mape_pct": float(100 * rel.mean()),
+            "spearman": float(spearmanr(estimate[ok], measured[ok]).statistic)}
+
+
+def main(argv=None) -> int:
+    from devices.catalog import get_device
+    from devices.measure import measure_network
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--count", type=int, default=50)
+    p.add_argument("--trials", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--predictor", default=str(REPO / "predictors" / "trained" / DEVICE))
+    p.add_argument("--work", default="runs/networks_local_cpu")
+    p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
+    args = p.parse_args(argv)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    space, lr_hw = SearchSpace(), tuple(get_device(DEVICE).lr_input_hw)
+    profile = pd.read_csv(PROFILE)
+    profile = profile[(profile.backend == "tvm-local") & (profile.tuned.astype(str) == "True")]
+    kernel_ms = profile.groupby("key").latency_ms.last().to_dict()
+    table = predicted_latency_table(space, lr_hw, args.predictor)
+    measurements = work / "measurements.csv"
+    rows = []
+    for g in sample_genotypes(space, set(kernel_ms), lr_hw, args.count, args.seed):
+        path = work / f"{hashlib.sha1(g.to_json().encode()).hexdigest()[:10]}.json"
+        path.write_text(g.to_json())
+        done = pd.read_csv(measurements) if measurements.exists() else pd.DataFrame(columns=["key"])
+        name = f"genotype:{path.stem}"
+        if not (done.key.astype(str) == name).any():
+            row = measure_network(DEVICE, str(work / "tmp.csv"), genotype=str(path),
+                                  trials=args.trials, runtimes=("tvm",))[0]
+            (work / "tmp.csv").unlink()
+            row["key"] = name
+            done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
+            write_csv_atomic(done, measurements)
+        measured = done[done.key.astype(str) == name].iloc[-1]
+        keys = g.op_keys(lr_hw)
+        pred, pred_std = table.network_cost(keys)
+        kernel_sum = sum(kernel_ms[k] for k in keys) if all(k in kernel_ms for k in keys) else None
+        rows.append({"network": name, "path": g.path or "(stem cell only)", "kernels": len(keys),
+                     "gmacs": measured.macs / 1e9, "measured_ms": measured.latency_ms,
+                     "measured_std_ms": measured.latency_std_ms, "predicted_ms": pred,
+                     "predicted_std_ms": pred_std, "measured_kernel_sum_ms": kernel_sum,
+                     "load_1min": measured.get("load_1min"), "genotype": g.to_json()})
+        write_csv_atomic(pd.DataFrame(rows), args.out)
+    nets = pd.DataFrame(rows)
+    a, b, loo = fit_affine(nets.predicted_ms.to_numpy(), nets.measured_ms.to_numpy())
+    nets["corrected_loo_ms"] = loo
+    extra = [summary("predictor (sum of predicted kernels + overhead)", nets.predicted_ms,
+                     nets.measured_ms),
+             summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float),
+                     nets.measured_ms),
+             summary(f"network-level fit measured = {a:.3f} x predicted + {b:.2f} ms (LOO)",
+                     nets.corrected_loo_ms, nets.measured_ms)]
+    table_out = pd.concat([nets, pd.DataFrame(extra)], ignore_index=True)
+    table_out["device"] = DEVICE
+    table_out["predictor"] = table.source
+    write_csv_atomic(table_out, args.out)
+    print(pd.DataFrame(extra).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
