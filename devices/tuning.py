@@ -7,12 +7,19 @@ tuned build as slow as the untuned one would mean the records were not applied).
 """
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from devices.tvm_env import intrinsic_family, load_cpu_tensor_intrinsics, prepare_cpu_tuning
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,12 +34,64 @@ class TuningSettings:
     seed: int = 0
 
 
+@contextmanager
+def database_lock(work_dir: str | os.PathLike):
+    """Hold `work_dir`'s tuning database for this process (an exclusive flock on `.lock`).
+
+    MetaSchedule's JSON database is not safe across processes: each keeps its own workload
+    numbering and appends to the same files, so a profile and a search tuning into one
+    directory at once wrote records that point at another process's workloads (seen here: the
+    database then no longer loaded). Tuning and compiling with the database take this lock."""
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(work_dir) / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def open_database(work_dir: str | os.PathLike):
-    """The JSON database (workloads + tuning records) in `work_dir`, created when absent."""
+    """The JSON database (workloads + tuning records) in `work_dir`, created when absent; a
+    database that does not load is salvaged first (see `salvage_database`)."""
     from tvm.s_tir import meta_schedule as ms
 
     Path(work_dir).mkdir(parents=True, exist_ok=True)
-    return ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+    try:
+        return ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+    except RuntimeError:
+        salvage_database(work_dir)
+        return ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+
+
+def salvage_database(work_dir: str | os.PathLike) -> int:
+    """Keep only the tuning records that load against their workload; the original record file
+    is kept as `database_tuning_record.json.corrupt`. Returns the number of records dropped."""
+    from tvm.s_tir import meta_schedule as ms
+
+    work_dir = Path(work_dir)
+    records = work_dir / "database_tuning_record.json"
+    lines = records.read_text().splitlines(keepends=True)
+    kept = []
+    with tempfile.TemporaryDirectory() as probe:
+        shutil.copy(work_dir / "database_workload.json", probe)
+        for line in lines:
+            Path(probe, records.name).write_text(line)
+            try:
+                ms.database.JSONDatabase(work_dir=probe, module_equality="structural")
+            except RuntimeError:
+                continue
+            kept.append(line)
+    if lines and not kept:
+        raise RuntimeError(f"no tuning record in {work_dir} loads: are the target's tensor "
+                           "intrinsics registered (devices.tvm_env.prepare_cpu_tuning)?")
+    shutil.copy(records, records.with_name(records.name + ".corrupt"))
+    tmp = records.with_name(records.name + ".tmp")
+    tmp.write_text("".join(kept))
+    tmp.replace(records)
+    log.warning("tuning database %s did not load: kept %d of %d records (the rest pointed at "
+                "the wrong workloads)", work_dir, len(kept), len(lines))
+    return len(lines) - len(kept)
 
 
 def records_for(database, task) -> int:

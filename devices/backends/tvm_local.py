@@ -54,12 +54,14 @@ class TvmLocal(Backend):
         if self.settings.trials <= 0:
             return Artifact(tuning.compile_untuned(mod, self.target), input_shape, str(self.target),
                             0, False, summary, "")
-        if tasks:
-            tuning.tune_tasks(tasks, self.target, self.work_dir, self.settings, self.tuning_runner(),
-                              self.export_cc())
-        database = tuning.open_database(self.work_dir)
-        hits, total = tuning.database_hits(fused_kernels.fuse(mod, self.target), self.target, database)
-        executable = tuning.compile_tuned(mod, self.target, self.work_dir)
+        with tuning.database_lock(self.work_dir):
+            if tasks:
+                tuning.tune_tasks(tasks, self.target, self.work_dir, self.settings,
+                                  self.tuning_runner(), self.export_cc())
+            database = tuning.open_database(self.work_dir)
+            hits, total = tuning.database_hits(fused_kernels.fuse(mod, self.target), self.target,
+                                               database)
+            executable = tuning.compile_tuned(mod, self.target, self.work_dir)
         return Artifact(executable, input_shape, str(self.target), self.settings.trials, True,
                         summary, f"{hits}/{total}")
 

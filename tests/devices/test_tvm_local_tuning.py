@@ -58,3 +58,42 @@ def test_untuned_build_is_labelled_untuned(tmp_path):
     measurement = backend.measure(ConvLReLU(), SHAPE)
     assert not measurement.tuned and measurement.trials == 0 and measurement.timing.median_ms > 0
     assert not (tmp_path / "database_tuning_record.json").exists()
+
+
+def test_records_pointing_at_another_workload_are_salvaged_and_the_database_loads(tmp_path):
+    from devices import tuning
+
+    backend = create("tvm-local", get_device("local-cpu"), trials=2, work_dir=tmp_path,
+                     repeats=2, min_repeat_ms=5, trials_per_iter=2)
+    backend.build(ConvLReLU().eval(), SHAPE)
+    good = (tmp_path / "database_tuning_record.json").read_text().splitlines()
+    # what a second process appending to the same files produced: a workload the record's
+    # trace does not fit (a depthwise conv: no block named conv2d_nchw), and a record that
+    # points at it
+    workloads = (tmp_path / "database_workload.json").read_text().splitlines()
+    other = create("tvm-local", get_device("local-cpu"), trials=2, work_dir=tmp_path / "other",
+                   repeats=2, min_repeat_ms=5, trials_per_iter=2)
+    other.build(torch.nn.Conv2d(8, 8, 3, padding=1, groups=8).eval(), SHAPE)
+    foreign = (tmp_path / "other" / "database_workload.json").read_text().splitlines()[0]
+    (tmp_path / "database_workload.json").write_text("\n".join(workloads + [foreign]) + "\n")
+    bad = json.loads(good[0])
+    bad[0] = len(workloads)
+    (tmp_path / "database_tuning_record.json").write_text("\n".join(good + [json.dumps(bad)]) + "\n")
+    database = tuning.open_database(tmp_path)
+    assert len(database) == len(good)
+    assert (tmp_path / "database_tuning_record.json.corrupt").exists()
+
+
+def test_database_lock_excludes_another_process(tmp_path):
+    import subprocess
+    import sys
+
+    from devices.tuning import database_lock
+
+    probe = ("import fcntl, sys; f = open(sys.argv[1], 'w')\n"
+             "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n"
+             "    sys.exit(3)\n")
+    with database_lock(tmp_path):
+        held = subprocess.run([sys.executable, "-c", probe, str(tmp_path / ".lock")])
+    free = subprocess.run([sys.executable, "-c", probe, str(tmp_path / ".lock")])
+    assert held.returncode == 3 and free.returncode == 0
