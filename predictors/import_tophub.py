@@ -2,10 +2,15 @@
 
     python -m predictors.import_tophub FILE.log --out DIR
 
-Keeps the conv2d workloads in NCHW (spatial-pack, winograd, direct and depthwise schedules,
-batch 1, square kernels, dilation 1, symmetric padding); measured seconds → ms; provenance `public:tophub`.
+Keeps the conv2d workloads with NCHW arguments (spatial-pack, winograd, direct and depthwise
+schedules, and Adreno's `conv2d_nchwc.image2d`/`depthwise_conv2d_nchwc.image2d`, which take NCHW
+tensors and pack them into textures; batch 1, square kernels, dilation 1, symmetric padding);
+measured seconds → ms; provenance `public:tophub`.
 Devices are keyed by the parsed `-model`, `-device` and `-mcpu` options of the target (e.g.
-`rk3399-arm_cpu`, `rk3399-mali`), not by the raw target string, which varies in option order.
+`rk3399-arm_cpu`, `rk3399-mali`, `generic-adreno` when no model is named), not by the raw
+target string, which varies in option order. Workloads of another dtype than float32 (Adreno's
+float16 twins of every workload, a few int8 ARM ones) are a device of their own, suffixed
+`-<dtype>` (`generic-adreno-float16`), with `:<dtype>` in the key and bytes of that dtype.
 """
 from __future__ import annotations
 
@@ -35,13 +40,16 @@ def device_name(target: str) -> str:
     return name + (f"-{options['mcpu']}" if "mcpu" in options else "")
 
 
+DTYPE_BYTES = {"float32": BYTES_PER_ELEMENT, "float16": 2, "int8": 1, "uint8": 1}
+
+
 def _op_name(task: str) -> str | None:
     base = task.split(".")[0]
     if base.startswith("depthwise_conv2d_nchw"):
         return "depthwise_conv2d"
     if base == "conv2d_nchw_winograd":
         return "conv2d_winograd"
-    if base in ("conv2d_nchw", "conv2d_nchw_spatial_pack"):
+    if base in ("conv2d_nchw", "conv2d_nchw_spatial_pack", "conv2d_nchwc"):
         return "conv2d"
     return None
 
@@ -54,7 +62,8 @@ def parse_record(line: str) -> dict | None:
     if op is None or len(args) < 5 or args[0][0] != "TENSOR" or args[1][0] != "TENSOR":
         return None
     data, weight, strides, padding, dilation = args[0][1], args[1][1], args[2], args[3], args[4]
-    if len(data) != 4 or len(weight) != 4 or data[0] != 1:
+    dtype = args[0][2] if len(args[0]) > 2 else "float32"
+    if len(data) != 4 or len(weight) != 4 or data[0] != 1 or dtype not in DTYPE_BYTES:
         return None
     strides = strides if isinstance(strides, list) else [strides, strides]
     dilation = dilation if isinstance(dilation, list) else [dilation, dilation]
@@ -73,14 +82,16 @@ def parse_record(line: str) -> dict | None:
     seconds = np.asarray(record["result"][0], dtype=float)
     if record["result"][1] != 0 or not np.all(np.isfinite(seconds)) or (seconds <= 0).any():
         return None
-    row = dict(device=device_name(target), op=op, cin=cin, cout=cout, kernel=k, groups=groups,
+    size = DTYPE_BYTES[dtype]
+    suffix = "" if dtype == "float32" else f"-{dtype}"
+    row = dict(device=device_name(target) + suffix, op=op, cin=cin, cout=cout, kernel=k, groups=groups,
                stride=stride, h=h, w=w, out_h=out_h, out_w=out_w, macs=params * out_h * out_w,
-               params=params, bytes_in=cin * h * w * BYTES_PER_ELEMENT,
-               bytes_out=cout * out_h * out_w * BYTES_PER_ELEMENT,
+               params=params, bytes_in=cin * h * w * size, bytes_out=cout * out_h * out_w * size,
                latency_ms=1e3 * seconds.mean(), latency_std_ms=1e3 * seconds.std(),
                repeats=len(seconds), trials=1, backend="autotvm", target=target,
                provenance="public:tophub")
-    row["key"] = kernel_key(row) + (f":pad={pad}" if pad != k // 2 else "") + f":k={k}"
+    row["key"] = (kernel_key(row) + (f":pad={pad}" if pad != k // 2 else "") + f":k={k}"
+                  + ("" if dtype == "float32" else f":{dtype}"))
     return row
 
 
