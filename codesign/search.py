@@ -3,6 +3,7 @@
     python -m codesign.search --device NAME --budget 50ms [--scale 4] [--input HxW]
                               [--data DIR] [--out DIR] [--resume] [--penalty hinge]
     python -m codesign.search --budget 20GFLOPs [--scale 4] [--input HxW] …   (no device)
+    torchrun --nproc_per_node N -m codesign.search …   (data-parallel search on N GPUs)
 
 The device's latency predictor (or the counted GMACs, for a ``GFLOPs`` budget) gives a cost for
 every candidate op instance at the device's LR input size; the supernet's expected cost over its
@@ -38,7 +39,7 @@ from codesign.data import DataError, load_pairs
 from codesign.device import default_device, describe
 from codesign.penalty import FORMS, BudgetPenalty
 from codesign.search_space import SearchSpace
-from codesign.search_train import SearchConfig, search_and_train
+from codesign.search_train import SearchConfig, rank_and_world, search, search_and_train
 
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("codesign.search")
@@ -121,6 +122,32 @@ def _setup_logging(out: Path) -> None:
         log.addHandler(handler)
 
 
+def config_for(args: argparse.Namespace) -> SearchConfig:
+    return SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
+                        batch_size=args.batch_size, patch_size=args.patch_size, seed=args.seed,
+                        width_relaxation=args.width_relaxation, order_weight=args.order_weight)
+
+
+def penalty_for(args: argparse.Namespace, budget: Budget) -> BudgetPenalty:
+    return BudgetPenalty(budget.value, args.penalty, strength=args.strength,
+                         step_size=args.strength_step)
+
+
+def init_distributed(args: argparse.Namespace) -> None:
+    """Under torchrun (WORLD_SIZE > 1): join the process group (NCCL on GPUs, else gloo) and
+    use this rank's GPU. Each rank searches on its own share of every batch (--batch-size per
+    rank); gradients are averaged (codesign.search_train)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    import torch.distributed as dist
+
+    if torch.cuda.is_available() and args.torch_device in (None, "cuda"):
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        args.torch_device = f"cuda:{local}"
+    dist.init_process_group("nccl" if str(args.torch_device).startswith("cuda") else "gloo")
+
+
 def run_search(args: argparse.Namespace) -> pd.DataFrame:
     """Everything after argument parsing; returns the report table (also written to disk)."""
     from devices.catalog import get_device
@@ -148,16 +175,19 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
     load_pairs(args.data, "train", scale, min_size=args.patch_size)  # fail before any work
     out = Path(args.out or Path("runs") / "search" / f"{name}-{args.budget}")
     out.mkdir(parents=True, exist_ok=True)
+    rank, _ = rank_and_world()
+    if rank != 0:  # data-parallel helper rank (torchrun): the search only; rank 0 does the rest
+        search(space, config_for(args), out_dir=out, data=args.data, resume=args.resume,
+               penalty=PenaltyHook(table, lr_hw, penalty_for(args, budget)),
+               device=args.torch_device, progress=False,
+               feasible_nodes=feasible_nodes(space, table, lr_hw, budget.value))
+        return pd.DataFrame()
     _setup_logging(out)
     log.info("device %s, LR input %dx%d, x%d, budget %s", name, *lr_hw, scale, budget)
     log.info("costs: %s %s from %s; space spans %.3g … %.3g %s",
              table.provenance, unit, table.source, low, high, unit)
-    config = SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
-                          batch_size=args.batch_size, patch_size=args.patch_size, seed=args.seed,
-                          width_relaxation=args.width_relaxation, order_weight=args.order_weight)
-    hook = PenaltyHook(table, lr_hw, BudgetPenalty(budget.value, args.penalty,
-                                                     strength=args.strength,
-                                                     step_size=args.strength_step))
+    config = config_for(args)
+    hook = PenaltyHook(table, lr_hw, penalty_for(args, budget))
     feasible = feasible_nodes(space, table, lr_hw, budget.value)
     log.info("%d of %d output nodes can meet the budget; the others are excluded",
              sum(feasible), len(feasible))
@@ -260,6 +290,7 @@ def main(argv=None) -> int:
     from devices.catalog import UnknownDeviceError
 
     try:
+        init_distributed(args)
         report = run_search(args)
     except (SearchError, BudgetError, UnknownDeviceError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)

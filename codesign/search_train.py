@@ -26,6 +26,7 @@ from typing import Callable
 
 import pandas as pd
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch.utils.data import default_collate
 from tqdm import tqdm
@@ -81,15 +82,37 @@ def order_loss(gamma: torch.Tensor, tree: NetworkTree) -> torch.Tensor:
     return torch.relu(g[:, 1:] - g[:, :-1]).sum(dim=1).mean()
 
 
+def rank_and_world() -> tuple[int, int]:
+    """(rank, world size) of the torch.distributed group, (0, 1) without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _average_gradients(params) -> None:
+    """Data parallelism: mean of every gradient over the ranks (all ranks run the same ops,
+    as the distributions, hence the skipped ops, are the same everywhere)."""
+    _, world = rank_and_world()
+    if world == 1:
+        return
+    for p in params:
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= world
+
+
 class _Batches:
-    """Batch of step t = samples t·B … t·B+B−1 of a fixed-seed patch dataset (resumable)."""
+    """Batch of step t = samples t·B … t·B+B−1 of a fixed-seed patch dataset (resumable); with
+    W ranks of batch B each, rank r takes samples t·B·W + r·B … of the same sequence, so the
+    global batch of W ranks equals one process's batch of B·W."""
 
     def __init__(self, pairs, scale: int, config: SearchConfig, seed: int):
         self.dataset = SRPatchDataset(pairs, scale, config.patch_size, seed=seed)
         self.batch_size = config.batch_size
 
     def __call__(self, step: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-        first = step * self.batch_size
+        rank, world = rank_and_world()
+        first = (step * world + rank) * self.batch_size
         lr, hr = default_collate([self.dataset[i] for i in range(first, first + self.batch_size)])
         return lr.to(device), hr.to(device)
 
@@ -156,6 +179,8 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
     def checkpoint(step):
+        if rank_and_world()[0] != 0:
+            return
         save_atomic({"supernet": supernet.state_dict(), "weight_optimizer": w_opt.state_dict(),
                      "arch_optimizer": a_opt.state_dict(), "step": step, "log": log,
                      "torch_rng": torch.get_rng_state(),
@@ -176,6 +201,7 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
             w_loss = _task_loss(supernet(lr), hr, lr, teacher, config)
         w_opt.zero_grad(set_to_none=True)
         w_loss.backward()
+        _average_gradients(supernet.weight_parameters())
         torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)
         w_opt.step()
         row = {"step": step + 1, "radius": supernet.radius, "weight_loss": w_loss.item()}
@@ -188,7 +214,7 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
         log.append(row)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == stop:
             checkpoint(step + 1)
-    if start == stop:
+    if start == stop and rank_and_world()[0] == 0:
         write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
     if stop == total:
         supernet.radius = 1.0
@@ -210,6 +236,7 @@ def _arch_step(supernet, a_opt, batch, penalty, teacher, config, amp) -> dict:
         row.update(getattr(penalty, "last_log", {}))
     a_opt.zero_grad(set_to_none=True)
     loss.backward()
+    _average_gradients(supernet.arch_parameters())
     a_opt.step()
     row.update(sparsity_stats(d))
     return row
