@@ -7,7 +7,7 @@
 For each budget (ms, at the device's LR input), ``python -m codesign.search --device D --budget
 B`` runs with its closed loop (compile + MetaSchedule tuning + timing of the derived network,
 re-fit and re-derive while the measurement misses [0.85, 1.0] × budget, ``--rounds`` at most).
-Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 6× the
+Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 15× the
 cheapest network the predictor says the space holds. One row per budget: the predicted latency
 (± the predictor's std) and the TVM-tuned measured latency of the final network, the rounds it
 took, PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
@@ -30,7 +30,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def default_budgets(device: str, count: int) -> list[float]:
-    """``count`` budgets (ms) geometric from 1.5× to 6× the space's cheapest predicted network."""
+    """``count`` budgets (ms) geometric from 1.5× to 15× the space's cheapest predicted network."""
     from codesign.budget import parse_budget
     from codesign.cost_source import cost_range
     from codesign.search import cost_table_for
@@ -41,7 +41,7 @@ def default_budgets(device: str, count: int) -> list[float]:
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
     low, _ = cost_range(space, cost_table_for(dev, parse_budget("1ms"), space, lr_hw, None), lr_hw)
-    return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
+    return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 15 * low, count)]
 
 
 def budget_row(device: str, budget: float, args) -> dict:
