@@ -29,7 +29,7 @@ from codesign.search import build_parser, run_search
 RESULTS = Path(__file__).parent / "results"
 
 
-def default_budgets(device: str, count: int) -> list[float]:
+def default_budgets(device: str, count: int, predictor: str | None = None) -> list[float]:
     """``count`` budgets (ms) geometric from 1.5× to 15× the space's cheapest predicted network."""
     from codesign.budget import parse_budget
     from codesign.cost_source import cost_range
@@ -40,7 +40,7 @@ def default_budgets(device: str, count: int) -> list[float]:
     dev = get_device(device)
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
-    low, _ = cost_range(space, cost_table_for(dev, parse_budget("1ms"), space, lr_hw, None), lr_hw)
+    low, _ = cost_range(space, cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor), lr_hw)
     return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 15 * low, count)]
 
 
@@ -49,13 +49,16 @@ def budget_row(device: str, budget: float, args) -> dict:
         "--device", device, "--budget", f"{budget:g}ms", "--out",
         str(Path(args.work) / f"{device}-{budget:g}ms"), "--resume", "--trials", str(args.trials),
         "--rounds", str(args.rounds), "--steps", str(args.steps),
-        "--warmup-steps", str(args.warmup_steps), "--finetune-steps", str(args.finetune_steps)])
+        "--warmup-steps", str(args.warmup_steps), "--finetune-steps", str(args.finetune_steps)]
+        + (["--predictor", args.predictor] if args.predictor else []))
     report = run_search(cli)
     last = report.iloc[-1]
     return {"device": device, "budget_ms": budget, "lr_h": last.lr_h, "lr_w": last.lr_w,
             "rounds": len(report), "predicted_ms": last.cost, "predicted_std_ms": last.cost_std,
-            "prediction": last.cost_provenance, "measured_ms": last.measured_ms,
+            "prediction": last.cost_provenance, "prediction_source": last.cost_source,
+            "measured_ms": last.measured_ms,
             "measured_std_ms": last.measured_std_ms, "measurement": last.measurement,
+            "load_1min": last.get("measured_load_1min"),
             "first_round_measured_ms": report.iloc[0].measured_ms,
             "measured_over_budget": last.measured_ms / budget,
             "predicted_in_band": BAND[0] * budget <= last.cost <= BAND[1] * budget,
@@ -76,11 +79,12 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=400)
     p.add_argument("--warmup-steps", type=int, default=40)
     p.add_argument("--finetune-steps", type=int, default=3000)
+    p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
     p.add_argument("--work", default="runs/budget_hit")
     p.add_argument("--out", default=str(RESULTS / "budget_hit.csv"))
     args = p.parse_args(argv)
     budgets = ([float(b) for b in args.budgets.split(",") if b] if args.budgets
-               else default_budgets(args.device, args.count))
+               else default_budgets(args.device, args.count, args.predictor))
     rows = []
     for budget in budgets:
         rows.append(budget_row(args.device, budget, args))

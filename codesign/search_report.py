@@ -8,6 +8,7 @@ data), and ``measured_ms`` is filled only where the device was reached — other
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +64,7 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
         backend.close()
     tuned = f"tuned, {trials} MetaSchedule trials per fused task" if artifact.tuned else "untuned"
     return {"measured_ms": timing.median_ms, "measured_std_ms": timing.std_ms,
+            "measured_load_1min": os.getloadavg()[0],
             "measurement": f"measured: TVM {tuned}, median of {timing.repeats} repeats "
                            f"({backend.runtime}, {artifact.target})"}
 
