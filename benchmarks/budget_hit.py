@@ -7,8 +7,9 @@
 For each budget (ms, at the device's LR input), ``python -m codesign.search --device D --budget
 B`` runs with its closed loop (compile + MetaSchedule tuning + timing of the derived network,
 re-fit and re-derive while the measurement misses [0.85, 1.0] × budget, ``--rounds`` at most).
-Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 15× the
-cheapest network the predictor says the space holds. One row per budget: the predicted latency
+Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 6× the
+cheapest network the space holds under the predictor re-fitted on the device's measured
+networks (``devices/profiles/<device>-networks.csv``, which every run extends). One row per budget: the predicted latency
 (± the predictor's std) and the TVM-tuned measured latency of the final network, the rounds it
 took, PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
 band; a last row gives the share of budgets met (goal ≥ 95 %). Runs resume from ``--work``.
@@ -23,14 +24,16 @@ import numpy as np
 import pandas as pd
 
 from codesign.atomic import write_csv_atomic
-from codesign.closed_loop import BAND, in_band
+from codesign.closed_loop import BAND, in_band, read_network_profile, refit_on
 from codesign.search import build_parser, run_search
 
 RESULTS = Path(__file__).parent / "results"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def default_budgets(device: str, count: int, predictor: str | None = None) -> list[float]:
-    """``count`` budgets (ms) geometric from 1.5× to 15× the space's cheapest predicted network."""
+    """``count`` budgets (ms) geometric from 1.5× to 6× the space's cheapest network under the
+    predictor re-fitted on the device's measured networks (codesign.closed_loop)."""
     from codesign.budget import parse_budget
     from codesign.cost_source import cost_range
     from codesign.search import cost_table_for
@@ -40,8 +43,11 @@ def default_budgets(device: str, count: int, predictor: str | None = None) -> li
     dev = get_device(device)
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
-    low, _ = cost_range(space, cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor), lr_hw)
-    return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 15 * low, count)]
+    table = cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor)
+    profile = REPO / "devices" / "profiles" / f"{device}-networks.csv"
+    table, _ = refit_on(table, read_network_profile(profile, lr_hw), space, lr_hw)
+    low, _ = cost_range(space, table, lr_hw)
+    return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
 
 
 def budget_row(device: str, budget: float, args) -> dict:

@@ -2,8 +2,10 @@
 
 After the search, the derived network is compiled, tuned and timed on the device
 (codesign.search_report). When the measured latency misses [0.85, 1.0] × budget, the loop
-- appends the measurement (predicted and measured ms of the whole network, its genotype) to
-  ``network_profile.csv`` in the output folder;
+- appends the measurement (the whole network's genotype, LR input, measured ms) to the device's
+  network profile (``devices/profiles/<device>-networks.csv`` by default), which every later
+  search on that device starts from: the costs it searches with are already re-fitted on all
+  networks measured there before;
 - re-fits the network-level part of the costs on every row so far: measured − predicted is
   modelled as c · Σ bytes written by the network's ops (c in ms per MB, least squares through
   the origin), i.e. every op's cost grows by c · its output bytes. The kernel predictor is
@@ -61,23 +63,56 @@ def refit_table(table: CostTable, bytes_out: dict[str, float], per_mb: float, ro
                           f"measured network(s) of this search")
 
 
-def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, budget: float,
-               rounds: int, finetune: dict, evaluate_round) -> pd.DataFrame:
-    """Rounds after the first (``first``: its report row). ``finetune`` holds train_model's
-    keyword arguments; ``evaluate_round(genotype, net, table, round_dir)`` exports, measures and
-    returns the round's report row. Returns all rounds' rows."""
-    rows = [first.to_dict() | {"round": 0}]
-    profile_path = out / "network_profile.csv"
+def read_network_profile(path: Path, lr_hw) -> pd.DataFrame:
+    """Networks measured before on this device at this LR input (genotype, measured_ms)."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=["genotype", "lr_h", "lr_w", "measured_ms"])
+    rows = pd.read_csv(path)
+    return rows[(rows.lr_h == lr_hw[0]) & (rows.lr_w == lr_hw[1])]
+
+
+def append_network_profile(path: Path, device: str, lr_hw, report_row: dict) -> None:
+    """Add one measured network (atomically) to the device's network profile."""
+    old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame()
+    new = {"device": device, "lr_h": lr_hw[0], "lr_w": lr_hw[1],
+           "measured_ms": report_row["measured_ms"],
+           "measured_std_ms": report_row.get("measured_std_ms"),
+           "measurement": report_row.get("measurement"),
+           "load_1min": report_row.get("measured_load_1min"), "genotype": report_row["genotype"]}
+    write_csv_atomic(pd.concat([old, pd.DataFrame([new])], ignore_index=True), path)
+
+
+def refit_on(table: CostTable, measured: pd.DataFrame, space, lr_hw) -> tuple[CostTable, float]:
+    """``table`` re-fitted on the measured networks (see the module doc); (table, ms per MB).
+    Unchanged when none is measured."""
+    if measured.empty:
+        return table, 0.0
     bytes_out = op_instances(space, lr_hw).set_index("key").bytes_out.to_dict()
+    profile = pd.DataFrame([_profile_row(r, table, bytes_out, lr_hw)
+                            for r in measured.to_dict("records")])
+    per_mb = overhead_per_mb(profile)
+    return refit_table(table, bytes_out, per_mb, len(measured)), per_mb
+
+
+def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, budget: float,
+               rounds: int, finetune: dict, evaluate_round, profile_path: Path,
+               device: str) -> pd.DataFrame:
+    """Rounds after the first (``first``: its report row). ``table`` is the predictor's table
+    before any re-fit; ``profile_path`` the device's network profile, to which every measured
+    round is appended. ``finetune`` holds train_model's keyword arguments;
+    ``evaluate_round(genotype, net, table, round_dir)`` exports, measures and returns the
+    round's report row. Returns all rounds' rows."""
+    rows = [first.to_dict() | {"round": 0}]
     supernet = None
-    for k in range(1, rounds):
+    for k in range(1, rounds + 1):
         last = rows[-1]
-        if in_band(last.get("measured_ms"), budget) or last.get("measured_ms") is None:
+        if last.get("measured_ms") is None or pd.isna(last.get("measured_ms")):
             break
-        profile = pd.DataFrame([_profile_row(r, table, bytes_out, lr_hw) for r in rows])
-        write_csv_atomic(profile, profile_path)
-        per_mb = overhead_per_mb(profile)
-        refit = refit_table(table, bytes_out, per_mb, len(profile))
+        append_network_profile(profile_path, device, lr_hw, last)
+        if in_band(last["measured_ms"], budget) or k == rounds:
+            break
+        measured = read_network_profile(profile_path, lr_hw)
+        refit, per_mb = refit_on(table, measured, space, lr_hw)
         if supernet is None:
             supernet = Supernet(space)
             supernet.load_state_dict(load(out / CHECKPOINT)["supernet"])
@@ -97,7 +132,7 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
             break
         log.info("round %d: measured %.3g ms is outside [%.2f, %.2f] x %g ms; costs re-fitted "
                  "(+%.3g ms per MB written) on %d measured network(s); derived %s again", k,
-                 last["measured_ms"], *BAND, budget, per_mb, len(profile),
+                 last["measured_ms"], *BAND, budget, per_mb, len(measured),
                  genotype.path or "(stem cell only)")
         round_dir = out / f"round{k}"
         round_dir.mkdir(exist_ok=True)
@@ -109,9 +144,9 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
     return pd.DataFrame(rows)
 
 
-def _profile_row(report_row: dict, table: CostTable, bytes_out: dict, lr_hw) -> dict:
-    """A measured network: its cost under the search's own table, the MB its ops write."""
-    keys = Genotype.from_json(report_row["genotype"]).op_keys(lr_hw)
-    return {"round": report_row["round"], "predicted_ms": table.network_cost(keys)[0],
+def _profile_row(measured: dict, table: CostTable, bytes_out: dict, lr_hw) -> dict:
+    """A measured network: its cost under the predictor's table, the MB its ops write."""
+    keys = Genotype.from_json(measured["genotype"]).op_keys(lr_hw)
+    return {"predicted_ms": table.network_cost(keys)[0],
             "written_mb": sum(bytes_out[k] for k in keys) / 1e6,
-            "measured_ms": report_row["measured_ms"], "genotype": report_row["genotype"]}
+            "measured_ms": measured["measured_ms"]}

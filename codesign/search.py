@@ -31,7 +31,7 @@ import torch
 from codesign.budget import Budget, BudgetError, parse_budget
 from codesign.atomic import write_csv_atomic
 from codesign.budget_fit import fit_to_budget
-from codesign.closed_loop import run_rounds
+from codesign.closed_loop import read_network_profile, refit_on, run_rounds
 from codesign.complexity import hd_lr_hw
 from codesign.cost_source import (CostTable, cost_range, feasible_nodes, macs_table,
                                   predicted_latency_table)
@@ -161,7 +161,13 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
         lr_hw = tuple(device.lr_input_hw) if device else hd_lr_hw(scale)
     name = device.name if device else "no-device"
     space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=scale)
-    table = cost_table_for(device, budget, space, lr_hw, args.predictor)
+    predictor_table = cost_table_for(device, budget, space, lr_hw, args.predictor)
+    table, network_profile = predictor_table, None
+    if device is not None and device.method == "tvm-local" and budget.metric == "latency_ms":
+        network_profile = Path(args.network_profile or REPO / "devices" / "profiles"
+                               / f"{device.name}-networks.csv")
+        table, _ = refit_on(predictor_table, read_network_profile(network_profile, lr_hw),
+                                 space, lr_hw)
     low, high = cost_range(space, table, lr_hw)
     unit = table.unit
     if budget.value < low:
@@ -208,7 +214,7 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
               "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
     report = write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax,
                            timing)
-    if args.rounds <= 1 or budget.metric != "latency_ms":
+    if network_profile is None:
         return report
 
     def evaluate_round(genotype, net, refit, round_dir):
@@ -218,9 +224,10 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
     finetune = dict(data=args.data, scale=scale, steps=args.finetune_steps,
                     batch_size=args.batch_size, patch_size=args.patch_size, resume=args.resume,
                     device=args.torch_device, seed=args.seed)
-    report = run_rounds(report.iloc[0], out=out, space=space, table=table, lr_hw=lr_hw,
-                        budget=budget.value, rounds=args.rounds, finetune=finetune,
-                        evaluate_round=evaluate_round)
+    report = run_rounds(report.iloc[0], out=out, space=space, table=predictor_table,
+                        lr_hw=lr_hw, budget=budget.value, rounds=args.rounds, finetune=finetune,
+                        evaluate_round=evaluate_round, profile_path=network_profile,
+                        device=device.name)
     write_csv_atomic(report, out / "report.csv")
     return report
 
@@ -273,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trials", type=int, default=32,
                    help="MetaSchedule trials per fused task when measuring the result")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
+    p.add_argument("--network-profile", help="whole networks measured on the device, re-fitted "
+                   "on before searching and appended to (default: "
+                   "devices/profiles/DEVICE-networks.csv; codesign.closed_loop)")
     p.add_argument("--rounds", type=int, default=3,
                    help="closed-loop rounds at most where the device is measured "
                         "(codesign.closed_loop; 1: no re-fit)")

@@ -50,8 +50,10 @@ def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_pa
     finetune = dict(data=None, scale=TINY.scale, steps=1, batch_size=2, patch_size=16,
                     progress=False)
     report = run_rounds(row0, out=tmp_path, space=TINY, table=table, lr_hw=LR, budget=budget,
-                        rounds=3, finetune=finetune, evaluate_round=evaluate_round)
+                        rounds=3, finetune=finetune, evaluate_round=evaluate_round,
+                        profile_path=tmp_path / "networks.csv", device="stand-in")
     assert report["round"].tolist() == [0, 1] and calls == ["round1"]
     assert in_band(report.measured_ms.iloc[-1], budget)
-    assert (tmp_path / "network_profile.csv").exists()
+    measured = pd.read_csv(tmp_path / "networks.csv")  # the device's network profile
+    assert measured.measured_ms.tolist() == pytest.approx(report.measured_ms.tolist())
     assert (tmp_path / "round1" / "genotype.json").exists()
