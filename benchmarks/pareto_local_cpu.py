@@ -9,7 +9,8 @@ The searched networks are the final networks of ``benchmarks.budget_hit`` (searc
 for ``--finetune-steps`` and measured there). Each reference network is trained here on the
 same built-in photos for the same steps, batch, patch size and learning rate as that fine-tuning,
 then compiled, tuned (the same MetaSchedule trials per fused task) and timed with TVM on
-local-cpu at its LR input, with onnxruntime beside it for scale. A searched network is ``on or
+local-cpu at its LR input, with onnxruntime beside it for scale (rows that
+benchmarks.compile_local_cpu measured at the same trials are reused). A searched network is ``on or
 above the front`` when no reference network is both at least as fast (measured) and better
 (PSNR). Rows also go to a PNG (PSNR vs measured ms). Runs and measurements resume from --work.
 """
@@ -27,25 +28,36 @@ from codesign.complexity import count_macs
 from codesign.models import build_model
 
 RESULTS = Path(__file__).parent / "results"
+COMPILE_RESULTS = RESULTS / "compile_local_cpu.csv"
 DEVICE = "local-cpu"
 
 
 def measured_ms(arch: str, trials: int, measurements: Path) -> dict:
-    """TVM-tuned and onnxruntime latency (ms) of a reference network, measured once."""
+    """TVM-tuned (``trials`` per fused task) and onnxruntime latency (ms) of a reference network
+    at local-cpu's LR input: from benchmarks.compile_local_cpu's results when that run measured
+    it so, else measured now (appended to ``measurements``)."""
+    from devices.catalog import get_device
     from devices.measure import measure_network
 
-    def done(df):
-        return df[df.key.str.startswith(f"network:{arch}:")]
+    h, w = get_device(DEVICE).lr_input_hw
+    key = f"network:{arch}:h={h}:w={w}"
 
-    rows = done(pd.read_csv(measurements)) if measurements.exists() else pd.DataFrame()
-    if len(rows) < 2:
+    def found():
+        frames = [pd.read_csv(p) for p in (COMPILE_RESULTS, measurements) if Path(p).exists()]
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["key"])
+        rows = rows[rows.key == key]
+        tvm = rows[(rows.backend == "tvm-local") & (rows.tuned.astype(str) == "True")
+                   & (rows.trials == trials)]
+        ort = rows[rows.backend == "onnxruntime"]
+        return (tvm.iloc[-1], ort.iloc[-1]) if len(tvm) and len(ort) else None
+
+    if found() is None:
         measure_network(DEVICE, str(measurements), arch=arch, trials=trials,
                         runtimes=("tvm", "onnxruntime"))
-        rows = done(pd.read_csv(measurements))
-    tvm = rows[rows.backend == "tvm-local"].iloc[-1]
-    ort = rows[rows.backend == "onnxruntime"].iloc[-1]
+    tvm, ort = found()
     return {"measured_ms": tvm.latency_ms, "measured_std_ms": tvm.latency_std_ms,
-            "onnxruntime_ms": ort.latency_ms, "lr_h": tvm.h, "lr_w": tvm.w}
+            "onnxruntime_ms": ort.latency_ms, "lr_h": h, "lr_w": w,
+            "measured_on": tvm.date}
 
 
 def on_or_above_front(searched: pd.DataFrame, refs: pd.DataFrame) -> list[bool]:
