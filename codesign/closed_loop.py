@@ -60,7 +60,7 @@ def refit_table(table: CostTable, bytes_out: dict[str, float], per_mb: float, ro
     mean = {k: max(v + per_mb * bytes_out[k] / 1e6, 0.1 * v) for k, v in table.mean.items()}
     return replace(table, mean=mean, provenance=f"{table.provenance}, re-fitted",
                    source=f"{table.source}; + {per_mb:.3g} ms per MB written, fitted on {rows} "
-                          f"measured network(s) of this search")
+                          f"measured network(s) of this device")
 
 
 def read_network_profile(path: Path, lr_hw) -> pd.DataFrame:
