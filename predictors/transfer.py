@@ -19,10 +19,18 @@ the ratio of memory bandwidth, `c` (launch cost) by the ratio of clocks. The tar
 the geometric mean of the rescaled siblings; its σ (relative, log space) combines the spread
 across siblings with the leave-one-sibling-out transfer error measured among the siblings.
 
+Mobile GPUs (pixel7-gpu) transfer the same way from the TopHub GPUs (`tophub_gpu_profiles`:
+the float32 rows of the Mali, Adreno and CUDA logs, as benchmarks.predictor_tophub builds their
+own predictors). A target's catalog entry may name `leave_one_out_siblings`, a wider set of
+siblings with spec sheets among which the leave-one-sibling-out error (its σ) is measured, when
+fewer than two siblings are averaged (pixel7-gpu: rk3399-mali averaged, the error measured
+between rk3399-mali and jetson-tx2).
+
 Everything is stored as plain JSON in `predictor.json` (model names `fused_roofline` and
 `fewshot_calibrated`, see predictors.calibrate), loadable by `CostModel.load(dir)`.
 
     python -m predictors.transfer --out predictors/trained   # rebuild the committed predictors
+    python -m predictors.transfer --targets pixel7-gpu --transfer-only   # only the GPU transfer
 """
 from __future__ import annotations
 
@@ -44,6 +52,12 @@ REPO = Path(__file__).resolve().parents[1]
 TOPHUB_LOG = REPO.parent / "shared" / "data" / "latency" / "tophub" / "arm_cpu_v0.08.log"
 TRAINED_DIR = REPO / "predictors" / "trained"
 TOPHUB_DEVICES = ("snapdragon835", "kirin970", "rk3399", "bcm2837", "pynq")
+TOPHUB_DIR = TOPHUB_LOG.parent
+# catalog GPU → (TopHub log in TOPHUB_DIR, TopHub device name of predictors.import_tophub)
+TOPHUB_GPUS = {"rk3399-mali": ("mali_v0.06.log", "rk3399-mali"),
+               "adreno": ("adreno_v0.02.log", "generic-adreno"),
+               "jetson-nano": ("cuda_v0.10.log", "jetson-nano-cuda"),
+               "jetson-tx2": ("cuda_v0.10.log", "tx2-cuda")}
 FITTED_CLASSES = ("conv2d", "conv2d_winograd", "depthwise_conv2d")
 CV_FOLDS = 5
 SHAPE_COLUMNS = ["cin", "cout", "kernel", "groups", "stride", "h", "w", "macs", "params",
@@ -207,6 +221,29 @@ def tophub_profiles(log=TOPHUB_LOG) -> dict[str, pd.DataFrame]:
             if f"{name}-arm_cpu" in profiles}
 
 
+def tophub_gpu_profiles(devices=tuple(TOPHUB_GPUS), log_dir=TOPHUB_DIR) -> dict[str, pd.DataFrame]:
+    """Float32 TopHub kernel rows of catalog GPUs (TOPHUB_GPUS), `device` set to the catalog name
+    (the rows benchmarks.predictor_tophub.gpu_profiles fits the GPUs' own predictors on)."""
+    from predictors.import_tophub import import_tophub
+
+    out, cache = {}, {}
+    for name in devices:
+        log, tophub = TOPHUB_GPUS[name]
+        if log not in cache:
+            cache[log] = import_tophub(Path(log_dir) / log)
+        out[name] = cache[log][tophub].assign(device=name)
+    return out
+
+
+def sibling_profiles(names, log=TOPHUB_LOG, log_dir=TOPHUB_DIR) -> dict[str, pd.DataFrame]:
+    """TopHub rows of the named catalog devices: ARM CPUs from `log`, GPUs from `log_dir`."""
+    names = list(dict.fromkeys(names))
+    cpus = [n for n in names if n not in TOPHUB_GPUS]
+    out = tophub_profiles(log) if cpus else {}
+    out = {n: out[n] for n in cpus if n in out}
+    return out | tophub_gpu_profiles([n for n in names if n in TOPHUB_GPUS], log_dir)
+
+
 def _log_errors(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(pred, 1e-12) / y)
 
@@ -266,22 +303,48 @@ def leave_one_sibling_out(profiles: dict[str, pd.DataFrame], siblings: list[str]
     return out
 
 
+def leave_one_sibling_out_eval(profiles: dict[str, pd.DataFrame], siblings: list[str]) -> dict[str, dict]:
+    """Per held-out sibling: accuracy of transferring to it from the others (all its rows)."""
+    from predictors.metrics import accuracy
+
+    out = {}
+    for held in siblings:
+        others = [s for s in siblings if s != held]
+        model = FusedRooflineModel(transfer_rooflines(profiles, others, DeviceSpec.from_catalog(held)))
+        rows = profiles[held]
+        y = rows["latency_ms"].to_numpy()
+        mean, _ = model.predict(kernel_features(rows, model_vocab()))
+        err = _log_errors(y, mean)
+        acc = accuracy(y, mean)
+        out[held] = {"from": others, "n": int(len(rows)), "spearman": float(acc["spearman"]),
+                     "within_10pct": float(acc["within_10pct"]), "mape_pct": float(acc["mape_pct"]),
+                     "rms_log_error": float(np.sqrt(np.mean(err ** 2))),
+                     "median_log_ratio": float(np.median(err))}
+    return out
+
+
 def model_vocab() -> list[str]:
     return list(KNOWN_OPS)
 
 
 def transferred_predictor(target: str, profiles: dict[str, pd.DataFrame],
-                          siblings: list[str] | None = None) -> KernelPredictor:
-    """A predictor for `target` transferred from its catalog siblings (label `transferred`)."""
+                          siblings: list[str] | None = None,
+                          loo_siblings: list[str] | None = None) -> KernelPredictor:
+    """A predictor for `target` transferred from its catalog siblings (label `transferred`);
+    its σ from the leave-one-sibling-out error among `loo_siblings` (default: the catalog's
+    `leave_one_out_siblings`, else the siblings themselves)."""
     from devices.catalog import get_device
 
-    siblings = list(siblings or get_device(target).predictor.get("siblings", []))
-    missing = [s for s in siblings if s not in profiles]
-    if len(siblings) < 2 or missing:
+    entry = get_device(target).predictor
+    siblings = list(siblings or entry.get("siblings", []))
+    loo_siblings = list(loo_siblings or entry.get("leave_one_out_siblings", []) or siblings)
+    missing = [s for s in dict.fromkeys(siblings + loo_siblings) if s not in profiles]
+    if not siblings or len(loo_siblings) < 2 or missing:
         raise ValueError(f"{target}: transfer needs at least two measured siblings "
-                         f"(catalog names {siblings}, without measurements: {missing})")
+                         f"(catalog names {siblings}, leave-one-out among {loo_siblings}, "
+                         f"without measurements: {missing})")
     spec = DeviceSpec.from_catalog(target)
-    loo = leave_one_sibling_out(profiles, siblings)
+    loo = leave_one_sibling_out(profiles, loo_siblings)
     rel_std = float(np.sqrt(np.mean(np.square(list(loo.values())))))
     model = FusedRooflineModel(transfer_rooflines(profiles, siblings, spec), rel_std)
     rows = pd.concat([profiles[s] for s in siblings], ignore_index=True)
@@ -295,7 +358,28 @@ def transferred_predictor(target: str, profiles: dict[str, pd.DataFrame],
             "sibling_specs": {s: DeviceSpec.from_catalog(s).to_json() for s in siblings},
             "leave_one_sibling_out_rms_log_error": loo, "rel_std": rel_std,
             "training_keys": [], "library_versions": library_versions()}
+    if loo_siblings != siblings:  # σ measured among a wider sibling set than the mean uses
+        meta["leave_one_sibling_out_siblings"] = loo_siblings
+        meta["sibling_specs"] |= {s: DeviceSpec.from_catalog(s).to_json() for s in loo_siblings}
+        meta["leave_one_sibling_out_eval"] = leave_one_sibling_out_eval(profiles, loo_siblings)
+        meta["uncertainty"] = (
+            f"relative σ (log space) >= rel_std = {rel_std:.2f} (RMS of the leave-one-sibling-out "
+            f"errors among {', '.join(loo_siblings)}): one σ is a factor x/÷ {np.exp(rel_std):.1f}")
     return KernelPredictor(target, list(KNOWN_OPS), model, meta)
+
+
+def build_transfers(out_dir=TRAINED_DIR, log=TOPHUB_LOG, targets=("pixel7-gpu",),
+                    log_dir=TOPHUB_DIR) -> list[Path]:
+    """Write predictor.json of the transfer targets only (siblings' rows from `log` / `log_dir`)."""
+    from devices.catalog import get_device
+
+    paths = []
+    for t in targets:
+        entry = get_device(t).predictor
+        profiles = sibling_profiles(entry.get("siblings", []) + entry.get("leave_one_out_siblings", []),
+                                    log, log_dir)
+        paths.append(transferred_predictor(t, profiles).save(Path(out_dir) / t))
+    return paths
 
 
 def build_all(out_dir=TRAINED_DIR, log=TOPHUB_LOG, targets=("pixel7",)) -> list[Path]:
@@ -313,9 +397,14 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=str(TRAINED_DIR), help="directory of <device>/predictor.json")
     parser.add_argument("--log", default=str(TOPHUB_LOG), help="TopHub ARM CPU log")
     parser.add_argument("--targets", default="pixel7", help="comma-separated devices to transfer to")
+    parser.add_argument("--log-dir", default=str(TOPHUB_DIR), help="directory of the TopHub GPU logs")
+    parser.add_argument("--transfer-only", action="store_true",
+                        help="write only the targets' predictors (not the TopHub ARM CPUs' own)")
     args = parser.parse_args(argv)
+    targets = tuple(t for t in args.targets.split(",") if t)
     try:
-        paths = build_all(args.out, args.log, tuple(t for t in args.targets.split(",") if t))
+        paths = (build_transfers(args.out, args.log, targets, args.log_dir) if args.transfer_only
+                 else build_all(args.out, args.log, targets))
     except (ValueError, KeyError) as err:
         fail(str(err))
     for path in paths:
