@@ -1,0 +1,91 @@
+"""Latency predictors for `local-cpu` on held-out kernels of this machine's TVM-tuned profile.
+
+    python -m benchmarks.predictor_local_cpu [--profile FILE.csv] [--models xgb,roofline,...]
+        [--seeds 5] [--holdout 0.25] [--out FILE.csv]
+
+For every model and seed, the distinct kernel keys of the profile (devices/profiles/local-cpu.csv,
+TVM + MetaSchedule measurements of this host) are split by predictors.profile_io.split_keys:
+the model is trained on the training keys only (predictors.train) and scored on the held-out
+keys, never seen in training. Writes benchmarks/results/predictor_local_cpu.csv: one row per
+model × seed and one `mean` row per model: n_train / n_test (kernels), MAPE (%), Spearman ρ,
+share of held-out kernels predicted within ±10 % / ±20 % of the measured latency, RMSE (ms),
+and the data they come from (device, profile, MetaSchedule trials, measurement provenance).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from codesign.atomic import write_csv_atomic
+from predictors.cli_util import fail
+from predictors.metrics import accuracy
+from predictors.profile_io import read_kernel_profile
+from predictors.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+DEVICE = "local-cpu"
+DEFAULT_PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "predictor_local_cpu.csv"
+MODELS = ["xgb", "per_op-xgb", "rf", "roofline", "per_op-roofline", "flops"]
+METRICS = ["mape_pct", "spearman", "within_10pct", "within_20pct", "rmse_ms"]
+
+
+def heldout_scores(rows: pd.DataFrame, profile, model: str, holdout: float, seed: int) -> dict:
+    """Train `model` on the training keys of split `seed`; metrics on the held-out keys."""
+    predictor = train(DEVICE, profile, model, holdout=holdout, seed=seed)
+    trained = set(predictor.meta["training_keys"])
+    test = rows[~rows["key"].astype(str).isin(trained)]
+    y = test["latency_ms"].to_numpy()
+    mean, _ = predictor.predict(test)
+    rel = np.abs(mean - y) / y
+    return {"n_train": predictor.meta["training_rows"], "n_test": len(test),
+            **{m: v for m, v in accuracy(y, mean).items() if m in METRICS},
+            "within_20pct": float((rel <= 0.20).mean())}
+
+
+def run(profile, models: list[str], seeds: int, holdout: float) -> pd.DataFrame:
+    rows = read_kernel_profile(profile, DEVICE)
+    path = Path(profile).resolve()
+    data = {"device": DEVICE, "profile": path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path),
+            "trials": ";".join(str(t) for t in sorted(rows["trials"].unique())),
+            "kernels": int(rows["key"].nunique()), "holdout": holdout,
+            "split": "distinct kernel keys (predictors.profile_io.split_keys)",
+            "measurement_provenance": ";".join(sorted(rows["provenance"].astype(str).unique())),
+            "provenance": "predicted"}
+    records = []
+    for model in models:
+        per_seed = [{"model": model, "seed": str(seed), **heldout_scores(rows, profile, model, holdout, seed)}
+                    for seed in range(seeds)]
+        frame = pd.DataFrame(per_seed)
+        mean = {"model": model, "seed": "mean",
+                **frame[["n_train", "n_test"] + METRICS].mean().to_dict()}
+        records += per_seed + [mean]
+    table = pd.DataFrame(records)[["model", "seed", "n_train", "n_test"] + METRICS].assign(**data)
+    return table[["device"] + [c for c in table.columns if c != "device"]]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.predictor_local_cpu",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default=str(DEFAULT_PROFILE))
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--seeds", type=int, default=5, help="random key splits (seeds 0..N-1)")
+    parser.add_argument("--holdout", type=float, default=0.25, help="share of kernel keys held out")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    if args.seeds < 1 or not 0 < args.holdout < 1:
+        fail("--seeds must be >= 1 and --holdout in (0, 1)")
+    try:
+        table = run(args.profile, args.models.split(","), args.seeds, args.holdout)
+    except ValueError as err:
+        fail(str(err))
+    write_csv_atomic(table, args.out)
+    means = table[table["seed"] == "mean"]
+    print(means[["model", "n_train", "n_test"] + METRICS].to_string(index=False, float_format="%.3f"))
+
+
+if __name__ == "__main__":
+    main()
