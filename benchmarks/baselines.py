@@ -44,10 +44,21 @@ def machine() -> str:
     return f"{cpu} ({psutil.cpu_count(logical=True)} threads, torch {torch.get_num_threads()})"
 
 
+def min_patch_size(arch: str, scale: int) -> int:
+    """Smallest HR patch (px) a network trains on: RLFN's ESA needs ESA_MIN_SIDE LR pixels."""
+    if arch.startswith("rlfn"):
+        from codesign.models.rlfn import ESA_MIN_SIDE
+
+        return ESA_MIN_SIDE * scale
+    return 0
+
+
 def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_size: int,
                  lr: float, data, val_data, work: Path, seed: int = 0) -> dict:
-    """Train (unless parameter-free) and evaluate one reference network; returns its mean row."""
+    """Train (unless parameter-free) and evaluate one reference network; returns its mean row.
+    The patch is enlarged to what the network needs (``min_patch_size``); the row says which."""
     model = build_model(arch, scale)
+    patch_size = max(patch_size, min_patch_size(arch, scale))
     row = {"steps": 0, "train_wall_s": 0.0}
     if any(p.requires_grad for p in model.parameters()):
         out = work / f"{arch}_x{scale}"

@@ -108,6 +108,7 @@ def main(argv=None) -> int:
         "measured_ms": hits.measured_ms, "measured_std_ms": hits.measured_std_ms,
         "psnr": hits.psnr, "ssim": hits.ssim, "gmacs": hits.gmacs, "params": hits.params,
         "lr_h": hits.lr_h, "lr_w": hits.lr_w, "steps": hits.finetune_steps,
+        "patch_size": args.patch_size,
         "trials": hits.trials})
     refs = []
     for arch in filter(None, args.refs.split(",")):
@@ -117,6 +118,7 @@ def main(argv=None) -> int:
         timing = measured_ms(arch, args.trials, work / "measurements.csv")
         lr_hw = (int(timing["lr_h"]), int(timing["lr_w"]))
         refs.append({"kind": "reference", "name": arch, "psnr": trained["psnr"],
+                     "patch_size": trained["patch_size"],
                      "ssim": trained["ssim"], "gmacs": count_macs(build_model(arch, 4), lr_hw) / 1e9,
                      "params": trained["params"], "steps": args.finetune_steps,
                      "trials": args.trials, **timing})

@@ -51,7 +51,8 @@ def searched_row(budget: float, relaxation: str, args) -> dict:
             **searched.iloc[-1][STATS].to_dict(),
             "supernet_images_per_s": 2 * args.batch_size / float(searched.step_s.median()),
             "search_steps": args.steps, "finetune_steps": args.finetune_steps,
-            "wall_s": report.search_finetune_wall_s, "machine": machine()}
+            "patch_size": args.patch_size, "wall_s": report.search_finetune_wall_s,
+            "machine": machine()}
 
 
 def reference_row(arch: str, args) -> dict:
@@ -60,7 +61,8 @@ def reference_row(arch: str, args) -> dict:
                        work=Path(args.work) / "references")
     return {"kind": "reference", "name": arch, "gmacs_720p": row["macs_720p"] / 1e9,
             "params": row["params"], "psnr": row["psnr"], "ssim": row["ssim"],
-            "finetune_steps": args.finetune_steps, "wall_s": row["train_wall_s"],
+            "finetune_steps": args.finetune_steps, "patch_size": row["patch_size"],
+            "wall_s": row["train_wall_s"],
             "machine": row["machine"]}
 
 
