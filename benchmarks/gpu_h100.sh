@@ -2,6 +2,9 @@
 # How benchmarks/results/{baselines_gpu,search_flops_gpu,search_gpu}.csv were made: one call on
 # an H100 (16 CPU cores), every job a separate process sharing the GPU (so throughput and wall
 # times are pessimistic). Run from the repository root; results land in /tmp/res and $OUT.
+# baselines.csv's other rows came from an earlier call of the same kind: for each of espcn,
+# carn_m, imdn, rlfn_ntire and bicubic, `python3 -m benchmarks.baselines --steps 20000 --archs A`
+# as its own process (six sharing the GPU, 155-483 s each).
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 R=/tmp/res; mkdir -p $R
 nvidia-smi -L
