@@ -293,14 +293,8 @@ def transfer_rooflines(profiles: dict[str, pd.DataFrame], siblings: list[str],
 
 def leave_one_sibling_out(profiles: dict[str, pd.DataFrame], siblings: list[str]) -> dict[str, float]:
     """RMS log error of transferring to each sibling from the others (all its rows scored)."""
-    out = {}
-    for held in siblings:
-        others = [s for s in siblings if s != held]
-        model = FusedRooflineModel(transfer_rooflines(profiles, others, DeviceSpec.from_catalog(held)))
-        rows = profiles[held]
-        mean, _ = model.predict(kernel_features(rows, model_vocab()))
-        out[held] = float(np.sqrt(np.mean(_log_errors(rows["latency_ms"].to_numpy(), mean) ** 2)))
-    return out
+    return {held: ev["rms_log_error"]
+            for held, ev in leave_one_sibling_out_eval(profiles, siblings).items()}
 
 
 def leave_one_sibling_out_eval(profiles: dict[str, pd.DataFrame], siblings: list[str]) -> dict[str, dict]:
