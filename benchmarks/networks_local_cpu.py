@@ -1,12 +1,14 @@
 """Whole derived networks on this CPU: predicted vs measured end to end (TVM tuned).
 
     nice python -m benchmarks.networks_local_cpu [--count 50] [--trials 8] [--seed 0]
-        [--predictor predictors/trained/local-cpu] [--work runs/networks_local_cpu]
+        [--max-predicted-ms 400] [--predictor predictors/trained/local-cpu] [--work runs/networks_local_cpu]
         [--out benchmarks/results/networks_local_cpu.csv]
 
 Samples ``--count`` random genotypes of the default search space at local-cpu's LR input, each
 cell op drawn among the op instances already in the measured profile (so the MetaSchedule
-database covers most of their fused tasks; the rest are tuned with ``--trials``), compiles,
+database covers most of their fused tasks; the rest are tuned with ``--trials``) and whose
+predicted latency is at most ``--max-predicted-ms`` (deep high-resolution networks take minutes
+per run on this CPU, and the budgets users set here are below a few hundred ms), compiles,
 tunes and times each whole network with TVM (devices.measure), and compares the measured
 latency (ms) with (a) the predictor's network cost (sum of predicted kernels + its overhead)
 and (b) the sum of the profile's measured kernel latencies where every kernel is in the profile.
@@ -39,9 +41,10 @@ PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
 RESULTS = Path(__file__).parent / "results"
 
 
-def sample_genotypes(space: SearchSpace, covered: set[str], lr_hw, count: int, seed: int
-                     ) -> list[Genotype]:
-    """Distinct random genotypes whose cell ops are all in ``covered`` (op-instance keys)."""
+def sample_genotypes(space: SearchSpace, covered: set[str], lr_hw, count: int, seed: int,
+                     cost=None, max_cost: float = float("inf")) -> list[Genotype]:
+    """Distinct random genotypes whose cell ops are all in ``covered`` (op-instance keys) and
+    whose ``cost(genotype)`` is at most ``max_cost``."""
     rng = random.Random(seed)
     tree = NetworkTree(space.searchable_cells, space.upsample_factors)
     out: dict[str, Genotype] = {}
@@ -61,7 +64,8 @@ def sample_genotypes(space: SearchSpace, covered: set[str], lr_hw, count: int, s
         else:
             g = Genotype(scale=space.scale, nf=space.nf, path=node.path, cells=tuple(cells),
                          res_scale=space.res_scale)
-            out.setdefault(g.to_json(), g)
+            if cost is None or cost(g) <= max_cost:
+                out.setdefault(g.to_json(), g)
     return list(out.values())
 
 
@@ -110,6 +114,8 @@ def main(argv=None) -> int:
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--trials", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-predicted-ms", type=float, default=400.0,
+                   help="sample only networks the predictor puts at or below this latency (ms)")
     p.add_argument("--predictor", default=str(REPO / "predictors" / "trained" / DEVICE))
     p.add_argument("--work", default="runs/networks_local_cpu")
     p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
@@ -123,7 +129,9 @@ def main(argv=None) -> int:
     table = predicted_latency_table(space, lr_hw, args.predictor)
     measurements = work / "measurements.csv"
     rows = []
-    for g in sample_genotypes(space, set(kernel_ms), lr_hw, args.count, args.seed):
+    predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]  # noqa: E731
+    for g in sample_genotypes(space, set(kernel_ms), lr_hw, args.count, args.seed, predicted,
+                              args.max_predicted_ms):
         path = work / f"{hashlib.sha1(g.to_json().encode()).hexdigest()[:10]}.json"
         path.write_text(g.to_json())
         done = pd.read_csv(measurements) if measurements.exists() else pd.DataFrame(columns=["key"])
