@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     table = predicted_latency_table(space, lr_hw, args.predictor)
     measurements = work / "measurements.csv"
     rows = []
-    predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]  # noqa: E731
+    predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]
     for g in sample_genotypes(space, set(kernel_ms), lr_hw, args.count, args.seed, predicted,
                               args.max_predicted_ms):
         path = work / f"{hashlib.sha1(g.to_json().encode()).hexdigest()[:10]}.json"
