@@ -12,8 +12,10 @@ per run on this CPU, and the budgets users set here are below a few hundred ms),
 tunes and times each whole network with TVM (devices.measure), and compares the measured
 latency (ms) with (a) the predictor's network cost (sum of predicted kernels + its overhead)
 and (b) the sum of the profile's measured kernel latencies where every kernel is in the profile.
-A network-level correction ``measured ≈ a · predicted + b`` is fitted by least squares with
-leave-one-out error. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
+Network-level corrections fitted on the measured networks, each scored leave-one-out: an
+affine ``measured ≈ a · predicted + b``, and the per-MB overhead the closed loop uses
+(codesign.closed_loop: ``measured ≈ kernels + c · MB written by the network's ops``) on the
+predicted and on the measured kernel sums. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
 Resumes: networks already in the measurement file are not measured again.
 """
 from __future__ import annotations
@@ -32,7 +34,7 @@ from codesign.atomic import write_csv_atomic
 from codesign.cost_source import predicted_latency_table
 from codesign.genotype import CellGenotype, Genotype
 from codesign.network_tree import NetworkTree
-from codesign.op_instances import op_key
+from codesign.op_instances import op_instances, op_key
 from codesign.search_space import SearchSpace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,16 +84,14 @@ def _sample_cell(space, covered, h, w, rng) -> CellGenotype | None:
     return CellGenotype(tuple(ops), tuple(widths[:-1]))
 
 
-def fit_affine(pred: np.ndarray, measured: np.ndarray) -> tuple[float, float, np.ndarray]:
-    """(a, b) of measured ≈ a·pred + b and the leave-one-out predictions."""
-    design = np.stack([pred, np.ones_like(pred)], axis=1)
-    a, b = np.linalg.lstsq(design, measured, rcond=None)[0]
-    loo = np.empty_like(measured)
-    for i in range(len(pred)):
-        keep = np.arange(len(pred)) != i
-        ai, bi = np.linalg.lstsq(design[keep], measured[keep], rcond=None)[0]
-        loo[i] = ai * pred[i] + bi
-    return float(a), float(b), loo
+def fit_loo(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares coefficients of ``target ≈ design · coef`` and the leave-one-out fits."""
+    coef = np.linalg.lstsq(design, target, rcond=None)[0]
+    loo = np.empty_like(target)
+    for i in range(len(target)):
+        keep = np.arange(len(target)) != i
+        loo[i] = design[i] @ np.linalg.lstsq(design[keep], target[keep], rcond=None)[0]
+    return coef, loo
 
 
 def summary(name: str, estimate: pd.Series, measured: pd.Series) -> dict:
@@ -127,6 +127,7 @@ def main(argv=None) -> int:
     profile = profile[(profile.backend == "tvm-local") & (profile.tuned.astype(str) == "True")]
     kernel_ms = profile.groupby("key").latency_ms.last().to_dict()
     table = predicted_latency_table(space, lr_hw, args.predictor)
+    bytes_out = op_instances(space, lr_hw).set_index("key").bytes_out.to_dict()
     measurements = work / "measurements.csv"
     rows = []
     predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]
@@ -148,20 +149,34 @@ def main(argv=None) -> int:
         pred, pred_std = table.network_cost(keys)
         kernel_sum = sum(kernel_ms[k] for k in keys) if all(k in kernel_ms for k in keys) else None
         rows.append({"network": name, "path": g.path or "(stem cell only)", "kernels": len(keys),
+                     "mb_written": sum(bytes_out[k] for k in keys) / 1e6,
                      "gmacs": measured.macs / 1e9, "measured_ms": measured.latency_ms,
                      "measured_std_ms": measured.latency_std_ms, "predicted_ms": pred,
                      "predicted_std_ms": pred_std, "measured_kernel_sum_ms": kernel_sum,
                      "load_1min": measured.get("load_1min"), "genotype": g.to_json()})
         write_csv_atomic(pd.DataFrame(rows), args.out)
     nets = pd.DataFrame(rows)
-    a, b, loo = fit_affine(nets.predicted_ms.to_numpy(), nets.measured_ms.to_numpy())
-    nets["corrected_loo_ms"] = loo
+    measured_ms = nets.measured_ms.to_numpy()
+    (a, b), nets["affine_loo_ms"] = fit_loo(np.stack([nets.predicted_ms, np.ones(len(nets))], 1),
+                                           measured_ms)
+    mb = nets.mb_written.to_numpy()[:, None]
+    (c_pred,), loo = fit_loo(mb, measured_ms - nets.predicted_ms.to_numpy())
+    nets["predicted_plus_mb_loo_ms"] = nets.predicted_ms + loo
     extra = [summary("predictor (sum of predicted kernels + overhead)", nets.predicted_ms,
                      nets.measured_ms),
-             summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float),
-                     nets.measured_ms),
+             summary(f"predictor + {c_pred:.3f} ms per MB written (LOO)",
+                     nets.predicted_plus_mb_loo_ms, nets.measured_ms),
              summary(f"network-level fit measured = {a:.3f} x predicted + {b:.2f} ms (LOO)",
-                     nets.corrected_loo_ms, nets.measured_ms)]
+                     nets.affine_loo_ms, nets.measured_ms),
+             summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float),
+                     nets.measured_ms)]
+    have = nets.measured_kernel_sum_ms.notna().to_numpy()
+    if have.sum() >= 3:
+        kernels = nets.measured_kernel_sum_ms.to_numpy(dtype=float)[have]
+        (c_kern,), loo = fit_loo(mb[have], measured_ms[have] - kernels)
+        nets.loc[have, "kernel_sum_plus_mb_loo_ms"] = kernels + loo
+        extra.append(summary(f"sum of measured kernels + {c_kern:.3f} ms per MB written (LOO)",
+                             nets.kernel_sum_plus_mb_loo_ms, nets.measured_ms))
     table_out = pd.concat([nets, pd.DataFrame(extra)], ignore_index=True)
     table_out["device"] = DEVICE
     table_out["predictor"] = table.source
