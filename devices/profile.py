@@ -1,15 +1,16 @@
 """`python -m devices.profile`: measure every op instance of the search space on a device.
 
     python -m devices.profile --device NAME [--space CONFIG.json|yaml] [--scale 4] [--input HxW]
-        [--trials N] [--limit K] [--rpc-tracker HOST:PORT [--rpc-key KEY]] [--work-dir DIR]
-        [--redo-above-load L] --out FILE.csv
+        [--trials N] [--limit K] [--keys KEY,KEY...] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
+        [--work-dir DIR] [--redo-above-load L] --out FILE.csv
 
 Op instances come from codesign.op_instances (stable keys, features); each is built as the
 PyTorch block the supernet runs, compiled by TVM (fused as TVM fuses it), tuned with
 MetaSchedule (`--trials` per fused task, database in --work-dir reused across runs) and timed.
 Resumes: keys already in FILE for this device and backend are skipped; every finished row is
 appended atomically. `--limit K` measures at most K new instances, in a fixed pseudo-random order
-(hash of the key) so a partial profile covers all ops and sizes. `--redo-above-load L` first
+(hash of the key) so a partial profile covers all ops and sizes; `--keys` measures only the
+named instances (e.g. the kernels a measured network needs). `--redo-above-load L` first
 drops rows timed while the 1-minute load average was above L (a shared machine), so they are
 timed again (their tuning records are reused).
 """
@@ -58,7 +59,7 @@ def profile_order(keys) -> list[str]:
 
 
 def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=None, trials: int = 64,
-            limit: int | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
+            limit: int | None = None, keys: list[str] | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
             work_dir=None, repeats: int = 10, redo_above_load: float | None = None, progress: bool = True) -> int:
     """Measure missing op instances into `out`; returns how many rows were added."""
     from codesign.op_instances import build_op_module, op_instances
@@ -68,6 +69,10 @@ def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=
     device = get_device(device_name)
     hw = tuple(input_hw or device.lr_input_hw)
     instances = op_instances(space or load_space(None, scale), hw).set_index("key", drop=False)
+    if keys is not None:
+        if unknown := [k for k in keys if k not in instances.index]:
+            raise ValueError(f"not an op instance of this space at {hw[0]}x{hw[1]}: {', '.join(unknown)}")
+        instances = instances.loc[list(dict.fromkeys(keys))]
     options = dict(trials=trials, work_dir=work_dir, repeats=repeats)
     if rpc_tracker:
         backend = create("tvm-rpc", device, tracker=rpc_tracker, key=rpc_key, **options)
@@ -99,6 +104,7 @@ def main(argv=None) -> int:
     parser.add_argument("--input", help="LR input HxW (default: the device's)")
     parser.add_argument("--trials", type=int, default=64, help="MetaSchedule trials per fused task (0: untuned)")
     parser.add_argument("--limit", type=int, help="measure at most K new op instances")
+    parser.add_argument("--keys", help="comma-separated op-instance keys to measure (default: all)")
     parser.add_argument("--rpc-tracker", help="HOST:PORT of a TVM RPC tracker")
     parser.add_argument("--rpc-key", help="device key at the tracker (default: the catalog's)")
     parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE-TARGETHASH)")
@@ -114,7 +120,8 @@ def main(argv=None) -> int:
         space = load_space(args.space, args.scale)
         measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work
         added = profile(args.device, args.out, space=space, scale=args.scale, input_hw=hw,
-                        trials=args.trials, limit=args.limit, rpc_tracker=args.rpc_tracker,
+                        trials=args.trials, limit=args.limit,
+                        keys=args.keys.split(",") if args.keys else None, rpc_tracker=args.rpc_tracker,
                         rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
                         redo_above_load=args.redo_above_load)
     except (UnknownDeviceError, ProfileError, ValueError) as err:

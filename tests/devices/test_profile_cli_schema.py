@@ -53,3 +53,17 @@ def test_rows_timed_under_load_are_dropped_for_remeasurement(tmp_path):
     append_rows(out, rows)
     assert drop_loaded_rows(out, "local-cpu", "tvm-local", 2.0) == 1
     assert sorted(read_profile(out)["key"]) == ["a", "c"]
+
+
+def test_keys_measures_only_the_named_instances_and_rejects_unknown_ones(tmp_path):
+    from codesign.op_instances import op_instances
+    from codesign.search_space import SearchSpace
+
+    key = op_instances(SearchSpace(), (8, 12)).key.iloc[-1]
+    out = tmp_path / "p.csv"
+    common = ["--device", "local-cpu", "--trials", "0", "--input", "8x12", "--repeats", "2",
+              "--out", str(out), "--work-dir", str(tmp_path / "db")]
+    assert main(common + ["--keys", f"{key},{key}"]) == 0
+    assert pd.read_csv(out)["key"].tolist() == [key]
+    assert main(common + ["--keys", "conv3x3:cin=1:cout=1:h=8:w=12"]) == 2
+    assert len(pd.read_csv(out)) == 1
