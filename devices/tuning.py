@@ -1,13 +1,17 @@
 """MetaSchedule tuning of fused tasks into a JSON database directory that later runs reuse.
 
 Re-profiling is incremental: a task whose workload already has `trials` records in the database
-is not tuned again, and one with fewer gets only the missing trials. After compilation,
+is not tuned again, and one with fewer gets only the missing trials. A task whose design space
+holds fewer distinct schedules than `trials` (a pixel-shuffle reshape has one) can never reach
+`trials` records, so the trials already spent on each workload are kept in `attempted.json`
+beside the database and such a task is not tuned again either. After compilation,
 `database_hits` counts the fused PrimFuncs that MetaScheduleApplyDatabase really replaced (a
 tuned build as slow as the untuned one would mean the records were not applied).
 """
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -102,6 +106,32 @@ def records_for(database, task) -> int:
     return len(database.get_top_k(database.commit_workload(mod), 1 << 20))
 
 
+def _attempts_path(work_dir) -> Path:
+    return Path(work_dir) / "attempted.json"
+
+
+def read_attempts(work_dir) -> dict[str, int]:
+    """Trials spent so far per workload (structural hash as text) in `work_dir`."""
+    path = _attempts_path(work_dir)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _record_attempts(work_dir, spent: dict[str, int]) -> None:
+    attempts = read_attempts(work_dir)
+    for workload, trials in spent.items():
+        attempts[workload] = max(attempts.get(workload, 0), trials)
+    tmp = _attempts_path(work_dir).with_suffix(".tmp")
+    tmp.write_text(json.dumps(attempts, indent=0, sort_keys=True))
+    tmp.replace(_attempts_path(work_dir))
+
+
+def workload_id(task) -> str:
+    """Structural hash of an extracted task's PrimFunc (what the database keys records by)."""
+    import tvm_ffi
+
+    return str(tvm_ffi.structural_hash(task.dispatched[0]))
+
+
 def _worker_init(target):
     """Initializer of MetaSchedule's popen workers: the target's CPU intrinsics only."""
     return partial(load_cpu_tensor_intrinsics, intrinsic_family(target)) if target.kind.name == "llvm" else None
@@ -133,9 +163,11 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
 
     prepare_cpu_tuning(target)
     database = open_database(work_dir)
+    attempts = read_attempts(work_dir)
     by_missing: dict[int, list] = {}
     for task in tasks:  # one tuning session per budget: worker pools start once per session
-        missing = settings.trials - records_for(database, task)
+        spent = max(records_for(database, task), attempts.get(workload_id(task), 0))
+        missing = settings.trials - spent
         if missing > 0:
             by_missing.setdefault(missing, []).append(task)
     for missing, group in sorted(by_missing.items()):
@@ -145,6 +177,7 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
                       max_trials_global=missing * len(group), max_trials_per_task=missing,
                       num_trials_per_iter=min(settings.trials_per_iter, missing),
                       builder=_builder(settings, target, export_cc), runner=runner, database=database)
+        _record_attempts(work_dir, {workload_id(t): settings.trials for t in group})
     return sum(missing * len(group) for missing, group in by_missing.items())
 
 

@@ -97,3 +97,18 @@ def test_database_lock_excludes_another_process(tmp_path):
         held = subprocess.run([sys.executable, "-c", probe, str(tmp_path / ".lock")])
     free = subprocess.run([sys.executable, "-c", probe, str(tmp_path / ".lock")])
     assert held.returncode == 3 and free.returncode == 0
+
+
+def test_a_task_with_fewer_schedules_than_trials_is_not_tuned_again(tmp_path):
+    from devices import fused_kernels, tuning
+
+    module = torch.nn.Sequential(torch.nn.PixelShuffle(2), torch.nn.LeakyReLU(0.2)).eval()
+    backend = create("tvm-local", get_device("local-cpu"), trials=2, work_dir=tmp_path,
+                     trials_per_iter=2)
+    tasks = fused_kernels.extract_fused_tasks(fused_kernels.relax_from_torch(module, SHAPE), backend.target)
+    assert tasks
+    first = tuning.tune_tasks(tasks, backend.target, tmp_path, backend.settings, backend.tuning_runner())
+    assert first == 2 * len(tasks)
+    assert len(_records(tmp_path)) < first  # a reshape has fewer distinct schedules than 2
+    assert set(tuning.read_attempts(tmp_path).values()) == {2}
+    assert tuning.tune_tasks(tasks, backend.target, tmp_path, backend.settings, backend.tuning_runner()) == 0
