@@ -16,7 +16,9 @@ Network-level corrections fitted on the measured networks, each scored leave-one
 affine ``measured ≈ a · predicted + b``, and the per-MB overhead the closed loop uses
 (codesign.closed_loop: ``measured ≈ kernels + c · MB written by the network's ops``) on the
 predicted and on the measured kernel sums. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
-Resumes: networks already in the measurement file are not measured again.
+Every measured network is also added to the device's network profile (--network-profile), which
+the closed loop of codesign.search re-fits its costs on. Resumes: networks already in the
+measurement file are not measured again.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from codesign.search_space import SearchSpace
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = "local-cpu"
 PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
+NETWORK_PROFILE = REPO / "devices" / "profiles" / "local-cpu-networks.csv"
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -105,6 +108,22 @@ def summary(name: str, estimate: pd.Series, measured: pd.Series) -> dict:
             "spearman": float(spearmanr(estimate[ok], measured[ok]).statistic)}
 
 
+def add_to_network_profile(path: Path, measured: pd.Series, genotype: str, lr_hw) -> bool:
+    """Append a measured network to the device's network profile (what the closed loop re-fits
+    on, codesign.closed_loop) unless that genotype is there already; True when appended."""
+    from codesign.closed_loop import append_network_profile
+
+    if path.exists() and (pd.read_csv(path).genotype == genotype).any():
+        return False
+    tuned = f"tuned, {int(measured.trials)} MetaSchedule trials per fused task"
+    append_network_profile(path, DEVICE, lr_hw, {
+        "measured_ms": measured.latency_ms, "measured_std_ms": measured.latency_std_ms,
+        "measured_load_1min": measured.get("load_1min"), "genotype": genotype,
+        "measurement": f"measured: TVM {tuned}, median of {int(measured.repeats)} repeats "
+                       f"({measured.runtime}, {measured.target}); benchmarks.networks_local_cpu"})
+    return True
+
+
 def main(argv=None) -> int:
     from devices.catalog import get_device
     from devices.measure import measure_network
@@ -119,6 +138,8 @@ def main(argv=None) -> int:
     p.add_argument("--predictor", default=str(REPO / "predictors" / "trained" / DEVICE))
     p.add_argument("--work", default="runs/networks_local_cpu")
     p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
+    p.add_argument("--network-profile", default=str(NETWORK_PROFILE),
+                   help="device network profile every measured network is added to")
     args = p.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -145,6 +166,7 @@ def main(argv=None) -> int:
             done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
             write_csv_atomic(done, measurements)
         measured = done[done.key.astype(str) == name].iloc[-1]
+        add_to_network_profile(Path(args.network_profile), measured, g.to_json(), lr_hw)
         keys = g.op_keys(lr_hw)
         pred, pred_std = table.network_cost(keys)
         kernel_sum = sum(kernel_ms[k] for k in keys) if all(k in kernel_ms for k in keys) else None

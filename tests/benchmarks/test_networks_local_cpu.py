@@ -31,3 +31,21 @@ def test_sampler_keeps_covered_ops_and_the_cost_cap():
         assert set(cell_keys) <= covered
         assert cost(g) <= 20
     assert sample_genotypes(space, covered, LR, 10, seed=0, cost=cost, max_cost=20) == genotypes
+
+
+def test_measured_networks_join_the_device_network_profile_once(tmp_path):
+    import pandas as pd
+
+    from benchmarks.networks_local_cpu import add_to_network_profile
+    from codesign.closed_loop import read_network_profile
+
+    space = SearchSpace()
+    g = sample_genotypes(space, set(op_instances(space, LR).key), LR, 1, seed=0)[0]
+    measured = pd.Series({"latency_ms": 42.0, "latency_std_ms": 1.0, "load_1min": 1.1, "trials": 8,
+                          "repeats": 10, "runtime": "tvm-0.27.0.post1", "target": "llvm"})
+    path = tmp_path / "net.csv"
+    assert add_to_network_profile(path, measured, g.to_json(), LR)
+    assert not add_to_network_profile(path, measured, g.to_json(), LR)
+    rows = read_network_profile(path, LR)
+    assert len(rows) == 1 and rows.measured_ms.iloc[0] == 42.0
+    assert rows.measurement.iloc[0].startswith("measured: TVM tuned, 8 MetaSchedule trials")
