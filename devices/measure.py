@@ -3,10 +3,13 @@ onnxruntime and PyTorch, as profile-CSV rows (op = network).
 
     python -m devices.measure --device NAME (--onnx FILE | --genotype FILE | --arch NAME)
         [--scale 4] [--input HxW] [--trials N] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
-        [--runtimes tvm-untuned,tvm,onnxruntime,pytorch] [--work-dir DIR] --out FILE.csv
+        [--runtimes tvm-untuned,tvm,onnxruntime,pytorch] [--work-dir DIR] [--breakdown FILE.csv]
+        --out FILE.csv
 
 `--trials` is per fused task (every distinct fused kernel of the network is tuned); the row's
 database_hits says how many of the network's fused kernels the tuned records replaced.
+`--breakdown FILE.csv` also writes the local `tvm` build's per-call times inside the network
+(devices.kernel_breakdown: fused kernels and VM builtins, in call order).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from devices.catalog import UnknownDeviceError, get_device
 from devices.profile import parse_hw
+from codesign.atomic import write_csv_atomic
 from devices.profile_csv import ProfileError, append_rows, make_row
 
 CPU_KINDS = ("cpu",)
@@ -59,7 +63,7 @@ def _onnx_input_shape(path: str) -> tuple[int, ...]:
 
 def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onnx_path=None, scale: int = 4,
                     input_hw=None, trials: int = 64, runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None,
-                    work_dir=None, repeats: int = 10) -> list[dict]:
+                    work_dir=None, repeats: int = 10, breakdown: str | None = None) -> list[dict]:
     """Time one network with each runtime in `runtimes`; rows are appended to `out` one by one."""
     from devices import fused_kernels
     from devices.backends import create
@@ -84,7 +88,11 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
                              work_dir=work_dir, repeats=repeats, **rpc)
             relax_mod = (fused_kernels.relax_from_onnx(onnx_path) if onnx_path
                          else fused_kernels.relax_from_torch(module, shape))
-            measurement = backend.run_measurement(backend.build_relax(relax_mod, shape))
+            artifact = backend.build_relax(relax_mod, shape)
+            measurement = backend.run_measurement(artifact)
+            if breakdown and runtime == "tvm" and not rpc_tracker:
+                write_csv_atomic(backend.breakdown(artifact).assign(device=device.name, network=name),
+                                 breakdown)
         else:
             backend = create(runtime, device, repeats=repeats)
             artifact = backend.build_onnx(onnx_path, shape) if onnx_path and runtime == "onnxruntime" \
@@ -111,6 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rpc-key")
     parser.add_argument("--work-dir")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--breakdown", help="CSV of the tuned build's per-call times inside the network")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:
@@ -124,7 +133,8 @@ def main(argv=None) -> int:
         rows = measure_network(args.device, args.out, arch=args.arch, genotype=args.genotype, onnx_path=args.onnx,
                                scale=args.scale, input_hw=parse_hw(args.input) if args.input else None,
                                trials=args.trials, runtimes=runtimes, rpc_tracker=args.rpc_tracker,
-                               rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats)
+                               rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
+                               breakdown=args.breakdown)
     except (UnknownDeviceError, ProfileError, ValueError, KeyError) as err:
         print(f"error: {str(err).splitlines()[0] if str(err) else err!r}", file=sys.stderr)
         return 2

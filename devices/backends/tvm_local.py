@@ -68,7 +68,8 @@ class TvmLocal(Backend):
     def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
         return self.build_relax(fused_kernels.relax_from_torch(module, input_shape), input_shape)
 
-    def run(self, artifact: Artifact) -> Timing:
+    def _vm(self, artifact: Artifact):
+        """(Relax VM, device, input tensors) of a built artifact."""
         import numpy as np
         import tvm
         from tvm import relax
@@ -76,7 +77,17 @@ class TvmLocal(Backend):
         dev = tvm.device(self.target.get_target_device_type(), 0)
         vm = relax.VirtualMachine(artifact.runnable, dev)
         x = tvm.runtime.tensor(np.random.default_rng(0).standard_normal(artifact.input_shape, dtype="float32"), dev)
-        return time_vm(vm, dev, [x], self.repeats, self.min_repeat_ms, self.warmup)
+        return vm, dev, [x]
+
+    def run(self, artifact: Artifact) -> Timing:
+        vm, dev, args = self._vm(artifact)
+        return time_vm(vm, dev, args, self.repeats, self.min_repeat_ms, self.warmup)
+
+    def breakdown(self, artifact: Artifact, runs: int = 5):
+        """Per-call times of the network's VM calls (devices.kernel_breakdown)."""
+        from devices.kernel_breakdown import kernel_breakdown
+
+        return kernel_breakdown(*self._vm(artifact), runs=runs)
 
 
 BACKEND = TvmLocal

@@ -29,3 +29,15 @@ def test_backend_factory_knows_its_backends_and_rejects_others():
     assert {"tvm-local", "tvm-rpc", "onnxruntime", "pytorch"} <= set(available_backends())
     with pytest.raises(ValueError, match="known backends"):
         create("simulatorx", get_device("local-cpu"))
+
+
+def test_breakdown_lists_the_kernels_the_network_calls(tmp_path):
+    out, breakdown = tmp_path / "nets.csv", tmp_path / "calls.csv"
+    assert main(["--device", "local-cpu", "--arch", "espcn", "--input", "8x8", "--runtimes", "tvm",
+                 "--trials", "0", "--repeats", "2", "--work-dir", str(tmp_path / "db"),
+                 "--breakdown", str(breakdown), "--out", str(out)]) == 0
+    calls = pd.read_csv(breakdown)
+    kernels = calls[calls.kind == "kernel"]
+    assert set(calls.network) == {"espcn"} and set(calls.device) == {"local-cpu"}
+    assert len(kernels) >= pd.read_csv(out).fused_tasks.iloc[0].count("*")
+    assert (calls.median_ms > 0).all()
