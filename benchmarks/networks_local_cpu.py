@@ -2,6 +2,7 @@
 
     nice python -m benchmarks.networks_local_cpu [--count 50] [--trials 8] [--seed 0]
         [--max-predicted-ms 400] [--predictor predictors/trained/local-cpu] [--work runs/networks_local_cpu]
+        [--breakdown]
         [--out benchmarks/results/networks_local_cpu.csv]
 
 Samples ``--count`` random genotypes of the default search space at local-cpu's LR input, each
@@ -16,7 +17,9 @@ Network-level corrections fitted on the measured networks, each scored leave-one
 affine ``measured ≈ a · predicted + b``, and the per-MB overhead the closed loop uses
 (codesign.closed_loop: ``measured ≈ kernels + c · MB written by the network's ops``) on the
 predicted and on the measured kernel sums. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
-Every measured network is also added to the device's network profile (--network-profile), which
+`--breakdown` also times every call inside each network (devices.kernel_breakdown, the tuned
+build from the database: nothing is tuned again) and adds the in-network sums of the fused
+kernels and of the VM builtins. Every measured network is also added to the device's network profile (--network-profile), which
 the closed loop of codesign.search re-fits its costs on. Resumes: networks already in the
 measurement file are not measured again.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import sys
 from pathlib import Path
@@ -124,6 +128,26 @@ def add_to_network_profile(path: Path, measured: pd.Series, genotype: str, lr_hw
     return True
 
 
+def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.DataFrame:
+    """Per-call times inside the tuned build of a genotype (cached in ``out``)."""
+    if not out.exists():
+        from devices import fused_kernels
+        from devices.backends import create
+        from devices.catalog import get_device
+        from devices.measure import network_from_args
+
+        name, module = network_from_args(None, str(genotype_path), SearchSpace().scale)
+        shape = (1, 3, *lr_hw)
+        backend = create("tvm-local", get_device(DEVICE), trials=trials)
+        try:
+            artifact = backend.build_relax(fused_kernels.relax_from_torch(module, shape), shape)
+            write_csv_atomic(backend.breakdown(artifact).assign(network=name, load_1min=os.getloadavg()[0]),
+                             out)
+        finally:
+            backend.close()
+    return pd.read_csv(out)
+
+
 def main(argv=None) -> int:
     from devices.catalog import get_device
     from devices.measure import measure_network
@@ -138,6 +162,8 @@ def main(argv=None) -> int:
     p.add_argument("--predictor", default=str(REPO / "predictors" / "trained" / DEVICE))
     p.add_argument("--work", default="runs/networks_local_cpu")
     p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
+    p.add_argument("--breakdown", action="store_true",
+                   help="also time every call inside each network (devices.kernel_breakdown)")
     p.add_argument("--network-profile", default=str(NETWORK_PROFILE),
                    help="device network profile every measured network is added to")
     args = p.parse_args(argv)
@@ -176,6 +202,11 @@ def main(argv=None) -> int:
                      "measured_std_ms": measured.latency_std_ms, "predicted_ms": pred,
                      "predicted_std_ms": pred_std, "measured_kernel_sum_ms": kernel_sum,
                      "load_1min": measured.get("load_1min"), "genotype": g.to_json()})
+        if args.breakdown:
+            from devices.kernel_breakdown import summarise
+
+            calls = breakdown_network(path, work / "breakdown" / f"{path.stem}.csv", lr_hw, args.trials)
+            rows[-1].update(summarise(calls))
         write_csv_atomic(pd.DataFrame(rows), args.out)
     nets = pd.DataFrame(rows)
     measured_ms = nets.measured_ms.to_numpy()
@@ -199,6 +230,9 @@ def main(argv=None) -> int:
         nets.loc[have, "kernel_sum_plus_mb_loo_ms"] = kernels + loo
         extra.append(summary(f"sum of measured kernels + {c_kern:.3f} ms per MB written (LOO)",
                              nets.kernel_sum_plus_mb_loo_ms, nets.measured_ms))
+    if "in_network_kernels_ms" in nets:
+        extra.append(summary("in-network kernel sum (devices.kernel_breakdown, not a predictor)",
+                             nets.in_network_kernels_ms, nets.measured_ms))
     table_out = pd.concat([nets, pd.DataFrame(extra)], ignore_index=True)
     table_out["device"] = DEVICE
     table_out["predictor"] = table.source
