@@ -215,10 +215,16 @@ def main(argv=None) -> int:
     mb = nets.mb_written.to_numpy()[:, None]
     (c_pred,), loo = fit_loo(mb, measured_ms - nets.predicted_ms.to_numpy())
     nets["predicted_plus_mb_loo_ms"] = nets.predicted_ms + loo
+    calls = np.stack([np.ones(len(nets)), nets.kernels.to_numpy(dtype=float)], 1)
+    (o_net, o_kernel), loo = fit_loo(calls, measured_ms - nets.predicted_ms.to_numpy())
+    nets["predicted_plus_overhead_loo_ms"] = nets.predicted_ms + loo
     extra = [summary("predictor (sum of predicted kernels + overhead)", nets.predicted_ms,
                      nets.measured_ms),
              summary(f"predictor + {c_pred:.3f} ms per MB written (LOO)",
                      nets.predicted_plus_mb_loo_ms, nets.measured_ms),
+             summary(f"predictor + {o_net:.2f} ms per network + {o_kernel:.2f} ms per kernel (LOO; "
+                     "the KernelPredictor overhead form)", nets.predicted_plus_overhead_loo_ms,
+                     nets.measured_ms),
              summary(f"network-level fit measured = {a:.3f} x predicted + {b:.2f} ms (LOO)",
                      nets.affine_loo_ms, nets.measured_ms),
              summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float),
