@@ -18,8 +18,9 @@ affine ``measured ≈ a · predicted + b``, and the per-MB overhead the closed l
 (codesign.closed_loop: ``measured ≈ kernels + c · MB written by the network's ops``) on the
 predicted and on the measured kernel sums. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
 `--breakdown` also times every call inside each network (devices.kernel_breakdown, the tuned
-build from the database: nothing is tuned again) and adds the in-network sums of the fused
-kernels and of the VM builtins. Every measured network is also added to the device's network profile (--network-profile), which
+build from the database: nothing is tuned again), adds the in-network sums of the fused
+kernels and of the VM builtins, and times the build again: how often the same network measured
+twice agrees within ±10 % bounds what any predictor can reach on this machine. Every measured network is also added to the device's network profile (--network-profile), which
 the closed loop of codesign.search re-fits its costs on. Resumes: networks already in the
 measurement file are not measured again.
 """
@@ -101,6 +102,26 @@ def fit_loo(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndar
     return coef, loo
 
 
+def network_model_loo(kernel_keys: list[list[str]], instances: pd.DataFrame, measured_ms: np.ndarray,
+                      model: str = "roofline") -> np.ndarray:
+    """Leave-one-out predictions of a network-level model: features are the sums of each
+    network's kernel features (predictors.kernel_features.network_features), so the roofline
+    model is Σ over kernels of (ms per call, per MAC, per byte of its op type) + an overhead,
+    its coefficients fitted on whole-network latencies instead of isolated kernels."""
+    from predictors.kernel_features import network_features
+    from predictors.models import create
+
+    kernels = pd.concat([instances.loc[keys].assign(network=i) for i, keys in enumerate(kernel_keys)],
+                        ignore_index=True)
+    X = network_features(kernels, kernels.network, sorted(instances.op.astype(str).unique()))
+    loo = np.empty(len(X))
+    for i in range(len(X)):
+        keep = np.arange(len(X)) != i
+        fitted = create(model).fit(X.iloc[keep], measured_ms[keep])
+        loo[i] = fitted.predict(X.iloc[[i]])[0][0]
+    return loo
+
+
 def summary(name: str, estimate: pd.Series, measured: pd.Series) -> dict:
     ok = estimate.notna()
     if ok.sum() < 3:
@@ -129,7 +150,8 @@ def add_to_network_profile(path: Path, measured: pd.Series, genotype: str, lr_hw
 
 
 def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.DataFrame:
-    """Per-call times inside the tuned build of a genotype (cached in ``out``)."""
+    """Per-call times inside the tuned build of a genotype, and the build timed again with the
+    time evaluator (``remeasured_ms``: the same network measured twice); cached in ``out``."""
     if not out.exists():
         from devices import fused_kernels
         from devices.backends import create
@@ -141,10 +163,13 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
         backend = create("tvm-local", get_device(DEVICE), trials=trials)
         try:
             artifact = backend.build_relax(fused_kernels.relax_from_torch(module, shape), shape)
-            write_csv_atomic(backend.breakdown(artifact).assign(network=name, load_1min=os.getloadavg()[0]),
-                             out)
+            timing = backend.run(artifact)
+            calls = backend.breakdown(artifact)
         finally:
             backend.close()
+        write_csv_atomic(calls.assign(network=name, remeasured_ms=timing.median_ms,
+                                      remeasured_std_ms=timing.std_ms, load_1min=os.getloadavg()[0]),
+                         out)
     return pd.read_csv(out)
 
 
@@ -174,7 +199,8 @@ def main(argv=None) -> int:
     profile = profile[(profile.backend == "tvm-local") & (profile.tuned.astype(str) == "True")]
     kernel_ms = profile.groupby("key").latency_ms.last().to_dict()
     table = predicted_latency_table(space, lr_hw, args.predictor)
-    bytes_out = op_instances(space, lr_hw).set_index("key").bytes_out.to_dict()
+    instances = op_instances(space, lr_hw).set_index("key", drop=False)
+    bytes_out = instances.bytes_out.to_dict()
     measurements = work / "measurements.csv"
     rows = []
     predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]
@@ -206,7 +232,8 @@ def main(argv=None) -> int:
             from devices.kernel_breakdown import summarise
 
             calls = breakdown_network(path, work / "breakdown" / f"{path.stem}.csv", lr_hw, args.trials)
-            rows[-1].update(summarise(calls))
+            rows[-1].update(summarise(calls), remeasured_ms=calls.remeasured_ms.iloc[0],
+                            remeasured_load_1min=calls.load_1min.iloc[0])
         write_csv_atomic(pd.DataFrame(rows), args.out)
     nets = pd.DataFrame(rows)
     measured_ms = nets.measured_ms.to_numpy()
@@ -218,6 +245,8 @@ def main(argv=None) -> int:
     calls = np.stack([np.ones(len(nets)), nets.kernels.to_numpy(dtype=float)], 1)
     (o_net, o_kernel), loo = fit_loo(calls, measured_ms - nets.predicted_ms.to_numpy())
     nets["predicted_plus_overhead_loo_ms"] = nets.predicted_ms + loo
+    kernel_keys = [Genotype.from_json(g).op_keys(lr_hw) for g in nets.genotype]
+    nets["network_roofline_loo_ms"] = network_model_loo(kernel_keys, instances, measured_ms)
     extra = [summary("predictor (sum of predicted kernels + overhead)", nets.predicted_ms,
                      nets.measured_ms),
              summary(f"predictor + {c_pred:.3f} ms per MB written (LOO)",
@@ -227,6 +256,8 @@ def main(argv=None) -> int:
                      nets.measured_ms),
              summary(f"network-level fit measured = {a:.3f} x predicted + {b:.2f} ms (LOO)",
                      nets.affine_loo_ms, nets.measured_ms),
+             summary("network-level roofline: per-op ms per call/MAC/byte fitted on whole networks (LOO)",
+                     nets.network_roofline_loo_ms, nets.measured_ms),
              summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float),
                      nets.measured_ms)]
     have = nets.measured_kernel_sum_ms.notna().to_numpy()
@@ -239,6 +270,8 @@ def main(argv=None) -> int:
     if "in_network_kernels_ms" in nets:
         extra.append(summary("in-network kernel sum (devices.kernel_breakdown, not a predictor)",
                              nets.in_network_kernels_ms, nets.measured_ms))
+        extra.append(summary("the same build timed again (measurement noise floor, not a predictor)",
+                             nets.remeasured_ms, nets.measured_ms))
     table_out = pd.concat([nets, pd.DataFrame(extra)], ignore_index=True)
     table_out["device"] = DEVICE
     table_out["predictor"] = table.source
