@@ -1,11 +1,13 @@
 """Whole SR networks on this CPU: TVM untuned, TVM tuned, onnxruntime and PyTorch in one run.
 
     nice python -m benchmarks.compile_local_cpu [--archs fsrcnn,espcn,carn_m,imdn,rlfn_ntire]
-        [--genotypes a.json,b.json] [--trials 16] [--input 90x160] [--out benchmarks/results/compile_local_cpu.csv]
+        [--genotypes a.json,b.json] [--trials 8] [--input 90x160] [--out benchmarks/results/compile_local_cpu.csv]
 
+Derived nets: benchmarks/genotypes/local-cpu-budget-*.json are the four networks of
+benchmarks/results/budget_hit.csv (searched for 49.3 / 78.2 / 124 / 197 ms on this CPU).
 Rows are devices.measure rows (profile schema, op = network) plus `ratio_tvm_tuned_to_ort`
 (TVM tuned latency / onnxruntime latency of the same network; the goal is <= 1). Resumes: a
-network whose four rows are present is skipped. Other jobs share this machine: see load_1min.
+network (reference or genotype) whose four rows are present is skipped. Other jobs share this machine: see load_1min.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from devices.measure import RUNTIMES, measure_network
+from devices.measure import RUNTIMES, measure_network, network_from_args
 from devices.profile import parse_hw
 
 RESULTS = Path(__file__).parent / "results"
@@ -34,7 +36,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
     parser.add_argument("--genotypes", default="")
-    parser.add_argument("--trials", type=int, default=16)
+    parser.add_argument("--trials", type=int, default=8, help="MetaSchedule trials per fused task "
+                        "(8: the budget of devices/profiles/local-cpu.csv, so its records are reused)")
     parser.add_argument("--input", default="90x160")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
@@ -48,8 +51,8 @@ def main(argv=None) -> int:
     for kind, name in nets:
         if args.out.exists():
             done = pd.read_csv(args.out)
-            label = name if kind == "arch" else None
-            if label and (done["key"] == f"network:{label}:h={hw[0]}:w={hw[1]}").sum() >= len(RUNTIMES):
+            label = name if kind == "arch" else network_from_args(None, name, 4)[0]
+            if (done["key"] == f"network:{label}:h={hw[0]}:w={hw[1]}").sum() >= len(RUNTIMES):
                 continue
         measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
                         **({"arch": name} if kind == "arch" else {"genotype": name}))
