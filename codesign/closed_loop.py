@@ -8,12 +8,14 @@ After the search, the derived network is compiled, tuned and timed on the device
   networks measured there before;
 - re-fits the network-level part of the costs on every row so far: measured − predicted is
   modelled as c · Σ bytes written by the network's ops (c in ms per MB, least squares through
-  the origin), i.e. every op's cost grows by c · its output bytes. The kernel predictor is
-  trained on op instances timed one at a time; a whole network also pays for allocating and
-  first touching every intermediate tensor and for the layout work between kernels, which
-  grows with the tensors, not with the FLOPs (on local-cpu the first network measured 28.9 ms
-  against 6.5 ms predicted, for 9.3 ms of tuned kernels; a factor on every cost would have
-  charged the compute-heavy ops for it);
+  the origin), i.e. every op's cost grows by c · its output bytes. It is an empirical
+  correction of the kernel predictor, which is trained on op instances timed one at a time:
+  on local-cpu the first network measured 28.9 ms against 6.5 ms predicted. Timing every call
+  inside 50 networks (benchmarks/networks_local_cpu --breakdown, devices.kernel_breakdown)
+  later showed that the VM's own work between kernels is 0.1–0.3 ms per network and the fused
+  kernels make up the whole latency, so the gap is between kernels timed alone and the same
+  kernels inside a network (other fused tasks, e.g. the cell's last op with its residual scale,
+  and other tuned schedules), plus this machine's run-to-run noise;
 - continues from the search's checkpoint: the supernet's final architecture logits (what the
   search learned) are fitted to the budget again under the re-fitted costs
   (codesign.budget_fit), the new network inherits the supernet's weights, is fine-tuned and
