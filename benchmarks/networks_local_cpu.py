@@ -22,7 +22,9 @@ build from the database: nothing is tuned again), adds the in-network sums of th
 kernels and of the VM builtins, and times the build again: how often the same network measured
 twice agrees within ±10 % bounds what any predictor can reach on this machine. Every measured network is also added to the device's network profile (--network-profile), which
 the closed loop of codesign.search re-fits its costs on. Resumes: networks already in the
-measurement file are not measured again.
+measurement file are not measured again, and when ``--out`` already holds ``--count`` networks
+the same networks are scored again (so a re-trained predictor is compared on the same sample;
+delete ``--out`` to draw a new one).
 """
 from __future__ import annotations
 
@@ -100,6 +102,16 @@ def fit_loo(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndar
         keep = np.arange(len(target)) != i
         loo[i] = design[i] @ np.linalg.lstsq(design[keep], target[keep], rcond=None)[0]
     return coef, loo
+
+
+def previous_sample(out: Path, count: int) -> list[Genotype]:
+    """The networks of an earlier run's results (``out``), when it holds ``count`` of them: a
+    re-run with a re-trained predictor or profile scores the same networks."""
+    if not out.exists():
+        return []
+    rows = pd.read_csv(out)
+    genotypes = rows.genotype[rows.genotype.notna()].tolist()
+    return [Genotype.from_json(g) for g in genotypes] if len(genotypes) == count else []
 
 
 def network_model_loo(kernel_keys: list[list[str]], instances: pd.DataFrame, measured_ms: np.ndarray,
@@ -204,8 +216,8 @@ def main(argv=None) -> int:
     measurements = work / "measurements.csv"
     rows = []
     predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]
-    for g in sample_genotypes(space, set(kernel_ms), lr_hw, args.count, args.seed, predicted,
-                              args.max_predicted_ms):
+    for g in previous_sample(Path(args.out), args.count) or sample_genotypes(
+            space, set(kernel_ms), lr_hw, args.count, args.seed, predicted, args.max_predicted_ms):
         path = work / f"{hashlib.sha1(g.to_json().encode()).hexdigest()[:10]}.json"
         path.write_text(g.to_json())
         done = pd.read_csv(measurements) if measurements.exists() else pd.DataFrame(columns=["key"])

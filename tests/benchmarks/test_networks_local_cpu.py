@@ -49,3 +49,18 @@ def test_measured_networks_join_the_device_network_profile_once(tmp_path):
     rows = read_network_profile(path, LR)
     assert len(rows) == 1 and rows.measured_ms.iloc[0] == 42.0
     assert rows.measurement.iloc[0].startswith("measured: TVM tuned, 8 MetaSchedule trials")
+
+
+def test_a_rerun_scores_the_networks_of_the_previous_results(tmp_path):
+    import pandas as pd
+
+    from benchmarks.networks_local_cpu import previous_sample
+
+    space = SearchSpace()
+    genotypes = sample_genotypes(space, set(op_instances(space, LR).key), LR, 3, seed=1)
+    out = tmp_path / "nets.csv"
+    assert previous_sample(out, 3) == []
+    pd.DataFrame({"network": ["a", "b", "c", "summary: x"],
+                  "genotype": [g.to_json() for g in genotypes] + [None]}).to_csv(out, index=False)
+    assert [g.to_json() for g in previous_sample(out, 3)] == [g.to_json() for g in genotypes]
+    assert previous_sample(out, 4) == []  # another --count draws a new sample
