@@ -12,6 +12,8 @@ at 1280×720 takes milliseconds and no memory, and the model itself is left unto
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.func import functional_call
@@ -27,20 +29,20 @@ def count_params(model: nn.Module) -> int:
 
 
 def count_macs(model: nn.Module, lr_hw: tuple[int, int], in_channels: int = 3) -> int:
-    """MACs of one forward pass on a single (1, in_channels, h, w) LR input, ``lr_hw`` = (h, w)."""
+    """MACs of one forward pass on a single (1, in_channels, h, w) LR input, ``lr_hw`` = (h, w).
+
+    Runs on a copy: ``functional_call`` leaves shared (tied) parameters, such as CARN-M's
+    recursive block, as plain tensors in the module it was given (torch 2.13), which
+    ``torch.export`` then rejects."""
     h, w = lr_hw
+    model = copy.deepcopy(model).eval()
     meta = {
         name: torch.empty_like(t, device="meta")
         for name, t in list(model.named_parameters()) + list(model.named_buffers())
     }
     x = torch.empty(1, in_channels, h, w, device="meta")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            functional_call(model, meta, (x,))
-    finally:
-        model.train(was_training)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        functional_call(model, meta, (x,))
     return counter.get_total_flops() // 2
 
 

@@ -52,6 +52,14 @@ def test_count_params_counts_shared_weights_once():
     assert count_params(nn.Sequential(shared, shared)) == 4 * 4 * 9 + 4
 
 
+def test_counting_leaves_shared_weights_as_parameters_and_the_mode_alone():
+    model = build_model("carn_m", 4).train()  # one residual block applied three times
+    count_macs(model, (8, 8))
+    assert all(isinstance(p, nn.Parameter) for _, p in model.named_parameters(remove_duplicate=False))
+    assert model.training
+    torch.export.export(model.eval(), (torch.randn(1, 3, 8, 8),))  # rejected plain-tensor params
+
+
 def test_hd_lr_size_floors_x3():
     assert [hd_lr_hw(s) for s in (2, 3, 4)] == [(360, 640), (240, 426), (180, 320)]
 
