@@ -2,7 +2,8 @@
 
     nice python -m benchmarks.budget_hit [--device local-cpu] [--budgets 60,90,140,220]
         [--count 4] [--trials 8] [--rounds 3] [--steps 400] [--warmup-steps 40]
-        [--finetune-steps 3000] [--work runs/budget_hit] [--out benchmarks/results/budget_hit.csv]
+        [--finetune-steps 3000] [--network-profile FILE.csv] [--work runs/budget_hit]
+        [--out benchmarks/results/budget_hit.csv]
 
 For each budget (ms, at the device's LR input), ``python -m codesign.search --device D --budget
 B`` runs with its closed loop (compile + MetaSchedule tuning + timing of the derived network,
@@ -13,6 +14,8 @@ networks (``devices/profiles/<device>-networks.csv``, which every run extends). 
 (± the predictor's std) and the TVM-tuned measured latency of the final network, the rounds it
 took, PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
 band; a last row gives the share of budgets met (goal ≥ 95 %). Runs resume from ``--work``.
+``--network-profile`` names another network profile to re-fit on and extend (e.g. an empty
+one, to start from the kernel predictor alone).
 """
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def default_budgets(device: str, count: int, predictor: str | None = None) -> list[float]:
+def default_budgets(device: str, count: int, predictor: str | None = None,
+                    network_profile: str | None = None) -> list[float]:
     """``count`` budgets (ms) geometric from 1.5× to 6× the space's cheapest network under the
     predictor re-fitted on the device's measured networks (codesign.closed_loop)."""
     from codesign.budget import parse_budget
@@ -44,7 +48,7 @@ def default_budgets(device: str, count: int, predictor: str | None = None) -> li
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
     table = cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor)
-    profile = REPO / "devices" / "profiles" / f"{device}-networks.csv"
+    profile = network_profile or REPO / "devices" / "profiles" / f"{device}-networks.csv"
     table, _ = refit_on(table, read_network_profile(profile, lr_hw), space, lr_hw)
     low, _ = cost_range(space, table, lr_hw)
     return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
@@ -56,7 +60,8 @@ def budget_row(device: str, budget: float, args) -> dict:
         str(Path(args.work) / f"{device}-{budget:g}ms"), "--resume", "--trials", str(args.trials),
         "--rounds", str(args.rounds), "--steps", str(args.steps),
         "--warmup-steps", str(args.warmup_steps), "--finetune-steps", str(args.finetune_steps)]
-        + (["--predictor", args.predictor] if args.predictor else []))
+        + (["--predictor", args.predictor] if args.predictor else [])
+        + (["--network-profile", args.network_profile] if args.network_profile else []))
     report = run_search(cli)
     last = report.iloc[-1]
     return {"device": device, "budget_ms": budget, "lr_h": last.lr_h, "lr_w": last.lr_w,
@@ -86,11 +91,13 @@ def main(argv=None) -> int:
     p.add_argument("--warmup-steps", type=int, default=40)
     p.add_argument("--finetune-steps", type=int, default=3000)
     p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
+    p.add_argument("--network-profile", help="network profile to re-fit on and extend "
+                   "(default: devices/profiles/<device>-networks.csv)")
     p.add_argument("--work", default="runs/budget_hit")
     p.add_argument("--out", default=str(RESULTS / "budget_hit.csv"))
     args = p.parse_args(argv)
     budgets = ([float(b) for b in args.budgets.split(",") if b] if args.budgets
-               else default_budgets(args.device, args.count, args.predictor))
+               else default_budgets(args.device, args.count, args.predictor, args.network_profile))
     rows = []
     for budget in budgets:
         rows.append(budget_row(args.device, budget, args))
