@@ -1,7 +1,8 @@
 """Latency predictors for `local-cpu` on held-out kernels of this machine's TVM-tuned profile.
 
     python -m benchmarks.predictor_local_cpu [--profile FILE.csv] [--models xgb,roofline,...]
-        [--seeds 5] [--holdout 0.25] [--out FILE.csv] [--save-best predictors/trained/local-cpu]
+        [--seeds 5] [--holdout 0.25] [--networks benchmarks/results/networks_local_cpu.csv]
+        [--out FILE.csv] [--save-best predictors/trained/local-cpu]
 
 For every model and seed, the distinct kernel keys of the profile (devices/profiles/local-cpu.csv,
 TVM + MetaSchedule measurements of this host) are split by predictors.profile_io.split_keys:
@@ -10,6 +11,9 @@ keys, never seen in training. Writes benchmarks/results/predictor_local_cpu.csv:
 model × seed and one `mean` row per model: n_train / n_test (kernels), MAPE (%), Spearman ρ,
 share of held-out kernels predicted within ±10 % / ±20 % of the measured latency, RMSE (ms),
 and the data they come from (device, profile, MetaSchedule trials, measurement provenance).
+Whole networks: the summary rows of ``--networks`` (benchmarks.networks_local_cpu: derived
+networks measured end to end, each network-level estimate scored leave-one-out) are appended
+with ``level = network``; kernel rows have ``level = kernel``.
 `--save-best DIR` refits the model with the lowest mean held-out MAPE on every row and saves it
 there (the predictor codesign.search loads), its held-out scores in `meta.heldout_eval`.
 """
@@ -31,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEVICE = "local-cpu"
 DEFAULT_PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "predictor_local_cpu.csv"
+DEFAULT_NETWORKS = REPO / "benchmarks" / "results" / "networks_local_cpu.csv"
 MODELS = ["xgb", "per_op-xgb", "rf", "roofline", "per_op-roofline", "flops"]
 METRICS = ["mape_pct", "spearman", "within_10pct", "within_20pct", "rmse_ms"]
 
@@ -69,11 +74,26 @@ def run(profile, models: list[str], seeds: int, holdout: float) -> pd.DataFrame:
     return table[["device"] + [c for c in table.columns if c != "device"]]
 
 
+def network_rows(path: Path) -> pd.DataFrame:
+    """Summary rows of benchmarks.networks_local_cpu's results as ``level = network`` rows."""
+    nets = pd.read_csv(path)
+    summary = nets[nets.network.astype(str).str.startswith("summary: ")]
+    return pd.DataFrame({"device": DEVICE, "level": "network",
+                         "model": summary.network.str.removeprefix("summary: "),
+                         "seed": "leave-one-network-out", "n_test": summary.n,
+                         "mape_pct": summary.mape_pct, "spearman": summary.spearman,
+                         "within_10pct": summary.within_10pct, "within_20pct": summary.within_20pct,
+                         "networks": str(path.relative_to(REPO) if path.is_relative_to(REPO) else path),
+                         "measurement_provenance": "measured", "provenance": "predicted"})
+
+
 def save_best(table: pd.DataFrame, profile, holdout: float, out) -> str:
     """Refit the model with the lowest mean held-out MAPE on all rows, save it to ``out``."""
     means = table[table["seed"] == "mean"].set_index("model")
     best = str(means["mape_pct"].idxmin())
     predictor = train(DEVICE, profile, best, holdout=0.0)
+    path = Path(profile).resolve()
+    predictor.meta["profile"] = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
     e = means.loc[best]
     predictor.meta["heldout_eval"] = {
         "mape_pct": round(float(e.mape_pct), 2), "spearman": round(float(e.spearman), 3),
@@ -96,6 +116,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=5, help="random key splits (seeds 0..N-1)")
     parser.add_argument("--holdout", type=float, default=0.25, help="share of kernel keys held out")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--networks", default=str(DEFAULT_NETWORKS),
+                        help="benchmarks.networks_local_cpu results to append (skipped when absent)")
     parser.add_argument("--save-best", help="directory for the best model refit on all rows")
     args = parser.parse_args(argv)
     if args.seeds < 1 or not 0 < args.holdout < 1:
@@ -104,8 +126,11 @@ def main(argv=None) -> None:
         table = run(args.profile, args.models.split(","), args.seeds, args.holdout)
     except ValueError as err:
         fail(str(err))
+    table.insert(1, "level", "kernel")
+    if Path(args.networks).exists():
+        table = pd.concat([table, network_rows(Path(args.networks).resolve())], ignore_index=True)
     write_csv_atomic(table, args.out)
-    means = table[table["seed"] == "mean"]
+    means = table[(table["seed"] == "mean") & (table["level"] == "kernel")]
     print(means[["model", "n_train", "n_test"] + METRICS].to_string(index=False, float_format="%.3f"))
     if args.save_best:
         print(f"saved {save_best(table, args.profile, args.holdout, args.save_best)} -> {args.save_best}")
