@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rpc-key")
     parser.add_argument("--work-dir")
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--breakdown", help="CSV of the tuned build's per-call times inside the network")
+    parser.add_argument("--breakdown", help="CSV of the `tvm` runtime build's per-call times inside the network")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from codesign.atomic import write_text_atomic
 from devices.tvm_env import intrinsic_family, load_cpu_tensor_intrinsics, prepare_cpu_tuning
 
 log = logging.getLogger(__name__)
@@ -120,9 +121,7 @@ def _record_attempts(work_dir, spent: dict[str, int]) -> None:
     attempts = read_attempts(work_dir)
     for workload, trials in spent.items():
         attempts[workload] = max(attempts.get(workload, 0), trials)
-    tmp = _attempts_path(work_dir).with_suffix(".tmp")
-    tmp.write_text(json.dumps(attempts, indent=0, sort_keys=True))
-    tmp.replace(_attempts_path(work_dir))
+    write_text_atomic(_attempts_path(work_dir), json.dumps(attempts, indent=0, sort_keys=True))
 
 
 def workload_id(task) -> str:
