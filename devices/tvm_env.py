@@ -6,6 +6,11 @@ hexagon 6 s, arm_cpu 3 s; `python -X importtime`; several times more once torch 
 because TVMScript's parser calls inspect.stack(), which scans sys.modules), and LocalBuilder
 restarts its worker pool for every batch, so under load every build hit the 30 s builder timeout.
 A CPU schedule needs only its own ISA's intrinsics, so for llvm targets only those are registered.
+
+TVM's CPU thread pool takes its size from TVM_NUM_THREADS (or OMP_NUM_THREADS), else half of
+`std::thread::hardware_concurrency()` on x86 ("ignore hyper-threading"): 1 thread on a 2-vCPU VM
+whose target says num-cores=2. `import devices` defaults TVM_NUM_THREADS to the physical cores
+and local timings check that the pool runs the target's cores.
 """
 from __future__ import annotations
 
@@ -24,6 +29,33 @@ def make_target(target: dict):
     import tvm
 
     return tvm.target.Target(target)
+
+
+class ThreadPoolMismatch(RuntimeError):
+    """TVM's thread pool in this process already runs another number of threads."""
+
+
+def pin_runtime_threads(threads: int) -> None:
+    """Run TVM's CPU kernels on `threads` threads in this process and in the popen workers it
+    starts afterwards (MetaSchedule's local runner inherits the environment).
+
+    The pool reads TVM_NUM_THREADS once, when first used, and cannot change afterwards, so a
+    pool already running another number of threads raises ThreadPoolMismatch. Without this the
+    same tuning records timed 2.0-2.3x apart here, depending on whether the shell happened to
+    export TVM_NUM_THREADS or OMP_NUM_THREADS."""
+    import tvm
+
+    previous = os.environ.get("TVM_NUM_THREADS")
+    os.environ["TVM_NUM_THREADS"] = str(int(threads))
+    running = int(tvm.get_global_func("runtime.NumThreads")())
+    if running != int(threads):
+        if previous is None:
+            del os.environ["TVM_NUM_THREADS"]
+        else:
+            os.environ["TVM_NUM_THREADS"] = previous
+        raise ThreadPoolMismatch(f"TVM's thread pool in this process already runs {running} threads, "
+                                 f"the target needs {threads}: set TVM_NUM_THREADS={threads} before "
+                                 "starting, or time one target per process")
 
 
 def intrinsic_family(target) -> str:

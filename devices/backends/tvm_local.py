@@ -11,7 +11,7 @@ import torch
 from devices import fused_kernels, tuning
 from devices.backends.base import Artifact, Backend
 from devices.timing import Timing, time_vm
-from devices.tvm_env import make_target
+from devices.tvm_env import make_target, pin_runtime_threads
 
 DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".cache" / "codesign" / "tuning"))
 
@@ -20,7 +20,9 @@ class TvmLocal(Backend):
     """Options: trials (per fused task; 0 = untuned), work_dir (tuning database directory,
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
-    dir is keyed by device and target, since MetaSchedule's records do not filter by target."""
+    dir is keyed by device and target, since MetaSchedule's records do not filter by target.
+    Kernels run (while tuning and when timed) on the target's `num-cores` threads
+    (tvm_env.pin_runtime_threads), not on TVM's default of half the host's logical CPUs."""
 
     name = "tvm-local"
 
@@ -32,6 +34,7 @@ class TvmLocal(Backend):
         target_id = hashlib.sha1(json.dumps(device.target, sort_keys=True).encode()).hexdigest()[:8]
         self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / f"{device.name}-{target_id}"
         self.repeats, self.min_repeat_ms, self.warmup = repeats, min_repeat_ms, warmup
+        self.threads = int(device.target.get("num-cores", 1))
 
     @property
     def runtime(self) -> str:
@@ -41,7 +44,12 @@ class TvmLocal(Backend):
 
     def tuning_runner(self):
         """MetaSchedule runner used while tuning (local here, RPC in tvm-rpc)."""
+        self._pin_cpu_threads()
         return tuning.local_runner(self.settings, self.target)
+
+    def _pin_cpu_threads(self) -> None:
+        if self.target.kind.name == "llvm":
+            pin_runtime_threads(self.threads)
 
     def export_cc(self) -> str | None:
         """Compiler for builder artifacts (None: host default)."""
@@ -74,6 +82,7 @@ class TvmLocal(Backend):
         import tvm
         from tvm import relax
 
+        self._pin_cpu_threads()
         dev = tvm.device(self.target.get_target_device_type(), 0)
         vm = relax.VirtualMachine(artifact.runnable, dev)
         x = tvm.runtime.tensor(np.random.default_rng(0).standard_normal(artifact.input_shape, dtype="float32"), dev)
