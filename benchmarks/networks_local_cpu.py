@@ -2,7 +2,7 @@
 
     nice python -m benchmarks.networks_local_cpu [--count 50] [--trials 8] [--seed 0]
         [--max-predicted-ms 400] [--predictor predictors/trained/local-cpu] [--work runs/networks_local_cpu]
-        [--breakdown]
+        [--breakdown] [--profile devices/profiles/local-cpu.csv]
         [--out benchmarks/results/networks_local_cpu.csv]
 
 Samples ``--count`` random genotypes of the default search space at local-cpu's LR input, each
@@ -20,7 +20,9 @@ predicted and on the measured kernel sums. Rows per network, then summary rows (
 `--breakdown` also times every call inside each network (devices.kernel_breakdown, the tuned
 build from the database: nothing is tuned again), adds the in-network sums of the fused
 kernels and of the VM builtins, and times the build again: how often the same network measured
-twice agrees within ±10 % bounds what any predictor can reach on this machine. Every measured network is also added to the device's network profile (--network-profile), which
+twice agrees within ±10 % bounds what any predictor can reach on this machine; all estimates
+are then scored a second time against that later timing (``truth = remeasured_ms``, fits
+re-done on it), next to how well the breakdown run and the later timing agree. Every measured network is also added to the device's network profile (--network-profile), which
 the closed loop of codesign.search re-fits its costs on. Resumes: networks already in the
 measurement file are not measured again, and when ``--out`` already holds ``--count`` networks
 the same networks are scored again (so a re-trained predictor is compared on the same sample;
@@ -134,12 +136,53 @@ def network_model_loo(kernel_keys: list[list[str]], instances: pd.DataFrame, mea
     return loo
 
 
-def summary(name: str, estimate: pd.Series, measured: pd.Series) -> dict:
+def score(nets: pd.DataFrame, truth: str, kernel_keys, instances: pd.DataFrame) -> tuple[dict, list[dict]]:
+    """Estimates of the latency in column ``truth`` (leave-one-out fits where fitted) and their
+    summary rows: the first timing (``measured_ms``, in the process that tuned the network) or
+    the second (``remeasured_ms``, the build from the database timed again later)."""
+    measured = nets[truth]
+    measured_ms = measured.to_numpy()
+    predicted = nets.predicted_ms.to_numpy()
+    columns = {}
+    (a, b), columns["affine_loo_ms"] = fit_loo(np.stack([predicted, np.ones(len(nets))], 1), measured_ms)
+    mb = nets.mb_written.to_numpy()[:, None]
+    (c_pred,), loo = fit_loo(mb, measured_ms - predicted)
+    columns["predicted_plus_mb_loo_ms"] = predicted + loo
+    calls = np.stack([np.ones(len(nets)), nets.kernels.to_numpy(dtype=float)], 1)
+    (o_net, o_kernel), loo = fit_loo(calls, measured_ms - predicted)
+    columns["predicted_plus_overhead_loo_ms"] = predicted + loo
+    columns["network_roofline_loo_ms"] = network_model_loo(kernel_keys, instances, measured_ms)
+    extra = [summary("predictor (sum of predicted kernels + overhead)", nets.predicted_ms, measured, truth),
+             summary(f"predictor + {c_pred:.3f} ms per MB written (LOO)",
+                     pd.Series(columns["predicted_plus_mb_loo_ms"]), measured, truth),
+             summary(f"predictor + {o_net:.2f} ms per network + {o_kernel:.2f} ms per kernel (LOO; "
+                     "the KernelPredictor overhead form)", pd.Series(columns["predicted_plus_overhead_loo_ms"]),
+                     measured, truth),
+             summary(f"network-level fit measured = {a:.3f} x predicted + {b:.2f} ms (LOO)",
+                     pd.Series(columns["affine_loo_ms"]), measured, truth),
+             summary("network-level roofline: per-op ms per call/MAC/byte fitted on whole networks (LOO)",
+                     pd.Series(columns["network_roofline_loo_ms"]), measured, truth),
+             summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float), measured, truth)]
+    have = nets.measured_kernel_sum_ms.notna().to_numpy()
+    if have.sum() >= 3:
+        kernels = nets.measured_kernel_sum_ms.to_numpy(dtype=float)[have]
+        (c_kern,), loo = fit_loo(mb[have], measured_ms[have] - kernels)
+        column = np.full(len(nets), np.nan)
+        column[have] = kernels + loo
+        columns["kernel_sum_plus_mb_loo_ms"] = column
+        extra.append(summary(f"sum of measured kernels + {c_kern:.3f} ms per MB written (LOO)",
+                             pd.Series(column), measured, truth))
+    return columns, extra
+
+
+def summary(name: str, estimate: pd.Series, measured: pd.Series, truth: str = "measured_ms") -> dict:
+    """Accuracy of ``estimate`` against ``measured`` (column ``truth`` of the network rows)."""
+    estimate, measured = estimate.reset_index(drop=True), measured.reset_index(drop=True)
     ok = estimate.notna()
     if ok.sum() < 3:
-        return {"network": f"summary: {name}", "n": int(ok.sum())}
+        return {"network": f"summary: {name}", "truth": truth, "n": int(ok.sum())}
     rel = (estimate[ok] - measured[ok]).abs() / measured[ok]
-    return {"network": f"summary: {name}", "n": int(ok.sum()),
+    return {"network": f"summary: {name}", "truth": truth, "n": int(ok.sum()),
             "within_10pct": float((rel <= 0.10).mean()), "within_20pct": float((rel <= 0.20).mean()),
             "mape_pct": float(100 * rel.mean()),
             "spearman": float(spearmanr(estimate[ok], measured[ok]).statistic)}
@@ -201,13 +244,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
     p.add_argument("--breakdown", action="store_true",
                    help="also time every call inside each network (devices.kernel_breakdown)")
+    p.add_argument("--profile", default=str(PROFILE),
+                   help="measured kernel profile whose latencies are summed per network")
     p.add_argument("--network-profile", default=str(NETWORK_PROFILE),
                    help="device network profile every measured network is added to")
     args = p.parse_args(argv)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     space, lr_hw = SearchSpace(), tuple(get_device(DEVICE).lr_input_hw)
-    profile = pd.read_csv(PROFILE)
+    profile = pd.read_csv(args.profile)
     profile = profile[(profile.backend == "tvm-local") & (profile.tuned.astype(str) == "True")]
     kernel_ms = profile.groupby("key").latency_ms.last().to_dict()
     table = predicted_latency_table(space, lr_hw, args.predictor)
@@ -248,42 +293,20 @@ def main(argv=None) -> int:
                             remeasured_load_1min=calls.load_1min.iloc[0])
         write_csv_atomic(pd.DataFrame(rows), args.out)
     nets = pd.DataFrame(rows)
-    measured_ms = nets.measured_ms.to_numpy()
-    (a, b), nets["affine_loo_ms"] = fit_loo(np.stack([nets.predicted_ms, np.ones(len(nets))], 1),
-                                           measured_ms)
-    mb = nets.mb_written.to_numpy()[:, None]
-    (c_pred,), loo = fit_loo(mb, measured_ms - nets.predicted_ms.to_numpy())
-    nets["predicted_plus_mb_loo_ms"] = nets.predicted_ms + loo
-    calls = np.stack([np.ones(len(nets)), nets.kernels.to_numpy(dtype=float)], 1)
-    (o_net, o_kernel), loo = fit_loo(calls, measured_ms - nets.predicted_ms.to_numpy())
-    nets["predicted_plus_overhead_loo_ms"] = nets.predicted_ms + loo
     kernel_keys = [Genotype.from_json(g).op_keys(lr_hw) for g in nets.genotype]
-    nets["network_roofline_loo_ms"] = network_model_loo(kernel_keys, instances, measured_ms)
-    extra = [summary("predictor (sum of predicted kernels + overhead)", nets.predicted_ms,
-                     nets.measured_ms),
-             summary(f"predictor + {c_pred:.3f} ms per MB written (LOO)",
-                     nets.predicted_plus_mb_loo_ms, nets.measured_ms),
-             summary(f"predictor + {o_net:.2f} ms per network + {o_kernel:.2f} ms per kernel (LOO; "
-                     "the KernelPredictor overhead form)", nets.predicted_plus_overhead_loo_ms,
-                     nets.measured_ms),
-             summary(f"network-level fit measured = {a:.3f} x predicted + {b:.2f} ms (LOO)",
-                     nets.affine_loo_ms, nets.measured_ms),
-             summary("network-level roofline: per-op ms per call/MAC/byte fitted on whole networks (LOO)",
-                     nets.network_roofline_loo_ms, nets.measured_ms),
-             summary("sum of measured kernels", nets.measured_kernel_sum_ms.astype(float),
-                     nets.measured_ms)]
-    have = nets.measured_kernel_sum_ms.notna().to_numpy()
-    if have.sum() >= 3:
-        kernels = nets.measured_kernel_sum_ms.to_numpy(dtype=float)[have]
-        (c_kern,), loo = fit_loo(mb[have], measured_ms[have] - kernels)
-        nets.loc[have, "kernel_sum_plus_mb_loo_ms"] = kernels + loo
-        extra.append(summary(f"sum of measured kernels + {c_kern:.3f} ms per MB written (LOO)",
-                             nets.kernel_sum_plus_mb_loo_ms, nets.measured_ms))
-    if "in_network_kernels_ms" in nets:
+    columns, extra = score(nets, "measured_ms", kernel_keys, instances)
+    if "remeasured_ms" in nets:
         extra.append(summary("in-network kernel sum (devices.kernel_breakdown, not a predictor)",
                              nets.in_network_kernels_ms, nets.measured_ms))
         extra.append(summary("the same build timed again (measurement noise floor, not a predictor)",
                              nets.remeasured_ms, nets.measured_ms))
+        again, extra_again = score(nets, "remeasured_ms", kernel_keys, instances)
+        columns |= {f"{name}_vs_remeasured": values for name, values in again.items()}
+        breakdown_ms = nets.in_network_kernels_ms + nets.in_network_builtins_ms
+        extra += extra_again + [summary("in-network kernels + builtins, another run of the same build "
+                                        "(measurement noise floor, not a predictor)", breakdown_ms,
+                                        nets.remeasured_ms, "remeasured_ms")]
+    nets = nets.assign(**columns)
     table_out = pd.concat([nets, pd.DataFrame(extra)], ignore_index=True)
     table_out["device"] = DEVICE
     table_out["predictor"] = table.source

@@ -79,7 +79,8 @@ def network_rows(path: Path) -> pd.DataFrame:
     nets = pd.read_csv(path)
     summary = nets[nets.network.astype(str).str.startswith("summary: ")]
     return pd.DataFrame({"device": DEVICE, "level": "network",
-                         "model": summary.network.str.removeprefix("summary: "),
+                         "model": summary.network.str.removeprefix("summary: ")
+                         + (" [vs " + summary.truth + "]" if "truth" in summary else ""),
                          "seed": "leave-one-network-out", "n_test": summary.n,
                          "mape_pct": summary.mape_pct, "spearman": summary.spearman,
                          "within_10pct": summary.within_10pct, "within_20pct": summary.within_20pct,

@@ -64,3 +64,26 @@ def test_a_rerun_scores_the_networks_of_the_previous_results(tmp_path):
                   "genotype": [g.to_json() for g in genotypes] + [None]}).to_csv(out, index=False)
     assert [g.to_json() for g in previous_sample(out, 3)] == [g.to_json() for g in genotypes]
     assert previous_sample(out, 4) == []  # another --count draws a new sample
+
+
+def test_score_fits_and_labels_against_the_chosen_timing():
+    import pandas as pd
+
+    from benchmarks.networks_local_cpu import score
+
+    space = SearchSpace()
+    instances = op_instances(space, LR).set_index("key", drop=False)
+    genotypes = sample_genotypes(space, set(instances.key), LR, 8, seed=2)
+    keys = [g.op_keys(LR) for g in genotypes]
+    rng = np.random.default_rng(0)
+    predicted = rng.uniform(10, 100, len(keys))
+    nets = pd.DataFrame({"predicted_ms": predicted, "kernels": [len(k) for k in keys],
+                         "mb_written": rng.uniform(1, 50, len(keys)), "measured_kernel_sum_ms": predicted * 1.1,
+                         "measured_ms": rng.uniform(10, 100, len(keys)), "remeasured_ms": 2 * predicted + 1})
+    columns, rows = score(nets, "remeasured_ms", keys, instances)
+    assert np.allclose(columns["affine_loo_ms"], nets.remeasured_ms)  # exactly affine: LOO recovers it
+    assert {r["truth"] for r in rows} == {"remeasured_ms"}
+    affine = next(r for r in rows if r["network"].startswith("summary: network-level fit"))
+    assert affine["within_10pct"] == 1.0 and "2.000 x predicted + 1.00 ms" in affine["network"]
+    first, _ = score(nets, "measured_ms", keys, instances)
+    assert not np.allclose(first["affine_loo_ms"], columns["affine_loo_ms"])
