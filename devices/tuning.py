@@ -56,17 +56,41 @@ def database_lock(work_dir: str | os.PathLike):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+_OPEN: dict[str, tuple[tuple, object]] = {}
+
+
+def _files_stamp(work_dir) -> tuple:
+    """(size, mtime) of the database's two files: changes whenever anyone appends to them."""
+    files = [Path(work_dir) / n for n in ("database_workload.json", "database_tuning_record.json")]
+    return tuple((f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else None for f in files)
+
+
 def open_database(work_dir: str | os.PathLike):
     """The JSON database (workloads + tuning records) in `work_dir`, created when absent; a
-    database that does not load is salvaged first (see `salvage_database`)."""
+    database that does not load is salvaged first (see `salvage_database`).
+
+    Parsing it takes 8-11 s here once it holds a few hundred workloads, so the loaded object is
+    kept per directory and reused while the files are as this process last saw them (call
+    `remember_database` after writing through it, under `database_lock`)."""
     from tvm.s_tir import meta_schedule as ms
 
     Path(work_dir).mkdir(parents=True, exist_ok=True)
+    key = str(Path(work_dir).resolve())
+    cached = _OPEN.get(key)
+    if cached and cached[0] == _files_stamp(work_dir):
+        return cached[1]
     try:
-        return ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+        database = ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
     except RuntimeError:
         salvage_database(work_dir)
-        return ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+        database = ms.database.JSONDatabase(work_dir=str(work_dir), module_equality="structural")
+    remember_database(work_dir, database)
+    return database
+
+
+def remember_database(work_dir, database) -> None:
+    """Mark `database` as up to date with `work_dir`'s files as they are now."""
+    _OPEN[str(Path(work_dir).resolve())] = (_files_stamp(work_dir), database)
 
 
 def salvage_database(work_dir: str | os.PathLike) -> int:
@@ -177,6 +201,7 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
                       num_trials_per_iter=min(settings.trials_per_iter, missing),
                       builder=_builder(settings, target, export_cc), runner=runner, database=database)
         _record_attempts(work_dir, {workload_id(t): settings.trials for t in group})
+    remember_database(work_dir, database)  # records_for and tuning wrote through this object
     return sum(missing * len(group) for missing, group in by_missing.items())
 
 

@@ -112,3 +112,16 @@ def test_a_task_with_fewer_schedules_than_trials_is_not_tuned_again(tmp_path):
     assert len(_records(tmp_path)) < first  # a reshape has fewer distinct schedules than 2
     assert set(tuning.read_attempts(tmp_path).values()) == {2}
     assert tuning.tune_tasks(tasks, backend.target, tmp_path, backend.settings, backend.tuning_runner()) == 0
+
+
+def test_the_loaded_database_is_reused_until_its_files_change(tmp_path):
+    import os
+
+    from devices import tuning
+
+    first = tuning.open_database(tmp_path)
+    assert tuning.open_database(tmp_path) is first  # parsing a large database takes seconds
+    records = tmp_path / "database_tuning_record.json"
+    stat = records.stat()
+    os.utime(records, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # another process wrote
+    assert tuning.open_database(tmp_path) is not first
