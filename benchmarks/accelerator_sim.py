@@ -7,7 +7,7 @@ benchmarks/results/accelerator_sim.csv with two sections (column `section`):
   its kernels (predictors.nb201), each distinct kernel simulated once on the Eyeriss-like
   array (ZigZag), the network's simulated latency is the sum over its kernels, and Spearman's
   rho / Kendall's tau against the published HW-NAS-Bench `eyeriss` and `fpga` latencies
-  (../shared/data/latency/nb201_help.csv.gz) is reported, for all kernels PyTorch runs
+  (data/latency/nb201_help.csv.gz) is reported, for all kernels PyTorch runs
   (`eager`) and for those left after dead-code elimination (`live`).
 - `profile`: simulated profiles (profile-CSV schema) of every op instance of the default
   search space at each simulated device's catalog LR input size, also written per device to
@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
+from codesign_common import public_data
 from devices.catalog import get_device
 from devices.simulator.backend import create
 from predictors.nb201 import nb201_kernels
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "latency"
+DATA = public_data.LATENCY_DIR
 RESULTS = Path(__file__).parent / "results" / "accelerator_sim.csv"
 PROFILES = Path(__file__).resolve().parents[1] / "devices" / "simulator" / "profiles"
 SIM_DEVICES = ("eyeriss_sim", "edgetpu_sim")

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from codesign_common import public_data
 from predictors.cli_util import fail, write_csv_atomic
 from predictors.nb201 import EDGES, parse_arch
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "latency"
+DATA = public_data.LATENCY_DIR
 RESULTS = Path(__file__).parent / "results"
 BOTH_WITHIN_10PCT = 1.1 / 0.9  # largest b/a for which one number is within ±10 % of a and b
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from codesign_common import public_data
 from predictors.cli_util import fail, write_csv_atomic
 from predictors.fewshot import SOURCE_PREFIX, choose_samples, fit_few_shot
 from predictors.metrics import accuracy
@@ -32,7 +33,7 @@ from predictors.models import create
 from predictors.nb201 import nb201_features
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data" / "latency"
+DATA = public_data.LATENCY_DIR
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "predictor_nb201.csv"
 HELP_SOURCES = ["1080ti_1", "1080ti_32", "1080ti_256", "silver_4114", "silver_4210r",
                 "samsung_a50", "pixel3", "essential_ph_1", "samsung_s7"]

@@ -5,7 +5,7 @@ TopHub, on held-out workloads; and the committed predictors of the TopHub GPUs.
     python -m benchmarks.predictor_tophub --save-predictors [predictors/trained]   # + rebuild GPU predictors
 
 Imports each TopHub log (predictors.import_tophub; default: the ARM CPU, Mali, Adreno and CUDA
-logs of ../shared/data/latency/tophub, tlc-pack/tophub f05376e), then for every device with at
+logs of data/latency/tophub, tlc-pack/tophub f05376e), then for every device with at
 least `--min-kernels` distinct workloads runs `--repeats` × `--folds`-fold cross-validation
 grouped by workload key (a workload is never both trained on and scored), for each model.
 Writes benchmarks/results/predictor_tophub.csv: mean and std over folds of RMSE (ms),
@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from codesign_common import public_data
 from predictors.cli_util import fail, write_csv_atomic
 from predictors.fused_ops import KNOWN_OPS, decompose
 from predictors.kernel_features import kernel_features
@@ -47,7 +48,7 @@ from predictors.transfer import (CV_FOLDS, FITTED_CLASSES, FusedRooflineModel, R
                                  _nnls_relative)
 
 REPO = Path(__file__).resolve().parents[1]
-TOPHUB_DIR = REPO.parent / "shared" / "data" / "latency" / "tophub"
+TOPHUB_DIR = public_data.TOPHUB_DIR
 DEFAULT_LOG = TOPHUB_DIR / "arm_cpu_v0.08.log"
 GPU_LOGS = [TOPHUB_DIR / name for name in ("mali_v0.06.log", "adreno_v0.02.log", "cuda_v0.10.log")]
 DEFAULT_LOGS = [DEFAULT_LOG] + GPU_LOGS
@@ -232,7 +233,7 @@ def gpu_predictor(device: str, rows: pd.DataFrame, folds: int = CV_FOLDS, repeat
                         f"search space ({', '.join(capable)}); the others are kernel-only models",
                 "heldout": {m: {k: r[k] for k in ["mape_pct", "within_10pct", "spearman"]}
                             for m, r in evaluated.items()}},
-            "tophub": {"log": f"../shared/data/latency/tophub/{GPU_DEVICES[device]}",
+            "tophub": {"log": f"data/latency/tophub/{GPU_DEVICES[device]}",
                        "origin": "tlc-pack/tophub f05376e (AutoTVM best schedules)",
                        "device": tophub, "dtype": "float32"},
             "training_max_macs": float(rows["macs"].max()),

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
+from codesign_common import public_data
 from predictors.fused_ops import KNOWN_OPS, decompose, ops_from_features
 from predictors.kernel_features import kernel_features
 from predictors.models import MODELS, LatencyModel
@@ -49,7 +50,7 @@ from predictors.predictor import KernelPredictor, library_versions
 from predictors.profile_io import data_hash
 
 REPO = Path(__file__).resolve().parents[1]
-TOPHUB_LOG = REPO.parent / "shared" / "data" / "latency" / "tophub" / "arm_cpu_v0.08.log"
+TOPHUB_LOG = public_data.tophub_log("arm_cpu_v0.08.log")
 TRAINED_DIR = REPO / "predictors" / "trained"
 TOPHUB_DEVICES = ("snapdragon835", "kirin970", "rk3399", "bcm2837", "pynq")
 TOPHUB_DIR = TOPHUB_LOG.parent

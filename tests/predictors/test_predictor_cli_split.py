@@ -6,14 +6,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from codesign_common import public_data
 from predictors.evaluate import evaluate
 from predictors.import_tophub import device_name, parse_record
 from predictors.predictor import KernelPredictor
 from predictors.train import train
 
 REPO = Path(__file__).resolve().parents[2]
-LOG = REPO.parent / "shared" / "data" / "latency" / "tophub" / "arm_cpu_v0.08.log"
-needs_data = pytest.mark.skipif(not LOG.exists(), reason="shared TopHub data not beside the repo")
+LOG = public_data.tophub_log("arm_cpu_v0.08.log")
 
 
 def run(*args):
@@ -37,7 +37,6 @@ def test_tophub_record_seconds_become_milliseconds():
     assert row["provenance"] == "public:tophub" and row["device"] == "pynq-arm_cpu"
 
 
-@needs_data
 def test_evaluation_never_scores_training_keys(tmp_path):
     assert run("predictors.import_tophub", str(LOG), "--out", str(tmp_path)).returncode == 0
     profile = tmp_path / "kirin970-arm_cpu.csv"

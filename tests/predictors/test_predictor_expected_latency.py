@@ -6,12 +6,13 @@ import pandas as pd
 import pytest
 import torch
 
+from codesign_common import public_data
 from predictors.cost_model import CostModel
 from predictors.expected_latency import cost_vectors, expected_latency, latency_variance
 from predictors.import_tophub import import_tophub
 from predictors.predictor import train_kernel_predictor
 
-LOG = Path(__file__).resolve().parents[3] / "shared" / "data" / "latency" / "tophub" / "arm_cpu_v0.08.log"
+LOG = public_data.tophub_log("arm_cpu_v0.08.log")
 
 
 def _objective(logits, costs):
@@ -45,7 +46,6 @@ def test_expected_latency_of_one_hot_choices_is_the_sum_of_chosen_costs():
         expected_latency([torch.ones(2)], [torch.ones(3)])
 
 
-@pytest.mark.skipif(not LOG.exists(), reason="shared TopHub data not beside the repo")
 def test_cost_model_table_holds_the_predictors_predictions_by_key(tmp_path):
     rows = import_tophub(LOG)["snapdragon835-arm_cpu"]
     train_kernel_predictor(rows.iloc[:150], "snapdragon835-arm_cpu", "xgb").save(tmp_path)

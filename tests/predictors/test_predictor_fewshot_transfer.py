@@ -5,14 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from codesign_common import public_data
 from benchmarks.predictor_nb201 import FEWSHOT_FEATURES, HELP_SOURCES
 from predictors.fewshot import SOURCE_PREFIX, FewShotModel, choose_samples, fit_few_shot
 from predictors.metrics import accuracy
 from predictors.models import create
 from predictors.nb201 import nb201_features
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "latency"
-pytestmark = pytest.mark.skipif(not (DATA / "nb201_help.csv.gz").exists(), reason="shared data absent")
+DATA = public_data.LATENCY_DIR
 
 
 @pytest.fixture(scope="module")

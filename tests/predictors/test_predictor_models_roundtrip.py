@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from codesign_common import public_data
 from predictors.import_tophub import import_tophub
 from predictors.kernel_features import kernel_features
 from predictors.metrics import accuracy
@@ -11,8 +12,7 @@ from predictors.models import LatencyModel, create
 from predictors.predictor import KernelPredictor, train_kernel_predictor
 from predictors.profile_io import split_keys
 
-LOG = Path(__file__).resolve().parents[3] / "shared" / "data" / "latency" / "tophub" / "arm_cpu_v0.08.log"
-pytestmark = pytest.mark.skipif(not LOG.exists(), reason="shared TopHub data not beside the repo")
+LOG = public_data.tophub_log("arm_cpu_v0.08.log")
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
+from codesign_common import public_data
 from predictors.import_tophub import import_tophub
 from predictors.predictor import KernelPredictor
 
 REPO = Path(__file__).resolve().parents[2]
 TRAINED = REPO / "predictors" / "trained"
-TOPHUB = REPO.parent / "shared" / "data" / "latency" / "tophub"
+TOPHUB = public_data.TOPHUB_DIR
 # Spearman ρ floors, below the held-out ρ (5-fold × 2, grouped by workload key; see
 # benchmarks/results/predictor_tophub.csv, fused_roofline rows) by a margin: rk3399-mali 0.983,
 # adreno 0.950, jetson-tx2 0.958, jetson-nano 0.657 (its TopHub data is noisy: no model tried

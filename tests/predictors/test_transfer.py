@@ -13,7 +13,6 @@ from predictors.metrics import accuracy
 from predictors.transfer import (TOPHUB_LOG, TRAINED_DIR, DeviceSpec, Roofline, build_all,
                                  cross_fitted, tophub_profiles)
 
-pytestmark = pytest.mark.skipif(not TOPHUB_LOG.exists(), reason="shared TopHub data absent")
 SEARCH_DEVICES = ["pixel7", "snapdragon835", "kirin970", "rk3399"]
 
 
