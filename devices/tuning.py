@@ -25,6 +25,28 @@ from codesign.atomic import write_text_atomic
 from devices.tvm_env import intrinsic_family, load_cpu_tensor_intrinsics, prepare_cpu_tuning
 
 log = logging.getLogger(__name__)
+META_SCHEDULE_LOGGER = "tvm.s_tir.meta_schedule"
+
+
+@contextmanager
+def handlers_set_aside(logger_name: str = META_SCHEDULE_LOGGER):
+    """Detach the handlers on MetaSchedule's logger while it tunes, then put them back.
+
+    MetaSchedule's ``create_loggers`` lists every handler on that logger by ``get_name()`` and
+    re-configures the logger with ``logging.config.dictConfig``: an unnamed handler (pytest 9's,
+    or one a user's application adds) makes it crash with ``'NoneType' object has no attribute
+    'format'``, and a named one it did not create fails dictConfig. Tuning must not depend on
+    what the caller attached, and the caller's handlers must survive it."""
+    logger = logging.getLogger(logger_name)
+    saved = list(logger.handlers)
+    for handler in saved:
+        logger.removeHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in saved:
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
 
 
 @dataclass(frozen=True)
@@ -194,12 +216,14 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
         if missing > 0:
             by_missing.setdefault(missing, []).append(task)
     for missing, group in sorted(by_missing.items()):
-        contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
-            group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
-        ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
-                      max_trials_global=missing * len(group), max_trials_per_task=missing,
-                      num_trials_per_iter=min(settings.trials_per_iter, missing),
-                      builder=_builder(settings, target, export_cc), runner=runner, database=database)
+        with handlers_set_aside():  # both calls (re)create MetaSchedule's loggers
+            contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
+                group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
+            ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
+                          max_trials_global=missing * len(group), max_trials_per_task=missing,
+                          num_trials_per_iter=min(settings.trials_per_iter, missing),
+                          builder=_builder(settings, target, export_cc), runner=runner,
+                          database=database)
         _record_attempts(work_dir, {workload_id(t): settings.trials for t in group})
     remember_database(work_dir, database)  # records_for and tuning wrote through this object
     return sum(missing * len(group) for missing, group in by_missing.items())

@@ -125,3 +125,23 @@ def test_the_loaded_database_is_reused_until_its_files_change(tmp_path):
     stat = records.stat()
     os.utime(records, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # another process wrote
     assert tuning.open_database(tmp_path) is not first
+
+
+def test_tuning_survives_handlers_the_caller_put_on_meta_schedules_logger(tmp_path):
+    import logging
+
+    logger = logging.getLogger("tvm.s_tir.meta_schedule")
+    unnamed = logging.StreamHandler()  # get_name() is None: crashed create_loggers before
+    named = logging.NullHandler()
+    named.set_name("an-application-handler")  # unknown to MetaSchedule's dictConfig
+    logger.addHandler(unnamed)
+    logger.addHandler(named)
+    try:
+        backend = create("tvm-local", get_device("local-cpu"), trials=2, work_dir=tmp_path,
+                         repeats=2, min_repeat_ms=5, trials_per_iter=2)
+        assert backend.build(ConvLReLU().eval(), SHAPE).database_hits == "1/1"
+        assert len(_records(tmp_path)) >= 1
+        assert unnamed in logger.handlers and named in logger.handlers  # put back afterwards
+    finally:
+        logger.removeHandler(unnamed)
+        logger.removeHandler(named)
