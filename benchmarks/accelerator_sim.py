@@ -16,9 +16,7 @@ benchmarks/results/accelerator_sim.csv with two sections (column `section`):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
 from codesign_common import public_data
+from codesign_common.atomic import write_csv_atomic
 from devices.catalog import get_device
 from devices.simulator.backend import create
 from predictors.nb201 import nb201_kernels
@@ -36,14 +35,6 @@ PROFILES = Path(__file__).resolve().parents[1] / "devices" / "simulator" / "prof
 SIM_DEVICES = ("eyeriss_sim", "edgetpu_sim")
 REFERENCES = ("eyeriss", "fpga")
 CHUNK = 16  # kernels simulated per ZigZag call: progress reaches the cache every chunk
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def simulate_kernels(backend, kernels: pd.DataFrame) -> pd.DataFrame:

@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from codesign.atomic import write_csv_atomic
 from codesign.checkpoint import load
 from codesign.data import DataError
 from codesign.evaluate import evaluation_table
 from codesign.models import build_model
 from codesign.train import train_model
+from codesign_common.atomic import write_csv_atomic
 
 DEFAULT_ARCHS = ("fsrcnn", "espcn", "carn_m", "imdn", "rlfn_ntire", "bicubic")
 RESULTS = Path(__file__).parent / "results"

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from codesign.atomic import write_csv_atomic
 from codesign.closed_loop import BAND, in_band, read_network_profile, refit_on
 from codesign.search import build_parser, run_search
+from codesign_common.atomic import write_csv_atomic
 
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from codesign_common.atomic import write_csv_atomic
 from devices.measure import RUNTIMES, measure_network, network_from_args
 from devices.profile import parse_hw
 
@@ -57,9 +58,7 @@ def main(argv=None) -> int:
         measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
                         **({"arch": name} if kind == "arch" else {"genotype": name}))
     df = add_ratios(pd.read_csv(args.out))
-    tmp = args.out.with_suffix(".csv.tmp")
-    df.to_csv(tmp, index=False)
-    tmp.replace(args.out)
+    write_csv_atomic(df, args.out)
     print(df[["key", "backend", "tuned", "latency_ms", "ratio_tvm_tuned_to_ort", "load_1min"]].to_string(index=False))
     return 0
 

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from codesign_common import public_data
-from predictors.cli_util import fail, write_csv_atomic
+from codesign_common.atomic import write_csv_atomic
+from predictors.cli_util import fail
 from predictors.nb201 import EDGES, parse_arch
 
 REPO = Path(__file__).resolve().parents[1]

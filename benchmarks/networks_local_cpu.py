@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from codesign.atomic import write_csv_atomic
 from codesign.cost_source import predicted_latency_table
 from codesign.genotype import CellGenotype, Genotype
 from codesign.network_tree import NetworkTree
 from codesign.op_instances import op_instances, op_key
 from codesign.search_space import SearchSpace
+from codesign_common.atomic import write_csv_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = "local-cpu"

@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.baselines import run_baseline
-from codesign.atomic import write_csv_atomic
 from codesign.complexity import count_macs
 from codesign.models import build_model
+from codesign_common.atomic import atomic_path, write_csv_atomic
 
 RESULTS = Path(__file__).parent / "results"
 COMPILE_RESULTS = RESULTS / "compile_local_cpu.csv"
@@ -82,10 +82,9 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     ax.set_ylabel("PSNR on validation photos (dB, Y)")
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def main(argv=None) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from codesign.atomic import write_csv_atomic
+from codesign_common.atomic import write_csv_atomic
 from predictors.cli_util import fail
 from predictors.metrics import accuracy
 from predictors.profile_io import read_kernel_profile

@@ -36,16 +36,22 @@ import pandas as pd
 from tqdm import tqdm
 
 from codesign_common import public_data
-from predictors.cli_util import fail, write_csv_atomic
+from codesign_common.atomic import write_csv_atomic
+from predictors.cli_util import fail
 from predictors.fused_ops import KNOWN_OPS, decompose
+from predictors.import_tophub import import_tophub
 from predictors.kernel_features import kernel_features
 from predictors.metrics import accuracy
 from predictors.models import create
-from predictors.import_tophub import import_tophub
 from predictors.predictor import KernelPredictor, library_versions
 from predictors.profile_io import data_hash
-from predictors.transfer import (CV_FOLDS, FITTED_CLASSES, FusedRooflineModel, Roofline,
-                                 _nnls_relative)
+from predictors.transfer import (
+    CV_FOLDS,
+    FITTED_CLASSES,
+    FusedRooflineModel,
+    Roofline,
+    _nnls_relative,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TOPHUB_DIR = public_data.TOPHUB_DIR

@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.baselines import machine, run_baseline
-from codesign.atomic import write_csv_atomic
 from codesign.search import build_parser, run_search
+from codesign_common.atomic import write_csv_atomic
 
 RESULTS = Path(__file__).parent / "results"
 STATS = [f"{n}_{s}" for n in ("gamma", "alpha", "width") for s in ("support", "max")]

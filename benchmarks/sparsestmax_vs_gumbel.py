@@ -22,7 +22,6 @@ import pandas as pd
 import torch
 
 from benchmarks.baselines import machine
-from codesign.atomic import write_csv_atomic
 from codesign.complexity import count_macs, count_params, hd_lr_hw
 from codesign.data import load_pairs
 from codesign.derive import derive
@@ -30,6 +29,7 @@ from codesign.evaluate import evaluate_model
 from codesign.search_space import SearchSpace
 from codesign.search_train import SearchConfig, search, sparsity_stats
 from codesign.train import train_model
+from codesign_common.atomic import write_csv_atomic
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -31,11 +31,19 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from codesign_common.atomic import write_csv_atomic
 from predictors.calibrate import calibrate, suggest
-from predictors.cli_util import fail, write_csv_atomic
+from predictors.cli_util import fail
 from predictors.metrics import accuracy
-from predictors.transfer import (TOPHUB_DEVICES, TOPHUB_LOG, DeviceSpec, FusedRooflineModel,
-                                 Roofline, tophub_profiles, transferred_predictor)
+from predictors.transfer import (
+    TOPHUB_DEVICES,
+    TOPHUB_LOG,
+    DeviceSpec,
+    FusedRooflineModel,
+    Roofline,
+    tophub_profiles,
+    transferred_predictor,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "transfer.csv"

@@ -31,6 +31,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from codesign_common.atomic import write_csv_atomic
 from devices import fused_kernels, host_cpu, profile_csv
 from devices.backends import create
 from devices.catalog import get_device
@@ -98,9 +99,7 @@ def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.Data
     def save(row):
         nonlocal done
         done = pd.concat([done, pd.DataFrame([row], columns=COLUMNS)], ignore_index=True)
-        tmp = out.with_suffix(".csv.tmp")
-        done.to_csv(tmp, index=False)
-        os.replace(tmp, out)
+        write_csv_atomic(done, out)
 
     timing = dict(repeats=repeats, min_repeat_ms=200)
     steps = [("reference start", None)] + [(p, b) for p in plan(trials, side_trials) for b in p[3]] + [("reference end", None)]
@@ -156,9 +155,7 @@ def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.D
             artifact.trials = int(r["trials"])
             rows.append(_row(r["variant"], backend.run_measurement(artifact), r["mcpu"], r["layout"]))
     df = pd.DataFrame(rows, columns=COLUMNS)
-    tmp = out.with_suffix(".csv.tmp")
-    df.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    write_csv_atomic(df, out)
     return df
 
 

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from codesign.atomic import write_csv_atomic
 from codesign.budget_fit import fit_to_budget
 from codesign.checkpoint import load
 from codesign.cost_source import CostTable, feasible_nodes, node_cost_range
@@ -44,6 +43,7 @@ from codesign.op_instances import op_instances
 from codesign.search_train import CHECKPOINT
 from codesign.supernet import Supernet
 from codesign.train import train_model
+from codesign_common.atomic import write_csv_atomic
 
 log = logging.getLogger("codesign.search")
 BAND = (0.85, 1.0)

@@ -15,10 +15,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from codesign.atomic import write_csv_atomic
 from codesign.data import DataError, load_pairs, to_tensor
 from codesign.device import default_device
 from codesign.metrics import psnr_y, ssim_y, to_uint8
+from codesign_common.atomic import write_csv_atomic
 
 
 @torch.no_grad()

@@ -1,27 +1,20 @@
 """Deployable outputs of a derived network: safetensors weights, ONNX checked in onnxruntime."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from codesign_common.atomic import atomic_path
 
 
 def save_weights(model: torch.nn.Module, path: str | Path) -> None:
     """State dict as safetensors (written to a temporary file, then renamed)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
 
 
 def export_onnx(model: torch.nn.Module, lr_hw: tuple[int, int], path: str | Path) -> float:
@@ -32,19 +25,13 @@ def export_onnx(model: torch.nn.Module, lr_hw: tuple[int, int], path: str | Path
     path = Path(path)
     model = model.cpu().eval()
     x = torch.rand(1, 3, *lr_hw, generator=torch.Generator().manual_seed(0))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
-    os.close(fd)
-    try:
-        torch.onnx.export(model, (x,), tmp, input_names=["lr"], output_names=["sr"],
+    with atomic_path(path, suffix=".onnx") as tmp:
+        torch.onnx.export(model, (x,), str(tmp), input_names=["lr"], output_names=["sr"],
                           opset_version=17, dynamo=False)
-        session = ort.InferenceSession(tmp, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
         (out,) = session.run(None, {"lr": x.numpy()})
         with torch.no_grad():
             diff = float(np.abs(out - model(x).numpy()).max())
         if diff > 1e-3:
             raise RuntimeError(f"onnxruntime output differs from PyTorch by {diff:.2e}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return diff

@@ -20,10 +20,10 @@ from pathlib import Path
 import torch.nn.functional as F
 from torch import nn
 
-from codesign.atomic import write_text_atomic
 from codesign.models.registry import register
 from codesign.op_instances import head_op, op_key
 from codesign.search_space import OPS, upsample_factors
+from codesign_common.atomic import write_text_atomic
 
 GENOTYPE_VERSION = 1
 

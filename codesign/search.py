@@ -29,17 +29,22 @@ import pandas as pd
 import torch
 
 from codesign.budget import Budget, BudgetError, parse_budget
-from codesign.atomic import write_csv_atomic
 from codesign.budget_fit import fit_to_budget
 from codesign.closed_loop import read_network_profile, refit_on, run_rounds
 from codesign.complexity import hd_lr_hw
-from codesign.cost_source import (CostTable, cost_range, feasible_nodes, macs_table,
-                                  predicted_latency_table)
+from codesign.cost_source import (
+    CostTable,
+    cost_range,
+    feasible_nodes,
+    macs_table,
+    predicted_latency_table,
+)
 from codesign.data import DataError, load_pairs
 from codesign.device import default_device, describe
 from codesign.penalty import FORMS, BudgetPenalty
 from codesign.search_space import SearchSpace
 from codesign.search_train import SearchConfig, rank_and_world, search, search_and_train
+from codesign_common.atomic import write_csv_atomic
 
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("codesign.search")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from codesign.atomic import write_csv_atomic
 from codesign.complexity import count_macs, count_params
 from codesign.data import load_pairs
 from codesign.evaluate import evaluate_model
 from codesign.export import export_onnx, save_weights
+from codesign_common.atomic import atomic_path, write_csv_atomic
 
 log = logging.getLogger("codesign.search")
 
@@ -88,10 +88,9 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
     ax.set_title("candidates seen during the search")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space,

@@ -31,7 +31,6 @@ import torch.nn.functional as F
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
-from codesign.atomic import write_csv_atomic
 from codesign.checkpoint import load, save_atomic
 from codesign.data import DataError, SRPatchDataset, load_pairs
 from codesign.derive import derive, derive_genotype
@@ -41,6 +40,7 @@ from codesign.network_tree import NetworkTree
 from codesign.search_space import SearchSpace
 from codesign.supernet import Supernet
 from codesign.train import train_model
+from codesign_common.atomic import write_csv_atomic
 
 CHECKPOINT = "search_checkpoint.pt"
 ExpectedCostFn = Callable[..., torch.Tensor]

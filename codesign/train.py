@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from codesign.atomic import write_csv_atomic
 from codesign.checkpoint import load, save_atomic
 from codesign.data import DataError, load_pairs, make_train_loader
 from codesign.device import default_device
+from codesign_common.atomic import write_csv_atomic
 
 CHECKPOINT = "checkpoint.pt"
 

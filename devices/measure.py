@@ -18,9 +18,9 @@ import hashlib
 import sys
 from pathlib import Path
 
+from codesign_common.atomic import write_csv_atomic
 from devices.catalog import UnknownDeviceError, get_device
 from devices.profile import parse_hw
-from codesign.atomic import write_csv_atomic
 from devices.profile_csv import ProfileError, append_rows, make_row
 
 CPU_KINDS = ("cpu",)

@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from codesign_common.atomic import write_csv_atomic
 
 # The contract with predictors/ (docs/architecture.md), in this order.
 SCHEMA = ["device", "key", "op", "cin", "cout", "kernel", "groups", "stride", "h", "w", "out_h",
@@ -94,12 +95,4 @@ def drop_loaded_rows(path: str | os.PathLike, device: str, backend: str, max_loa
 
 
 def _write(path: Path, df: pd.DataFrame) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            df.to_csv(f, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_csv_atomic(df, path)

@@ -21,8 +21,12 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from codesign.atomic import write_text_atomic
-from devices.tvm_env import intrinsic_family, load_cpu_tensor_intrinsics, prepare_cpu_tuning
+from codesign_common.atomic import write_text_atomic
+from devices.tvm_env import (
+    intrinsic_family,
+    load_cpu_tensor_intrinsics,
+    prepare_cpu_tuning,
+)
 
 log = logging.getLogger(__name__)
 META_SCHEDULE_LOGGER = "tvm.s_tir.meta_schedule"
@@ -137,9 +141,7 @@ def salvage_database(work_dir: str | os.PathLike) -> int:
         raise RuntimeError(f"no tuning record in {work_dir} loads: are the target's tensor "
                            "intrinsics registered (devices.tvm_env.prepare_cpu_tuning)?")
     shutil.copy(records, records.with_name(records.name + ".corrupt"))
-    tmp = records.with_name(records.name + ".tmp")
-    tmp.write_text("".join(kept))
-    tmp.replace(records)
+    write_text_atomic(records, "".join(kept))
     log.warning("tuning database %s did not load: kept %d of %d records (the rest pointed at "
                 "the wrong workloads)", work_dir, len(kept), len(lines))
     return len(lines) - len(kept)

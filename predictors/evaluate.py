@@ -12,7 +12,8 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from predictors.cli_util import fail, write_csv_atomic
+from codesign_common.atomic import write_csv_atomic
+from predictors.cli_util import fail
 from predictors.metrics import accuracy
 from predictors.predictor import KernelPredictor
 from predictors.profile_io import read_kernel_profile

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from predictors.cli_util import fail, write_csv_atomic
+from codesign_common.atomic import write_csv_atomic
+from predictors.cli_util import fail
 from predictors.kernel_features import BYTES_PER_ELEMENT, kernel_key
 
 PROFILE_COLUMNS = ["device", "key", "op", "cin", "cout", "kernel", "groups", "stride", "h", "w",

@@ -9,7 +9,6 @@ per kernel (see network_overhead.py); both are 0 until fitted on whole-network m
 from __future__ import annotations
 
 import json
-import os
 import platform
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from codesign_common.atomic import write_text_atomic
 from predictors.kernel_features import kernel_features
 from predictors.models import LatencyModel, create
 from predictors.profile_io import data_hash
@@ -70,10 +70,7 @@ class KernelPredictor:
         state = {"format_version": FORMAT_VERSION, "device": self.device, "op_vocab": self.op_vocab,
                  "overhead_ms": self.overhead_ms, "per_kernel_ms": self.per_kernel_ms,
                  "meta": self.meta, "model": self.model.to_json()}
-        tmp = out / (FILE_NAME + ".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, out / FILE_NAME)
-        return out / FILE_NAME
+        return write_text_atomic(out / FILE_NAME, json.dumps(state))
 
     @classmethod
     def load(cls, model_dir) -> "KernelPredictor":

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 from pathlib import Path
 
 import yaml
 
+from codesign_common.atomic import write_text_atomic
 from devices.simulator.arrays import ArrayConfig
 from devices.simulator.layers import Layer
 
@@ -40,11 +40,7 @@ class CycleCache:
     def put(self, fingerprint: str, cycles: dict[str, float]) -> None:
         self.data.setdefault(fingerprint, {}).update(cycles)
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.data, f, indent=0, sort_keys=True)
-            os.replace(tmp, self.path)
+            write_text_atomic(self.path, json.dumps(self.data, indent=0, sort_keys=True))
 
 
 def _workload_entry(index: int, layer: Layer, precision: dict) -> dict:

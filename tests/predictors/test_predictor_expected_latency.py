@@ -1,5 +1,4 @@
 """CostModel table and the differentiable expected latency (gradient vs finite differences)."""
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

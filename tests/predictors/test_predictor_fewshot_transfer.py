@@ -1,12 +1,11 @@
 """Few-shot transfer on real NAS-Bench-201 measurements (HELP data): 10 target samples."""
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from codesign_common import public_data
 from benchmarks.predictor_nb201 import FEWSHOT_FEATURES, HELP_SOURCES
+from codesign_common import public_data
 from predictors.fewshot import SOURCE_PREFIX, FewShotModel, choose_samples, fit_few_shot
 from predictors.metrics import accuracy
 from predictors.models import create

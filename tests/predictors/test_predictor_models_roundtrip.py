@@ -1,5 +1,4 @@
 """Latency models on real TopHub kernels: held-out accuracy and JSON save/load round trips."""
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -13,7 +13,7 @@ from predictors.calibrate import calibrate, suggest
 from predictors.cost_model import CostModel
 from predictors.metrics import accuracy
 from predictors.predictor import KernelPredictor
-from predictors.transfer import TOPHUB_LOG, tophub_profiles, transferred_predictor
+from predictors.transfer import tophub_profiles, transferred_predictor
 
 REPO = Path(__file__).resolve().parents[2]
 
