@@ -9,8 +9,8 @@ A CPU schedule needs only its own ISA's intrinsics, so for llvm targets only tho
 
 TVM's CPU thread pool takes its size from TVM_NUM_THREADS (or OMP_NUM_THREADS), else half of
 `std::thread::hardware_concurrency()` on x86 ("ignore hyper-threading"): 1 thread on a 2-vCPU VM
-whose target says num-cores=2. `import devices` defaults TVM_NUM_THREADS to the physical cores
-and local timings check that the pool runs the target's cores.
+whose target says num-cores=2. Creating a tvm-local backend sets TVM_NUM_THREADS to the target's
+cores before any kernel runs (popen workers inherit it) and checks that the pool runs them.
 """
 from __future__ import annotations
 

@@ -35,6 +35,7 @@ class TvmLocal(Backend):
         self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / f"{device.name}-{target_id}"
         self.repeats, self.min_repeat_ms, self.warmup = repeats, min_repeat_ms, warmup
         self.threads = int(device.target.get("num-cores", 1))
+        self._pin_cpu_threads()  # before any TVM kernel (constant folding too) starts the pool
 
     @property
     def runtime(self) -> str:

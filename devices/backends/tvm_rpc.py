@@ -43,6 +43,9 @@ class TvmRpc(TvmLocal):
                                  "gcc-aarch64-linux-gnu, or put the Android NDK's clang on PATH)")
         self.session_timeout_s, self.retries = session_timeout_s, retries
 
+    def _pin_cpu_threads(self) -> None:
+        """Kernels run on the remote device: this host's thread pool is left alone."""
+
     def tuning_runner(self):
         from tvm.s_tir import meta_schedule as ms
 

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, sys
 import tvm
-import devices
+
 from devices.catalog import get_device
 from devices.backends.tvm_local import TvmLocal
 from devices.tvm_env import ThreadPoolMismatch, pin_runtime_threads
@@ -45,3 +45,13 @@ def test_pool_runs_the_targets_cores(env):
     assert result["running"] == result["cores"]
     assert "already runs" in result["mismatch"]
     assert result["env_after_mismatch"] == str(result["cores"])  # a refused pin changes nothing
+
+
+def test_importing_devices_leaves_the_environment_alone():
+    env = {k: v for k, v in os.environ.items() if k not in ("TVM_NUM_THREADS", "OMP_NUM_THREADS")}
+    env["PYTHONPATH"] = str(REPO)
+    code = ("import os, devices, devices.catalog, devices.backends; "
+            "print(os.environ.get('TVM_NUM_THREADS'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "None"
