@@ -7,6 +7,11 @@ import pytest
 import torch
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+# Tests check behaviour, not this machine's quietness: timings record their foreign CPU share but
+# are never refused for it (tests/devices/test_quiet_timing.py sets its own limits), and they take
+# a lock of their own so a test run never waits for a benchmark's timings.
+os.environ.setdefault("CODESIGN_FOREIGN_LIMIT", "1")
+os.environ.setdefault("CODESIGN_TIMING_LOCK", "/tmp/codesign-timing-tests.lock")
 torch.set_num_threads(2)
 
 DATA = Path(__file__).parent / "data"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from devices import quiet_timing
 from devices.catalog import Device
 from devices.timing import Timing
 
@@ -39,12 +40,14 @@ class Measurement:
     tuned: bool
     fused_tasks: str = ""
     database_hits: str = ""
+    foreign_cpu_share: float | None = None  # share of the CPUs others used while it was timed
 
 
 class Backend(ABC):
     """A way to time a PyTorch module on a device. Subclasses set `name` and `runtime`."""
 
     name: str = ""
+    times_locally = True  # False where the kernels run on another machine (tvm-rpc)
 
     def __init__(self, device: Device, **options):
         self.device = device
@@ -64,9 +67,14 @@ class Backend(ABC):
         """Runtime and version, e.g. `tvm-0.27.0.post1`."""
 
     def run_measurement(self, artifact: Artifact) -> Measurement:
-        """run, with how the artifact was built, as one Measurement."""
-        return Measurement(self.run(artifact), self.name, self.runtime, artifact.target, artifact.trials,
-                           artifact.tuned, artifact.fused_tasks, artifact.database_hits)
+        """run under the machine-wide timing lock (devices.quiet_timing: repeated, then refused,
+        when other processes disturb it), with how the artifact was built, as one Measurement."""
+        if self.times_locally:
+            timing, share = quiet_timing.guarded(lambda: self.run(artifact))
+        else:
+            timing, share = self.run(artifact), None
+        return Measurement(timing, self.name, self.runtime, artifact.target, artifact.trials,
+                           artifact.tuned, artifact.fused_tasks, artifact.database_hits, share)
 
     def measure(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Measurement:
         """build → run, as one Measurement."""

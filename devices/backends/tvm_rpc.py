@@ -26,6 +26,7 @@ class TvmRpc(TvmLocal):
     default: found from the target triple), session_timeout_s, retries, plus tvm-local's."""
 
     name = "tvm-rpc"
+    times_locally = False
 
     def __init__(self, device, *, tracker: str = "127.0.0.1:9190", key: str | None = None,
                  cc: str | None = None, session_timeout_s: float = 120.0, retries: int = 3, **options):

@@ -1,0 +1,71 @@
+"""The measurement protocol: timings never overlap, a disturbed timing is repeated, then refused."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devices.quiet_timing import CpuShareSample, DisturbedTiming, guarded
+
+REPO = Path(__file__).resolve().parents[2]
+
+HOLD = """
+import json, sys, time
+from pathlib import Path
+from devices.quiet_timing import guarded
+def work():
+    start = time.time(); time.sleep(1.0); return start, time.time()
+(start, end), share = guarded(work, limit=1.0, lock=Path(sys.argv[1]))
+print(json.dumps([start, end]))
+"""
+
+
+def test_two_timings_of_ours_never_overlap(tmp_path):
+    lock = tmp_path / "timing.lock"
+    procs = [subprocess.Popen([sys.executable, "-c", HOLD, str(lock)], cwd=REPO, stdout=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    (a_start, a_end), (b_start, b_end) = sorted(json.loads(p.communicate(timeout=60)[0]) for p in procs)
+    assert all(p.returncode == 0 for p in procs)
+    assert b_start >= a_end  # the second waited for the first to release the lock
+
+
+class _Scripted(CpuShareSample):
+    """A sampler reporting preset foreign shares, one per attempt."""
+
+    shares: list = []
+
+    def share(self) -> float:
+        return self.shares.pop(0)
+
+
+def _count_calls():
+    calls = []
+    return calls, lambda: calls.append(1) or len(calls)
+
+
+def test_a_disturbed_timing_is_repeated_and_kept_once_quiet(tmp_path):
+    _Scripted.shares = [0.40, 0.02]
+    calls, measure = _count_calls()
+    result, share = guarded(measure, limit=0.05, pause_s=0, lock=tmp_path / "l", sampler=_Scripted)
+    assert (result, share, len(calls)) == (2, 0.02, 2)
+
+
+def test_a_timing_disturbed_every_time_is_refused_with_the_shares(tmp_path):
+    _Scripted.shares = [0.40, 0.30, 0.50]
+    calls, measure = _count_calls()
+    with pytest.raises(DisturbedTiming, match="40%, 30%, 50% of the CPU in 3 attempts"):
+        guarded(measure, limit=0.05, retries=2, pause_s=0, lock=tmp_path / "l", sampler=_Scripted)
+    assert len(calls) == 3
+
+
+def test_another_process_busy_on_a_cpu_shows_as_foreign_share(tmp_path):
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        _, share = guarded(lambda: time.sleep(1.0), limit=1.0, lock=tmp_path / "l")
+    finally:
+        spinner.kill()
+    assert share >= 0.5 / os.cpu_count()  # one busy process of the machine's CPUs
