@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
+from devices import host_identity
 
 # The contract with predictors/ (docs/architecture.md), in this order.
 SCHEMA = ["device", "key", "op", "cin", "cout", "kernel", "groups", "stride", "h", "w", "out_h",
@@ -16,7 +17,7 @@ SCHEMA = ["device", "key", "op", "cin", "cout", "kernel", "groups", "stride", "h
           "repeats", "trials", "backend", "target", "provenance"]
 # What issue 5 asks every row to carry besides the schema.
 EXTRA = ["latency_mean_ms", "latency_min_ms", "number", "tuned", "runtime", "fused_tasks",
-         "database_hits", "date", "host", "load_1min"]
+         "database_hits", "date", "host", "load_1min", "host_id", "foreign_cpu_share"]
 COLUMNS = SCHEMA + EXTRA
 FEATURES = SCHEMA[2:16]
 
@@ -46,7 +47,9 @@ def make_row(device: str, features: dict, measurement) -> dict:
            "tuned": measurement.tuned, "runtime": measurement.runtime,
            "fused_tasks": measurement.fused_tasks, "database_hits": measurement.database_hits,
            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-           "host": host_label(), "load_1min": round(os.getloadavg()[0], 2)}
+           "host": host_label(), "load_1min": round(os.getloadavg()[0], 2),
+           "host_id": host_identity.fingerprint()["host_id"] if measurement.foreign_cpu_share is not None else "",
+           "foreign_cpu_share": measurement.foreign_cpu_share}
     return {c: row[c] for c in COLUMNS}
 
 
