@@ -112,3 +112,38 @@ def guarded(measure: Callable[[], T], *, limit: float | None = None, retries: in
         f"timing refused: other processes used {', '.join(f'{s:.0%}' for s in shares)} of the CPU "
         f"in {len(shares)} attempts (limit {limit:.0%}); time on a quiet machine (no tests, "
         "training or tuning beside it) or raise CODESIGN_FOREIGN_LIMIT")
+
+
+def interleaved(workloads: dict[str, Callable[[], object]], rounds: int = 7,
+                min_repeat_ms: float = 100.0, warmup: int = 2, **guard) -> dict[str, tuple]:
+    """Time several workloads round-robin rather than back to back, so that a slow minute of the
+    machine touches every workload alike: each warmed up, then ``rounds`` rounds in which every
+    workload runs one repeat (enough back-to-back calls to last ``min_repeat_ms``). Each round is
+    one guarded timing. Returns name → (Timing over the rounds, largest foreign CPU share)."""
+    from devices.timing import Timing, runs_per_repeat
+
+    number = {}
+    for name, fn in workloads.items():
+        for _ in range(max(1, warmup)):
+            start = time.perf_counter()
+            fn()
+            estimate_ms = (time.perf_counter() - start) * 1e3
+        number[name] = runs_per_repeat(estimate_ms, min_repeat_ms)
+    seconds = {name: [] for name in workloads}
+    shares = {name: 0.0 for name in workloads}
+
+    def one_round() -> dict[str, float]:
+        taken = {}
+        for name, fn in workloads.items():
+            start = time.perf_counter()
+            for _ in range(number[name]):
+                fn()
+            taken[name] = (time.perf_counter() - start) / number[name]
+        return taken
+
+    for _ in range(rounds):
+        taken, share = guarded(one_round, **guard)
+        for name, s in taken.items():
+            seconds[name].append(s)
+            shares[name] = max(shares[name], share)
+    return {name: (Timing.from_seconds(seconds[name], number[name]), shares[name]) for name in workloads}

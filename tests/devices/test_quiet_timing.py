@@ -69,3 +69,16 @@ def test_another_process_busy_on_a_cpu_shows_as_foreign_share(tmp_path):
     finally:
         spinner.kill()
     assert share >= 0.5 / os.cpu_count()  # one busy process of the machine's CPUs
+
+
+def test_interleaved_timing_runs_every_workload_once_per_round(tmp_path):
+    from devices.quiet_timing import interleaved
+
+    order = []
+    workloads = {"a": lambda: order.append("a") or time.sleep(0.002),
+                 "b": lambda: order.append("b") or time.sleep(0.004)}
+    result = interleaved(workloads, rounds=3, min_repeat_ms=1, warmup=1, limit=1.0, lock=tmp_path / "l")
+    timed = order[2:]  # after one warm-up call each
+    assert timed == ["a", "b"] * 3  # round-robin, one repeat of one call each (they last > 1 ms)
+    assert result["a"][0].repeats == 3 and result["b"][0].median_ms > result["a"][0].median_ms
+    assert 0.0 <= result["a"][1] <= 1.0
