@@ -61,6 +61,11 @@ class Backend(ABC):
     def run(self, artifact: Artifact) -> Timing:
         """Time a built artifact (warm-up, repeats)."""
 
+    def call(self, artifact: Artifact):
+        """A function running the built artifact once on a fixed input, finished when it returns
+        (for timings that interleave several artifacts, devices.quiet_timing.interleaved)."""
+        raise NotImplementedError(f"{self.name} cannot run an artifact in this process")
+
     @property
     @abstractmethod
     def runtime(self) -> str:

@@ -82,3 +82,19 @@ def test_interleaved_timing_runs_every_workload_once_per_round(tmp_path):
     assert timed == ["a", "b"] * 3  # round-robin, one repeat of one call each (they last > 1 ms)
     assert result["a"][0].repeats == 3 and result["b"][0].median_ms > result["a"][0].median_ms
     assert 0.0 <= result["a"][1] <= 1.0
+
+
+def test_runtimes_time_their_builds_interleaved(tmp_path):
+    import torch
+
+    from devices.backends import create
+    from devices.catalog import get_device
+    from devices.quiet_timing import interleaved
+
+    device, shape = get_device("local-cpu"), (1, 4, 16, 16)
+    calls = {}
+    for name in ("onnxruntime", "pytorch"):
+        backend = create(name, device)
+        calls[name] = backend.call(backend.build(torch.nn.Conv2d(4, 4, 3, padding=1), shape))
+    result = interleaved(calls, rounds=3, min_repeat_ms=2, warmup=1, limit=1.0, lock=tmp_path / "l")
+    assert all(timing.repeats == 3 and timing.min_ms > 0 for timing, _ in result.values())
