@@ -48,9 +48,23 @@ def builtin_data_dir() -> Path:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """Read an image file as uint8 HxWx3 RGB (grayscale replicated, alpha dropped)."""
+    """Read an image file as uint8 HxWx3 RGB (grayscale replicated, alpha dropped).
+
+    16-bit images are reduced to 8 bits by their high byte (``v >> 8``), whatever their
+    content: Pillow does so for 16-bit RGB(A) PNGs, and a 16-bit grayscale PNG (mode ``I;16``,
+    which ``convert("RGB")`` would clip to 255) is reduced the same way here. Images that are
+    neither 8 nor 16 bits per channel (32-bit integer or float) are refused with DataError."""
     with Image.open(path) as im:
         im.load()
+        if im.mode.startswith("I;16") or im.mode == "I":
+            values = np.asarray(im).astype(np.int64)
+            if values.size and (values.min() < 0 or values.max() > 0xFFFF):
+                raise DataError(f"{path}: {im.mode} image with values outside 0..65535 "
+                                f"(not 8 or 16 bits per channel)")
+            gray = (values >> 8).astype(np.uint8)
+            return np.repeat(gray[:, :, None], 3, axis=2)
+        if im.mode == "F":
+            raise DataError(f"{path}: floating-point image (mode F); give 8- or 16-bit images")
         return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 

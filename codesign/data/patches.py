@@ -74,11 +74,12 @@ class StepSampler(Sampler):
 
 def make_train_loader(data=None, scale: int = 4, patch_size: int = 96, batch_size: int = 16,
                       seed: int = 0, steps: int = 1000, start_step: int = 0,
-                      num_workers: int = 0) -> DataLoader:
+                      num_workers: int = 0, dataset: SRPatchDataset | None = None) -> DataLoader:
     """Loader yielding batches ``start_step … steps − 1`` of (LR, HR) patches from ``data``
-    (a folder, or None for the built-in photos)."""
-    pairs = load_pairs(data, "train", scale, min_size=patch_size)
-    dataset = SRPatchDataset(pairs, scale, patch_size, seed=seed)
+    (a folder, or None for the built-in photos), or from an already built ``dataset``."""
+    if dataset is None:
+        pairs = load_pairs(data, "train", scale, min_size=patch_size)
+        dataset = SRPatchDataset(pairs, scale, patch_size, seed=seed)
     return DataLoader(dataset, batch_size=batch_size,
                       sampler=StepSampler(start_step, steps, batch_size),
                       num_workers=num_workers, drop_last=True)
