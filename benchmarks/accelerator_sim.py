@@ -101,7 +101,7 @@ def run(n_archs: int | None = None, seed: int = 0, out: Path = RESULTS) -> pd.Da
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.accelerator_sim", description=__doc__.splitlines()[0])
     parser.add_argument("--archs", type=int, default=None,
                         help="random subset of NAS-Bench-201 architectures (default: all 15,625)")
     parser.add_argument("--seed", type=int, default=0)

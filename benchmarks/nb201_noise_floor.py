@@ -27,7 +27,7 @@ import pandas as pd
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from predictors.cli_util import fail
+from codesign_common.cli import fail
 from predictors.nb201 import EDGES, parse_arch
 
 REPO = Path(__file__).resolve().parents[1]

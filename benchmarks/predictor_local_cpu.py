@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
-from predictors.cli_util import fail
+from codesign_common.cli import fail
 from predictors.metrics import accuracy
 from predictors.profile_io import read_kernel_profile
 from predictors.train import train

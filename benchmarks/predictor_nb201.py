@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from predictors.cli_util import fail
+from codesign_common.cli import fail
 from predictors.fewshot import SOURCE_PREFIX, choose_samples, fit_few_shot
 from predictors.metrics import accuracy
 from predictors.models import create

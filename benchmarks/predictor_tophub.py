@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from predictors.cli_util import fail
+from codesign_common.cli import fail
 from predictors.fused_ops import KNOWN_OPS, decompose
 from predictors.import_tophub import import_tophub
 from predictors.kernel_features import kernel_features

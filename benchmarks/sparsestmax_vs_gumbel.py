@@ -75,7 +75,7 @@ def run_relaxation(relaxation: str, space: SearchSpace, config: SearchConfig, *,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sparsestmax_vs_gumbel", description=__doc__.splitlines()[0])
     parser.add_argument("--relaxations", default="sparsestmax,gumbel,softmax")
     parser.add_argument("--search-steps", type=int, default=60)
     parser.add_argument("--warmup-steps", type=int, default=10)

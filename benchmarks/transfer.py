@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from codesign_common.atomic import write_csv_atomic
 from predictors.calibrate import calibrate, suggest
-from predictors.cli_util import fail
+from codesign_common.cli import fail
 from predictors.metrics import accuracy
 from predictors.transfer import (
     TOPHUB_DEVICES,

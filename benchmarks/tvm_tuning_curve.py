@@ -192,7 +192,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.tvm_tuning_curve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", default="8,16,32,64,128", help="budgets of the main curve")
     parser.add_argument("--side-trials", default="16,64", help="budgets of the comparison variants")
     parser.add_argument("--repeats", type=int, default=10)

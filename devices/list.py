@@ -1,11 +1,14 @@
-"""`python -m devices.list [--json]`: the device catalog as a table."""
+"""`python -m devices.list [--json]`: the device catalog as a table.
+
+Imports neither TVM nor torch (the local CPU's LLVM name comes from /proc/cpuinfo where
+devices.catalog.llvm_cpu_from_cpuinfo knows it), so it prints in well under a second."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from codesign_common.cli import Parser, cli_main
 from devices.catalog import list_devices
 
 TRAINED = Path(__file__).resolve().parent.parent / "predictors" / "trained"
@@ -53,18 +56,15 @@ def catalog_table() -> str:
     return "\n".join(lines)
 
 
+@cli_main(ValueError)
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = Parser(prog="python -m devices.list", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print full entries as JSON")
     args = parser.parse_args(argv)
-    try:
-        if args.json:
-            print(json.dumps([d.__dict__ for d in list_devices()], indent=2, default=list))
-        else:
-            print(catalog_table())
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.json:
+        print(json.dumps([d.__dict__ for d in list_devices()], indent=2, default=list))
+    else:
+        print(catalog_table())
     return 0
 
 

@@ -2,7 +2,7 @@
 onnxruntime and PyTorch, as profile-CSV rows (op = network).
 
     python -m devices.measure --device NAME (--onnx FILE | --genotype FILE | --arch NAME)
-        [--scale 4] [--input HxW] [--trials N] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
+        [--scale 2|3|4] [--input HxW] [--trials N] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
         [--runtimes tvm-untuned,tvm,onnxruntime,pytorch] [--work-dir DIR] [--breakdown FILE.csv]
         --out FILE.csv
 
@@ -19,9 +19,11 @@ import sys
 from pathlib import Path
 
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file, cli_main,
+                                 nonnegative_int, positive_int)
 from devices.catalog import UnknownDeviceError, get_device
-from devices.profile import parse_hw
-from devices.profile_csv import ProfileError, append_rows, make_row
+from devices.profile import SCALES, parse_hw
+from devices.profile_csv import ProfileError, append_rows, make_row, read_profile
 
 CPU_KINDS = ("cpu",)
 RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")
@@ -104,40 +106,52 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
     return rows
 
 
+@cli_main()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m devices.measure", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", required=True)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--onnx")
     source.add_argument("--genotype")
     source.add_argument("--arch")
-    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--scale", type=int, default=4, choices=SCALES)
     parser.add_argument("--input", help="LR input HxW (default: the device's)")
-    parser.add_argument("--trials", type=int, default=64)
+    parser.add_argument("--trials", type=nonnegative_int, default=64)
     parser.add_argument("--runtimes", default=",".join(RUNTIMES))
     parser.add_argument("--rpc-tracker")
     parser.add_argument("--rpc-key")
     parser.add_argument("--work-dir")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=positive_int, default=10)
     parser.add_argument("--breakdown", help="CSV of the `tvm` runtime build's per-call times inside the network")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:
+        # Everything that can be refused is refused before any network is built or timed.
+        check_output_file(args.out)
+        if args.breakdown:
+            check_output_file(args.breakdown, "--breakdown")
+        if args.work_dir:
+            check_output_dir(args.work_dir, "--work-dir")
         runtimes = [r for r in args.runtimes.split(",") if r]
         if unknown := [r for r in runtimes if r not in RUNTIMES]:
             raise ValueError(f"unknown runtimes {unknown}; known: {', '.join(RUNTIMES)}")
+        if not runtimes:
+            raise ValueError(f"--runtimes names none of {', '.join(RUNTIMES)}")
         get_device(args.device)
         for path in (args.onnx, args.genotype):
             if path and not Path(path).is_file():
                 raise ValueError(f"no such file: {path}")
+        input_hw = parse_hw(args.input) if args.input else None
+        if Path(args.out).exists():
+            read_profile(args.out)  # a malformed existing CSV fails before any work, left alone
         rows = measure_network(args.device, args.out, arch=args.arch, genotype=args.genotype, onnx_path=args.onnx,
-                               scale=args.scale, input_hw=parse_hw(args.input) if args.input else None,
+                               scale=args.scale, input_hw=input_hw,
                                trials=args.trials, runtimes=runtimes, rpc_tracker=args.rpc_tracker,
                                rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
                                breakdown=args.breakdown)
     except (UnknownDeviceError, ProfileError, ValueError, KeyError) as err:
-        print(f"error: {str(err).splitlines()[0] if str(err) else err!r}", file=sys.stderr)
-        return 2
+        raise UsageError(str(err).splitlines()[0] if str(err) else repr(err)) from None
     for row in rows:
         print(f"{row['key']}  {row['backend']:<12} {row['runtime']:<24} {row['latency_ms']:10.2f} ms  "
               f"trials={row['trials']} hits={row['database_hits']}")

@@ -1,6 +1,6 @@
 """`python -m devices.profile`: measure every op instance of the search space on a device.
 
-    python -m devices.profile --device NAME [--space CONFIG.json|yaml] [--scale 4] [--input HxW]
+    python -m devices.profile --device NAME [--space CONFIG.json|yaml] [--scale 2|3|4] [--input HxW]
         [--trials N] [--limit K] [--keys KEY,KEY...] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
         [--work-dir DIR] [--redo-above-load L] --out FILE.csv
 
@@ -24,9 +24,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file, cli_main,
+                                 nonnegative_int, positive_int)
 from devices.catalog import UnknownDeviceError, get_device
 from devices.profile_csv import ProfileError, append_rows, drop_loaded_rows, make_row, measured_keys
 
+SCALES = (2, 3, 4)  # the upscaling factors every command accepts
 
 def parse_hw(text: str) -> tuple[int, int]:
     """`HxW` → (h, w) positive ints; ValueError otherwise."""
@@ -96,25 +99,29 @@ def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=
     return added
 
 
+@cli_main()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m devices.profile", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", required=True)
     parser.add_argument("--space", help="search-space config (JSON or YAML with SearchSpace fields)")
-    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--scale", type=int, default=4, choices=SCALES)
     parser.add_argument("--input", help="LR input HxW (default: the device's)")
-    parser.add_argument("--trials", type=int, default=64, help="MetaSchedule trials per fused task (0: untuned)")
-    parser.add_argument("--limit", type=int, help="measure at most K new op instances")
+    parser.add_argument("--trials", type=nonnegative_int, default=64,
+                        help="MetaSchedule trials per fused task (0: untuned)")
+    parser.add_argument("--limit", type=nonnegative_int, help="measure at most K new op instances")
     parser.add_argument("--keys", help="comma-separated op-instance keys to measure (default: all)")
     parser.add_argument("--rpc-tracker", help="HOST:PORT of a TVM RPC tracker")
     parser.add_argument("--rpc-key", help="device key at the tracker (default: the catalog's)")
     parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE-TARGETHASH)")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=positive_int, default=10)
     parser.add_argument("--redo-above-load", type=float, help="re-measure rows timed above this 1-min load average")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     try:
-        if args.trials < 0 or (args.limit is not None and args.limit < 0):
-            raise ValueError("--trials and --limit must be >= 0")
+        check_output_file(args.out)
+        if args.work_dir:
+            check_output_dir(args.work_dir, "--work-dir")
         get_device(args.device)
         hw = parse_hw(args.input) if args.input else None
         space = load_space(args.space, args.scale)
@@ -125,8 +132,7 @@ def main(argv=None) -> int:
                         rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
                         redo_above_load=args.redo_above_load)
     except (UnknownDeviceError, ProfileError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(str(err).splitlines()[0] if str(err) else repr(err)) from None
     print(f"{added} rows added to {args.out}")
     return 0
 

@@ -15,13 +15,14 @@ base prediction, so that an extrapolating linear model never returns a non-posit
 
 The result is saved as `predictor.json` (model `fewshot_calibrated`: the base model and the
 few-shot blend, plain JSON) in `--out` (default runs/predictors/<device>; the search reads it
-with `--predictor DIR` or `CODESIGN_PREDICTORS=runs/predictors`). Its label stays
+with `--predictor DIR` or `CODESIGN_PREDICTORS=runs/predictors`). The base predictor is found as
+the search finds it (predictors.store.find_predictor): `--predictor DIR`, else
+`$CODESIGN_PREDICTORS/<device>`, else `predictors/trained/<device>`. Its label stays
 `transferred` for a transferred base; `meta.calibration` records the measurements used.
 Bad input (unknown device, no predictor, empty or malformed profile) → one `error:` line, exit 2.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,11 @@ import pandas as pd
 from predictors.fewshot import SOURCE_PREFIX, FewShotModel, choose_samples, fit_few_shot
 from predictors.kernel_features import kernel_features
 from predictors.models import MODELS, LatencyModel
-from predictors.predictor import KernelPredictor
+from codesign_common.cli import Parser, UsageError, check_output_dir, check_output_file, cli_main, positive_int
+from predictors.predictor import FILE_NAME, KernelPredictor
 from predictors.profile_io import data_hash, read_kernel_profile
-from predictors.transfer import TRAINED_DIR, FusedRooflineModel
+from predictors.store import find_predictor, predictor_roots
+from predictors.transfer import FusedRooflineModel
 
 REPO = Path(__file__).resolve().parents[1]
 TERM_COLUMNS = ["t_compute", "t_memory", "t_calls"]
@@ -124,17 +127,19 @@ def calibrate(predictor: KernelPredictor, measured: pd.DataFrame,
     return KernelPredictor(predictor.device, list(predictor.op_vocab), CalibratedModel(base, fewshot), meta)
 
 
-def load_device_predictor(device: str, trained_dir=TRAINED_DIR) -> KernelPredictor:
-    """The committed predictor of a catalogued device; ValueError with a one-line reason."""
+def load_device_predictor(device: str, explicit=None) -> KernelPredictor:
+    """The predictor of a catalogued device, found as every command finds it
+    (predictors.store.find_predictor: `explicit`, $CODESIGN_PREDICTORS/<device>, the committed
+    predictors/trained/<device>); ValueError with a one-line reason."""
     from devices.catalog import UnknownDeviceError, get_device
 
     try:
         get_device(device)
     except UnknownDeviceError as err:
         raise ValueError(str(err)) from None
-    path = Path(trained_dir) / device
-    if not (path / "predictor.json").is_file():
-        raise ValueError(f"no predictor for {device} under {trained_dir} "
+    path = find_predictor(device, explicit)
+    if path is None:
+        raise ValueError(f"no predictor for {device} under {' or '.join(map(str, predictor_roots()))} "
                          f"(python -m predictors.transfer builds them)")
     return KernelPredictor.load(path)
 
@@ -145,46 +150,46 @@ def _check_ops(rows: pd.DataFrame, predictor: KernelPredictor, what: str) -> Non
         raise ValueError(f"{what}: ops {unknown} unknown to the predictor ({', '.join(predictor.op_vocab)})")
 
 
+@cli_main(ValueError, KeyError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError)
 def main(argv=None) -> None:
-    from predictors.cli_util import fail
-
-    parser = argparse.ArgumentParser(prog="python -m predictors.calibrate", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m predictors.calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("--device", required=True, help="catalog device name, e.g. pixel7")
     parser.add_argument("--profile", help="profile CSV of a few measured kernels")
     parser.add_argument("--out", help="output directory (default runs/predictors/<device>)")
     parser.add_argument("--pool", help="optional kernel CSV of unlabelled rows for the embedding")
-    parser.add_argument("--predictor", help="base predictor directory (default predictors/trained/<device>)")
-    parser.add_argument("--suggest", type=int, metavar="N",
+    parser.add_argument("--predictor", help="base predictor directory (default: $CODESIGN_PREDICTORS/<device>, "
+                                            "else predictors/trained/<device>)")
+    parser.add_argument("--suggest", type=positive_int, metavar="N",
                         help="print the keys of the N --pool kernels to measure first, and exit")
     args = parser.parse_args(argv)
     if (args.suggest is None) == (args.profile is None):
-        fail("give --profile FEW.csv to calibrate, or --pool CSV --suggest N to choose what to measure")
-    try:
-        if args.predictor:
-            predictor = KernelPredictor.load(args.predictor)
-        else:
-            predictor = load_device_predictor(args.device)
-        pool = None
-        if args.pool:
-            pool = pd.read_csv(args.pool)
-            kernel_features(pool, predictor.op_vocab)  # checks the columns
-            _check_ops(pool, predictor, args.pool)
-        if args.suggest is not None:
-            if pool is None or "key" not in pool.columns or not 3 <= args.suggest <= len(pool):
-                raise ValueError("--suggest N needs --pool CSV with a key column and at least N rows (N >= 3)")
-            print("\n".join(pool["key"].astype(str).iloc[suggest(predictor, pool, args.suggest)]))
-            return
-        few = read_kernel_profile(args.profile, device=args.device)
-        _check_ops(few, predictor, args.profile)
-        calibrated = calibrate(predictor, few, pool)
-    except (ValueError, KeyError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        fail(str(err).strip("'\""))
+        raise UsageError("give --profile FEW.csv to calibrate, or --pool CSV --suggest N to choose what to measure")
     out = Path(args.out or REPO / "runs" / "predictors" / args.device)
-    calibrated.save(out)
+    if args.suggest is None:
+        check_output_dir(out)
+        check_output_file(out / FILE_NAME)
+    predictor = load_device_predictor(args.device, args.predictor)
+    pool = None
+    if args.pool:
+        try:
+            pool = pd.read_csv(args.pool)
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise UsageError(f"cannot read --pool {args.pool}: {str(err).splitlines()[0]}") from None
+        kernel_features(pool, predictor.op_vocab)  # checks the columns
+        _check_ops(pool, predictor, args.pool)
+    if args.suggest is not None:
+        if pool is None or "key" not in pool.columns or not 3 <= args.suggest <= len(pool):
+            raise UsageError("--suggest N needs --pool CSV with a key column and at least N rows (N >= 3)")
+        print("\n".join(pool["key"].astype(str).iloc[suggest(predictor, pool, args.suggest)]))
+        return
+    few = read_kernel_profile(args.profile, device=args.device)
+    _check_ops(few, predictor, args.profile)
+    calibrated = calibrate(predictor, few, pool)
+    calibrated.save(out, rows=few if pool is None else pd.concat([few, pool], ignore_index=True))
     cal = calibrated.meta["calibration"]
     print(f"{args.device}: calibrated on {cal['n_measurements']} measured kernels "
           f"(LOO rel. error {cal['rel_std']:.3f}); predictions stay "
-          f"{calibrated.meta.get('prediction_provenance', 'predicted')} -> {out / 'predictor.json'}")
+          f"{calibrated.meta.get('prediction_provenance', 'predicted')} -> {out / FILE_NAME}")
 
 
 if __name__ == "__main__":

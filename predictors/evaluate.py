@@ -4,16 +4,16 @@
 
 Writes one row for all held-out kernels and one per op: n, RMSE (ms), MAPE (%), share
 within ±5 % / ±10 %, Spearman ρ, and the share of measurements inside mean ± std.
+Bad input (no predictor, malformed profile, an --out that is a folder or cannot be written:
+checked before any work) → one `error:` line, exit 2, nothing written.
 """
 from __future__ import annotations
-
-import argparse
 
 import numpy as np
 import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
-from predictors.cli_util import fail
+from codesign_common.cli import Parser, check_output_file, cli_main
 from predictors.metrics import accuracy
 from predictors.predictor import KernelPredictor
 from predictors.profile_io import read_kernel_profile
@@ -44,16 +44,15 @@ def evaluate(model_dir, profile) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+@cli_main(ValueError)
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m predictors.evaluate", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m predictors.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="directory written by predictors.train")
     parser.add_argument("--profile", required=True, help="profile CSV with measured rows")
     parser.add_argument("--out", required=True, help="output CSV")
     args = parser.parse_args(argv)
-    try:
-        table = evaluate(args.model, args.profile)
-    except ValueError as err:
-        fail(str(err))
+    check_output_file(args.out)
+    table = evaluate(args.model, args.profile)
     write_csv_atomic(table, args.out)
     print(table.to_string(index=False))
 

@@ -14,7 +14,6 @@ float16 twins of every workload, a few int8 ARM ones) are a device of their own,
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter
@@ -25,7 +24,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from codesign_common.atomic import write_csv_atomic
-from predictors.cli_util import fail
+from codesign_common.cli import Parser, check_output_dir, check_output_file, cli_main
 from predictors.kernel_features import BYTES_PER_ELEMENT, kernel_key
 
 PROFILE_COLUMNS = ["device", "key", "op", "cin", "cout", "kernel", "groups", "stride", "h", "w",
@@ -122,17 +121,17 @@ def import_tophub(log_path) -> dict[str, pd.DataFrame]:
     return {device: part.reset_index(drop=True) for device, part in frame.groupby("device")}
 
 
+@cli_main(ValueError)
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m predictors.import_tophub", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m predictors.import_tophub", description=__doc__.split("\n")[0])
     parser.add_argument("log", help="TopHub log (one JSON record a line)")
     parser.add_argument("--out", required=True, help="directory for <device>.csv profiles")
     args = parser.parse_args(argv)
-    try:
-        profiles = import_tophub(args.log)
-    except ValueError as err:
-        fail(str(err))
+    check_output_dir(args.out)
+    profiles = import_tophub(args.log)
+    paths = {device: check_output_file(Path(args.out) / f"{device}.csv") for device in profiles}
     for device, rows in profiles.items():
-        path = write_csv_atomic(rows, Path(args.out) / f"{device}.csv")
+        path = write_csv_atomic(rows, paths[device])
         print(f"{device}: {len(rows)} kernels ({rows['key'].nunique()} distinct) -> {path}")
 
 

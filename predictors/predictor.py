@@ -63,27 +63,79 @@ class KernelPredictor:
         """Latency mean and std in ms for each kernel row."""
         return self.model.predict(self.features(rows))
 
-    def save(self, out_dir) -> Path:
-        """Write `predictor.json` into `out_dir` (created); atomic per file, never a pickle."""
+    def check_finite(self, rows: pd.DataFrame, what: str = "training rows") -> None:
+        """ValueError unless the predicted mean and std of every kernel row are finite."""
+        mean, std = self.predict(rows)
+        bad = ~(np.isfinite(mean) & np.isfinite(std))
+        if bad.any():
+            first = rows["key"].astype(str).iloc[int(np.argmax(bad))] if "key" in rows.columns else "?"
+            raise ValueError(f"predictor for {self.device} predicts a non-finite latency for "
+                             f"{int(bad.sum())} of {len(rows)} {what} (first: {first}); not saved")
+
+    def save(self, out_dir, rows: pd.DataFrame | None = None) -> Path:
+        """Write `predictor.json` into `out_dir` (created); atomic per file, never a pickle.
+
+        Refused (ValueError, nothing written) when a stored number is NaN or infinite, or when
+        `rows` (e.g. the training rows) are given and a prediction for one of them is not finite.
+        """
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
         state = {"format_version": FORMAT_VERSION, "device": self.device, "op_vocab": self.op_vocab,
                  "overhead_ms": self.overhead_ms, "per_kernel_ms": self.per_kernel_ms,
                  "meta": self.meta, "model": self.model.to_json()}
-        return write_text_atomic(out / FILE_NAME, json.dumps(state))
+        try:
+            text = json.dumps(state, allow_nan=False)
+        except ValueError:  # NaN or infinity somewhere: say where
+            raise ValueError(f"predictor for {self.device} holds a non-finite number at "
+                             f"{_nonfinite_at(state)}; not saved") from None
+        if rows is not None:
+            self.check_finite(rows)
+        out.mkdir(parents=True, exist_ok=True)
+        return write_text_atomic(out / FILE_NAME, text)
 
     @classmethod
     def load(cls, model_dir) -> "KernelPredictor":
+        """The predictor in `model_dir`; ValueError (one line) when it is unreadable, of another
+        format, or holds a NaN or infinite number anywhere."""
         path = Path(model_dir) / FILE_NAME
+        nonfinite = []
+
+        def constant(name):  # json calls this for NaN, Infinity and -Infinity only
+            nonfinite.append(name)
+            return float(name)
+
         try:
-            state = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
+            state = json.loads(path.read_text(), parse_constant=constant)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ValueError(f"cannot read predictor {path}: {err}") from None
-        if state.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{path}: unsupported predictor format {state.get('format_version')}")
+        if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
+            version = state.get("format_version") if isinstance(state, dict) else None
+            raise ValueError(f"{path}: unsupported predictor format {version}")
+        if nonfinite:
+            raise ValueError(f"{path}: {nonfinite[0]} at {_nonfinite_at(state)}; refusing a predictor "
+                             f"that holds non-finite numbers (re-train it)")
         _register_model_kinds()
-        return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
-                   state["meta"], state["overhead_ms"], state["per_kernel_ms"])
+        try:
+            return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
+                       state["meta"], state["overhead_ms"], state["per_kernel_ms"])
+        except KeyError as err:
+            raise ValueError(f"{path}: missing or unknown entry {err}") from None
+
+
+def _nonfinite_at(obj, where: str = "") -> str | None:
+    """JSON path (e.g. `model.coef[3]`) of the first NaN or infinite float in `obj`, or None."""
+    if isinstance(obj, float):
+        return None if np.isfinite(obj) else (where or "top level")
+    if isinstance(obj, dict):
+        items = ((f"{where}.{k}" if where else str(k), v) for k, v in obj.items())
+    elif isinstance(obj, (list, tuple)):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(obj))
+    elif isinstance(obj, np.ndarray):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(obj.tolist()))
+    elif isinstance(obj, np.floating):
+        return _nonfinite_at(float(obj), where)
+    else:
+        return None
+    return next((found for key, value in items if (found := _nonfinite_at(value, key)) is not None), None)
 
 
 def train_kernel_predictor(rows: pd.DataFrame, device: str, model: str = "xgb") -> KernelPredictor:

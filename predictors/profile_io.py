@@ -1,15 +1,56 @@
-"""Reading profile CSVs (schema in docs/architecture.md), hashing them, and held-out splits."""
+"""Reading profile CSVs (schema in docs/architecture.md), hashing them, and held-out splits.
+
+`read_kernel_profile` is the one place where a profile's numbers are checked before any
+predictor sees them: every error names the file, the data row (1-based, the header not
+counted; the CSV line is one more) and the column.
+"""
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 import pandas as pd
 
-from devices.profile_csv import read_profile
+from devices.profile_csv import ProfileError
 from predictors.kernel_features import KERNEL_COLUMNS
 
 REQUIRED_COLUMNS = ["key"] + KERNEL_COLUMNS + ["latency_ms", "provenance"]
+# Numeric feature columns: finite and >= 0 (a pooling kernel has no params, a skip no MACs).
+COUNT_COLUMNS = [c for c in KERNEL_COLUMNS if c != "op"]
+
+
+def _where(path, index: int, column: str) -> str:
+    return f"profile {path}, data row {index + 1} (line {index + 2}), column {column}"
+
+
+def _number(path, index: int, column: str, value) -> float:
+    """`value` of one cell as a float; ProfileError naming file, row and column otherwise."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or (
+            isinstance(value, str) and not value.strip()):
+        raise ProfileError(f"{_where(path, index, column)}: empty cell")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProfileError(f"{_where(path, index, column)}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ProfileError(f"{_where(path, index, column)}: {number:g} is not a finite number")
+    return number
+
+
+def check_numbers(rows: pd.DataFrame, path, positive: list[str], nonnegative: list[str]) -> None:
+    """Every cell of `positive` columns a finite number > 0, of `nonnegative` ones finite and
+    >= 0; the first bad cell raises ProfileError naming file, data row (rows' index, 0-based
+    in the file) and column."""
+    for column, low_ok in [(c, False) for c in positive] + [(c, True) for c in nonnegative]:
+        values = rows[column]
+        numeric = pd.to_numeric(values, errors="coerce").astype(float)
+        bad = ~np.isfinite(numeric) | ((numeric < 0) if low_ok else (numeric <= 0))
+        if bad.any():
+            index = bad[bad].index[0]
+            number = _number(path, index, column, values.loc[index])
+            need = ">= 0" if low_ok else "> 0"
+            raise ProfileError(f"{_where(path, index, column)}: {number:g} is not {need}")
 
 
 def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
@@ -17,16 +58,30 @@ def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
     ``measured:untuned``, dropped: latencies users see come from tuned builds), checked;
     optionally one device's.
 
-    Raises ValueError with a one-line reason on a malformed profile.
+    Raises ProfileError (a ValueError) with a one-line reason on a malformed profile: a missing
+    column, or a latency that is not a finite positive number, or a feature that is not a
+    finite number >= 0, named by file, data row and column.
     """
-    profile = read_profile(path, REQUIRED_COLUMNS)
+    try:
+        profile = pd.read_csv(path, skip_blank_lines=False, dtype={"key": str, "op": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ProfileError(f"cannot read profile {path}: {str(err).splitlines()[0]}") from None
+    profile = profile.dropna(how="all")  # blank lines, kept until here so rows keep their line
+    missing = [c for c in REQUIRED_COLUMNS if c not in profile.columns]
+    if missing:
+        raise ProfileError(f"profile {path} lacks columns {missing}")
+    check_numbers(profile, path, ["latency_ms"], [])
     if device is not None and "device" in profile.columns:
         profile = profile[profile["device"] == device]
     untuned = profile["provenance"].astype(str).str.endswith(":untuned")
-    profile = profile[(profile["op"] != "network") & ~untuned].reset_index(drop=True)
+    profile = profile[(profile["op"] != "network") & ~untuned]
     if profile.empty:
-        raise ValueError(f"profile {path} has no kernel rows" + (f" for device {device}" if device else ""))
+        raise ProfileError(f"profile {path} has no kernel rows" + (f" for device {device}" if device else ""))
+    check_numbers(profile, path, [], COUNT_COLUMNS)
+    profile = profile.reset_index(drop=True)
     profile["latency_ms"] = pd.to_numeric(profile["latency_ms"])
+    for column in COUNT_COLUMNS:
+        profile[column] = pd.to_numeric(profile[column])
     return profile
 
 

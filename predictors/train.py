@@ -3,48 +3,74 @@
     python -m predictors.train --device NAME --profile FILE.csv [--model xgb] --out DIR
 
 A share `--holdout` of the distinct kernel keys (default 0.2) is kept out of training; the
-predictor records the keys it was trained on, and predictors.evaluate never scores them.
+predictor records the keys it was trained on, and predictors.evaluate never scores them. A
+profile too small to leave at least two held-out kernels is refused (`--holdout 0` trains on
+every row); the output line says how many rows were trained on and how many held out.
+Bad input (unreadable or malformed profile: every error names file, data row and column; an
+unwritable --out; a predictor whose predictions are not finite) → one `error:` line, exit 2,
+nothing written.
 """
 from __future__ import annotations
 
 import argparse
 
-from predictors.cli_util import fail
+from codesign_common.cli import Parser, check_output_dir, check_output_file, cli_main, nonnegative_int
 from predictors.models import MODELS
-from predictors.predictor import KernelPredictor, train_kernel_predictor
+from predictors.predictor import FILE_NAME, KernelPredictor, train_kernel_predictor
 from predictors.profile_io import read_kernel_profile, split_keys
 
 MODEL_CHOICES = [m for m in MODELS if m != "per_op"] + [f"per_op-{m}" for m in ("xgb", "rf", "roofline")]
+MIN_HELD_OUT = 2  # predictors.evaluate scores nothing on fewer held-out kernels
 
 
 def train(device: str, profile, model: str = "xgb", out=None, holdout: float = 0.2,
           seed: int = 0) -> KernelPredictor:
     """Train on the rows of `device` in `profile` whose keys fall in the training split; save
-    to `out` when given."""
+    to `out` when given (refused when a prediction for a training row is not finite)."""
     rows = read_kernel_profile(profile, device)
-    train_keys, _ = split_keys(rows["key"], holdout, seed)
+    train_keys, held_keys = split_keys(rows["key"], holdout, seed)
+    if holdout > 0 and len(held_keys) < MIN_HELD_OUT:
+        raise ValueError(f"profile {profile} has {len(train_keys) + len(held_keys)} distinct kernels"
+                         + (f" of {device}" if device else "") + f": --holdout {holdout:g} leaves "
+                         f"{len(held_keys)} held out, fewer than {MIN_HELD_OUT} to evaluate on "
+                         f"(add rows, raise --holdout, or --holdout 0 to train on all)")
     training = rows[rows["key"].astype(str).isin(set(train_keys))]
     predictor = train_kernel_predictor(training, device, model)
-    predictor.meta.update({"profile": str(profile), "holdout": holdout, "split_seed": seed})
+    predictor.meta.update({"profile": str(profile), "holdout": holdout, "split_seed": seed,
+                           "heldout_keys": int(len(held_keys)),
+                           "heldout_rows": int(len(rows) - len(training))})
     if out is not None:
-        predictor.save(out)
+        predictor.save(out, rows=training)
     return predictor
 
 
+def _holdout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1)")
+    return value
+
+
+@cli_main(ValueError)
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m predictors.train", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m predictors.train", description=__doc__.split("\n")[0])
     parser.add_argument("--device", required=True, help="device name (rows of this device)")
     parser.add_argument("--profile", required=True, help="profile CSV (docs/architecture.md)")
     parser.add_argument("--model", default="xgb", choices=MODEL_CHOICES)
-    parser.add_argument("--holdout", type=float, default=0.2, help="share of kernel keys kept out")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
+    parser.add_argument("--holdout", type=_holdout, default=0.2, help="share of kernel keys kept out, in [0, 1)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the held-out split")
     parser.add_argument("--out", required=True, help="output directory (predictor.json)")
     args = parser.parse_args(argv)
-    try:
-        predictor = train(args.device, args.profile, args.model, args.out, args.holdout, args.seed)
-    except ValueError as err:
-        fail(str(err))
-    print(f"trained {args.model} for {args.device} on {predictor.meta['training_rows']} rows -> {args.out}")
+    check_output_dir(args.out)
+    check_output_file(f"{args.out}/{FILE_NAME}")
+    predictor = train(args.device, args.profile, args.model, args.out, args.holdout, args.seed)
+    meta = predictor.meta
+    print(f"trained {args.model} for {args.device} on {meta['training_rows']} rows; "
+          f"{meta['heldout_rows']} rows ({meta['heldout_keys']} kernels) held out for "
+          f"predictors.evaluate -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ Everything is stored as plain JSON in `predictor.json` (model names `fused_roofl
 """
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +42,7 @@ import pandas as pd
 from scipy.optimize import nnls
 
 from codesign_common import public_data
+from codesign_common.cli import Parser, check_output_dir, cli_main
 from predictors.fused_ops import KNOWN_OPS, decompose, ops_from_features
 from predictors.kernel_features import kernel_features
 from predictors.models import MODELS, LatencyModel
@@ -385,10 +385,9 @@ def build_all(out_dir=TRAINED_DIR, log=TOPHUB_LOG, targets=("pixel7",)) -> list[
     return paths
 
 
+@cli_main(ValueError, KeyError)
 def main(argv=None) -> None:
-    from predictors.cli_util import fail
-
-    parser = argparse.ArgumentParser(prog="python -m predictors.transfer", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m predictors.transfer", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(TRAINED_DIR), help="directory of <device>/predictor.json")
     parser.add_argument("--log", default=str(TOPHUB_LOG), help="TopHub ARM CPU log")
     parser.add_argument("--targets", default="pixel7", help="comma-separated devices to transfer to")
@@ -397,11 +396,9 @@ def main(argv=None) -> None:
                         help="write only the targets' predictors (not the TopHub ARM CPUs' own)")
     args = parser.parse_args(argv)
     targets = tuple(t for t in args.targets.split(",") if t)
-    try:
-        paths = (build_transfers(args.out, args.log, targets, args.log_dir) if args.transfer_only
-                 else build_all(args.out, args.log, targets))
-    except (ValueError, KeyError) as err:
-        fail(str(err))
+    check_output_dir(args.out)
+    paths = (build_transfers(args.out, args.log, targets, args.log_dir) if args.transfer_only
+             else build_all(args.out, args.log, targets))
     for path in paths:
         p = KernelPredictor.load(path.parent)
         print(f"{p.device}: {p.meta['prediction_provenance']} ({', '.join(p.meta['training_provenance'])}) -> {path}")

@@ -20,8 +20,11 @@ def test_whole_network_rows_from_tvm_and_onnxruntime(tmp_path):
 
 
 def test_bad_runtime_and_missing_file_exit_2(tmp_path):
-    assert main(["--device", "local-cpu", "--arch", "espcn", "--runtimes", "tensorrt", "--out", str(tmp_path / "x.csv")]) == 2
-    assert main(["--device", "local-cpu", "--onnx", str(tmp_path / "none.onnx"), "--out", str(tmp_path / "x.csv")]) == 2
+    for argv in (["--device", "local-cpu", "--arch", "espcn", "--runtimes", "tensorrt", "--out", str(tmp_path / "x.csv")],
+                 ["--device", "local-cpu", "--onnx", str(tmp_path / "none.onnx"), "--out", str(tmp_path / "x.csv")]):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 2
     assert not (tmp_path / "x.csv").exists()
 
 
