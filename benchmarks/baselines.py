@@ -1,16 +1,19 @@
 """Reference networks trained for the same short budget on the same data: the front to beat.
 
-    python -m benchmarks.baselines [--scale 4] [--steps 1500] [--archs fsrcnn,espcn,...]
+    python -m benchmarks.baselines [--scale 4] [--steps 1000] [--seed 0] [--archs fsrcnn,espcn,...]
                                    [--data DIR] [--val-data DIR] [--out benchmarks/results/baselines.csv]
 
-Each network is trained with codesign.train (L1, Adam, cosine LR) in ``--work/<arch>`` — a
-finished run is reused and an interrupted one resumed — then evaluated on the validation images
-(PSNR/SSIM on Y, shave = scale). Bicubic is evaluated untrained. Rows carry the schedule, the
-data and the machine, so the CSV says what it measured.
+Each network is trained with codesign.train (L1, Adam, cosine LR) in ``--work/<arch>_x<scale>``
+— a finished run is reused and an interrupted one resumed, with the same settings only — then
+evaluated on the validation images (PSNR/SSIM on Y, shave = scale). Bicubic is evaluated
+untrained. Every network is built after seeding with --seed: the same seed gives the same rows
+on CPU. SIGINT/SIGTERM checkpoint the network in training and stop; the same command resumes.
+Rows carry the schedule, the data and the machine, so the CSV says what it measured.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import sys
 from pathlib import Path
@@ -18,12 +21,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from codesign.checkpoint import load
 from codesign.data import DataError
-from codesign.evaluate import evaluation_table
-from codesign.models import build_model
-from codesign.train import train_model
+from codesign.evaluate import evaluation_table, model_min_lr_side
+from codesign.models import build_model, list_models
+from codesign.train import TrainingInterrupted, positive_float, train_model
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file,
+                                 cli_main, nonnegative_int, positive_int)
+from codesign_common.locks import LockBusy
 
 DEFAULT_ARCHS = ("fsrcnn", "espcn", "carn_m", "imdn", "rlfn_ntire", "bicubic")
 RESULTS = Path(__file__).parent / "results"
@@ -46,31 +51,28 @@ def machine() -> str:
 
 def min_patch_size(arch: str, scale: int) -> int:
     """Smallest HR patch (px) a network trains on: RLFN's ESA needs ESA_MIN_SIDE LR pixels."""
-    if arch.startswith("rlfn"):
-        from codesign.models.rlfn import ESA_MIN_SIDE
-
-        return ESA_MIN_SIDE * scale
-    return 0
+    return model_min_lr_side(arch) * scale
 
 
 def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_size: int,
                  lr: float, data, val_data, work: Path, seed: int = 0) -> dict:
     """Train (unless parameter-free) and evaluate one reference network; returns its mean row.
-    The patch is enlarged to what the network needs (``min_patch_size``); the row says which."""
+    The patch is enlarged to what the network needs (``min_patch_size``); the row says which.
+    The network is built after seeding with ``seed``: the same seed gives the same row on CPU.
+    A finished run in ``work`` is reused and an interrupted one resumed, both only with the same
+    settings (codesign.train refuses a checkpoint made with others, naming the setting)."""
+    torch.manual_seed(seed)  # before the network is built: its init depends on it
     model = build_model(arch, scale)
     patch_size = max(patch_size, min_patch_size(arch, scale))
     row = {"steps": 0, "train_wall_s": 0.0}
     if any(p.requires_grad for p in model.parameters()):
-        out = work / f"{arch}_x{scale}"
-        done = (out / "checkpoint.pt").exists() and load(out / "checkpoint.pt")["step"] >= steps
-        if done:
-            model.load_state_dict(load(out / "checkpoint.pt")["model"])
-            summary = {"steps": steps, "wall_s": float("nan")}
-        else:
-            summary = train_model(model, data=data, scale=scale, steps=steps,
-                                  batch_size=batch_size, patch_size=patch_size, lr=lr,
-                                  out_dir=out, resume=True, seed=seed, arch=arch)
-        row = {"steps": summary["steps"], "train_wall_s": round(summary["wall_s"], 1)}
+        summary = train_model(model, data=data, scale=scale, steps=steps,
+                              batch_size=batch_size, patch_size=patch_size, lr=lr,
+                              out_dir=work / f"{arch}_x{scale}", resume=True, seed=seed,
+                              arch=arch)
+        reused = summary["start_step"] >= steps  # finished before: nothing was trained now
+        row = {"steps": summary["steps"],
+               "train_wall_s": math.nan if reused else round(summary["wall_s"], 1)}
     table = evaluation_table(model, arch, scale, val_data)
     mean = table[table.image == "mean"].iloc[0].to_dict()
     mean.pop("image")
@@ -78,31 +80,44 @@ def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_si
             "train_data": "built-in train" if data is None else str(data), "machine": machine()}
 
 
+@cli_main(DataError, LockBusy)
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.baselines", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m benchmarks.baselines", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--patch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--steps", type=positive_int, default=1000)
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--patch-size", type=positive_int, default=64)
+    parser.add_argument("--lr", type=positive_float, default=1e-3)
+    parser.add_argument("--seed", type=nonnegative_int, default=0)
     parser.add_argument("--archs", default=",".join(DEFAULT_ARCHS))
     parser.add_argument("--data", default=None)
     parser.add_argument("--val-data", default=None)
     parser.add_argument("--work", default="runs/baselines", help="training runs (resumable)")
     parser.add_argument("--out", default=str(RESULTS / "baselines.csv"))
     args = parser.parse_args(argv)
+    archs = [a.strip() for a in args.archs.split(",") if a.strip()]
+    unknown = [a for a in archs if a not in list_models()]
+    if unknown or not archs:
+        raise UsageError(f"--archs: unknown network(s) {', '.join(unknown) or '(none given)'}; "
+                         f"known: {', '.join(list_models())}")
+    if args.patch_size % args.scale:
+        raise UsageError(f"--patch-size {args.patch_size} is not a multiple of --scale "
+                         f"{args.scale}")
+    out = check_output_file(args.out)
+    work = check_output_dir(args.work, "--work")
     rows = []
     try:
-        for arch in args.archs.split(","):
+        for arch in archs:
             rows.append(run_baseline(arch, scale=args.scale, steps=args.steps,
                                      batch_size=args.batch_size, patch_size=args.patch_size,
                                      lr=args.lr, data=args.data, val_data=args.val_data,
-                                     work=Path(args.work)))
-            write_csv_atomic(pd.DataFrame(rows), args.out)  # partial results survive a stop
-    except (DataError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+                                     work=work, seed=args.seed))
+            write_csv_atomic(pd.DataFrame(rows), out)  # partial results survive a stop
+    except TrainingInterrupted as stop:
+        print(f"{stop} of {arch}: checkpoint {stop.checkpoint} holds it, {len(rows)} finished "
+              f"row(s) in {out}; run the same command again to resume", file=sys.stderr)
+        return 128 + stop.signum
     table = pd.DataFrame(rows)
     print(table[["model", "psnr", "ssim", "params", "steps"]].to_string(index=False))
     return 0

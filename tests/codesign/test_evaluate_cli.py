@@ -12,7 +12,7 @@ def test_bicubic_model_on_set5_layout_reproduces_published_psnr(tmp_path, butter
     Image.fromarray(butterfly).save(tmp_path / "Set5" / "HR" / "butterfly.png")
     out = tmp_path / "bicubic.csv"
     assert main(["--arch", "bicubic", "--scale", "4", "--data", str(tmp_path / "Set5"),
-                 "--out", str(out), "--device", "cpu"]) == 0
+                 "--out", str(out), "--torch-device", "cpu"]) == 0
     table = pd.read_csv(out)
     assert table.image.tolist() == ["butterfly", "mean"]
     # Published MATLAB bicubic x4: 22.10 dB (the model upsamples in float, MATLAB in uint8).
