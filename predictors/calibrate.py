@@ -29,11 +29,10 @@ import numpy as np
 import pandas as pd
 
 from predictors.fewshot import SOURCE_PREFIX, FewShotModel, choose_samples, fit_few_shot
-from predictors.kernel_features import kernel_features
 from predictors.models import MODELS, LatencyModel
 from codesign_common.cli import Parser, UsageError, check_output_dir, check_output_file, cli_main, positive_int
 from predictors.predictor import FILE_NAME, KernelPredictor
-from predictors.profile_io import data_hash, read_kernel_profile
+from predictors.profile_io import data_hash, read_kernel_profile, read_kernel_rows
 from predictors.store import find_predictor, predictor_roots
 from predictors.transfer import FusedRooflineModel
 
@@ -171,11 +170,7 @@ def main(argv=None) -> None:
     predictor = load_device_predictor(args.device, args.predictor)
     pool = None
     if args.pool:
-        try:
-            pool = pd.read_csv(args.pool)
-        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise UsageError(f"cannot read --pool {args.pool}: {str(err).splitlines()[0]}") from None
-        kernel_features(pool, predictor.op_vocab)  # checks the columns
+        pool = read_kernel_rows(args.pool)  # columns and numbers, errors name row and column
         _check_ops(pool, predictor, args.pool)
     if args.suggest is not None:
         if pool is None or "key" not in pool.columns or not 3 <= args.suggest <= len(pool):

@@ -53,6 +53,33 @@ def check_numbers(rows: pd.DataFrame, path, positive: list[str], nonnegative: li
             raise ProfileError(f"{_where(path, index, column)}: {number:g} is not {need}")
 
 
+def _read_csv(path, required: list[str]) -> pd.DataFrame:
+    """A CSV with at least the `required` columns, its index the 0-based data row in the file
+    (blank lines counted, so that errors can name the line); ProfileError otherwise."""
+    try:
+        frame = pd.read_csv(path, skip_blank_lines=False, dtype={"key": str, "op": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ProfileError(f"cannot read profile {path}: {str(err).splitlines()[0]}") from None
+    frame = frame.dropna(how="all")  # blank lines, kept until here so rows keep their line
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ProfileError(f"profile {path} lacks columns {missing}")
+    return frame
+
+
+def read_kernel_rows(path) -> pd.DataFrame:
+    """Unlabelled kernel rows (the schema's kernel columns, no latency needed: e.g. the op
+    instances a search will ask for), checked like read_kernel_profile's features."""
+    rows = _read_csv(path, KERNEL_COLUMNS)
+    if rows.empty:
+        raise ProfileError(f"profile {path} has no rows")
+    check_numbers(rows, path, [], COUNT_COLUMNS)
+    rows = rows.reset_index(drop=True)
+    for column in COUNT_COLUMNS:
+        rows[column] = pd.to_numeric(rows[column])
+    return rows
+
+
 def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
     """Kernel rows of a profile CSV (network rows and untuned TVM timings, provenance
     ``measured:untuned``, dropped: latencies users see come from tuned builds), checked;
@@ -62,14 +89,7 @@ def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
     column, or a latency that is not a finite positive number, or a feature that is not a
     finite number >= 0, named by file, data row and column.
     """
-    try:
-        profile = pd.read_csv(path, skip_blank_lines=False, dtype={"key": str, "op": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ProfileError(f"cannot read profile {path}: {str(err).splitlines()[0]}") from None
-    profile = profile.dropna(how="all")  # blank lines, kept until here so rows keep their line
-    missing = [c for c in REQUIRED_COLUMNS if c not in profile.columns]
-    if missing:
-        raise ProfileError(f"profile {path} lacks columns {missing}")
+    profile = _read_csv(path, REQUIRED_COLUMNS)
     check_numbers(profile, path, ["latency_ms"], [])
     if device is not None and "device" in profile.columns:
         profile = profile[profile["device"] == device]

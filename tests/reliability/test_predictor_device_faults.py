@@ -224,6 +224,13 @@ def test_train_names_file_row_and_column_of_a_bad_feature(column, text, says, tm
     assert not out.exists() and not leftovers(tmp_path)
 
 
+def test_calibrate_pool_names_file_row_and_column_of_a_bad_feature(tmp_path, capsys):
+    pool = write_profile(tmp_path / "pool.csv", profile_rows(device="pixel7").drop(columns="latency_ms"),
+                         cout=(4, "many"))
+    code, err, _ = run_cli("predictors.calibrate", ["--device", "pixel7", "--pool", pool, "--suggest", "3"], capsys)
+    assert_one_error_line(code, err, str(pool), "data row 5 (line 6)", "column cout", "'many' is not a number")
+
+
 def test_row_numbers_count_blank_lines_as_lines(tmp_path):
     profile = write_profile(tmp_path / "p.csv", profile_rows(4), cin=(2, "abc"))
     lines = profile.read_text().splitlines()
