@@ -1,0 +1,135 @@
+"""Test-retest of whole networks on this CPU: the same builds timed twice, minutes apart.
+
+    python -m benchmarks.retest_local_cpu [--runtime onnxruntime] [--gap-minutes 10] [--rounds 7]
+        [--networks benchmarks/results/networks_local_cpu.csv] [--out benchmarks/results/test_retest_local_cpu.csv]
+
+How often two timings of the same network agree within ±10 % is the ceiling no latency
+predictor can beat on this host. The networks are the derived genotypes of ``--networks`` (the
+50 of networks_local_cpu), at local-cpu's LR input. Each pass builds every network in the
+runtime and times them all interleaved (devices.quiet_timing.interleaved: warm-up, then
+``--rounds`` rounds of one repeat each, every round under the machine-wide timing lock and
+refused when other processes used more than 5 % of the CPU). The first pass is saved at once;
+the second starts ``--gap-minutes`` after the first ended (a re-run resumes there). Rows: one
+per network and runtime, with the host, the median, min and max/min spread of each pass and its
+foreign CPU share; summary rows (share within ±10 %/±5 %, median |ratio − 1|) go to
+``<out stem>_summary.csv``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from codesign.genotype import Genotype, build_trilevel
+from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_file,
+    cli_main,
+    positive_int,
+)
+from devices import host_identity
+from devices.backends import create
+from devices.catalog import get_device
+from devices.quiet_timing import DisturbedTiming, interleaved
+
+RESULTS = Path(__file__).parent / "results"
+DEVICE = "local-cpu"
+PASSES = ("first", "second")
+
+
+def load_networks(path: Path) -> dict[str, Genotype]:
+    """name → genotype of the derived networks in a networks_local_cpu CSV."""
+    df = pd.read_csv(path)
+    rows = df[df["network"].astype(str).str.startswith("genotype:") & df["genotype"].notna()]
+    if rows.empty:
+        raise UsageError(f"--networks {path}: no genotype rows")
+    return {r.network: Genotype.from_json(r.genotype) for r in rows.drop_duplicates("network").itertuples()}
+
+
+def time_pass(networks: dict[str, Genotype], runtime: str, rounds: int) -> pd.DataFrame:
+    """Build every network in ``runtime`` and time them interleaved: one row per network."""
+    device = get_device(DEVICE)
+    h, w = device.lr_input_hw
+    backend = create(runtime, device)
+    calls = {}
+    for name, genotype in networks.items():
+        artifact = backend.build(build_trilevel(genotype.scale, genotype).eval(), (1, 3, h, w))
+        calls[name] = backend.call(artifact)
+    timed = interleaved(calls, rounds=rounds)
+    ended = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return pd.DataFrame([{"network": name, "ms": t.median_ms, "min_ms": t.min_ms,
+                          "spread": t.max_ms / t.min_ms, "foreign_cpu_share": share, "ended": ended}
+                         for name, (t, share) in timed.items()])
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    ratio = rows["second_ms"] / rows["first_ms"]
+    return pd.DataFrame([{"runtime": runtime, "host_id": rows["host_id"].iloc[0], "networks": int(m.sum()),
+                          "within_10pct": float(((ratio[m] - 1).abs() <= 0.10).mean()),
+                          "within_5pct": float(((ratio[m] - 1).abs() <= 0.05).mean()),
+                          "median_abs_change": float((ratio[m] - 1).abs().median()),
+                          "max_foreign_cpu_share": float(rows.loc[m, ["first_foreign_cpu_share",
+                                                                      "second_foreign_cpu_share"]].max().max())}
+                         for runtime in rows["runtime"].unique() for m in [rows["runtime"] == runtime]])
+
+
+def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds: int) -> pd.DataFrame:
+    networks = load_networks(networks_csv)
+    fp = host_identity.fingerprint()
+    done = pd.read_csv(out) if out.exists() else pd.DataFrame()
+    if not done.empty:
+        others = done[(done["runtime"] != runtime) | (done["host_id"] != fp["host_id"])]
+        mine = done.drop(others.index)
+    else:
+        others, mine = done, done
+    for k, label in enumerate(PASSES):
+        if f"{label}_ms" in mine and mine[f"{label}_ms"].notna().all() and len(mine) == len(networks):
+            continue
+        if k:
+            wait_s = pd.Timestamp(mine["first_ended"].max()).timestamp() + 60 * gap_minutes - time.time()
+            if wait_s > 0:
+                print(f"second pass in {wait_s / 60:.1f} min (gap {gap_minutes} min)", flush=True)
+                time.sleep(wait_s)
+        timed = time_pass(networks, runtime, rounds).add_prefix(f"{label}_").rename(
+            columns={f"{label}_network": "network"})
+        if mine.empty:
+            mine = pd.DataFrame({"network": list(networks), "runtime": runtime, "device": DEVICE,
+                                 "host": host_identity.describe(fp), "host_id": fp["host_id"],
+                                 "runtime_version": fp["runtimes"].get(runtime, ""), "rounds": rounds})
+        mine = mine.drop(columns=[c for c in timed.columns if c != "network" and c in mine]).merge(
+            timed, on="network")
+        write_csv_atomic(pd.concat([others, mine], ignore_index=True), out)
+        print(f"{label} pass: {len(timed)} networks timed", flush=True)
+    rows = pd.concat([others, mine], ignore_index=True)
+    rows["ratio"] = rows["second_ms"] / rows["first_ms"]
+    rows["within_10pct"] = (rows["ratio"] - 1).abs() <= 0.10
+    write_csv_atomic(rows, out)
+    summary = summarise(rows)
+    write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
+    return summary
+
+
+@cli_main(DisturbedTiming)
+def main(argv=None) -> int:
+    p = Parser(prog="python -m benchmarks.retest_local_cpu", description=__doc__,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runtime", choices=("onnxruntime", "tvm-local", "pytorch"), default="onnxruntime")
+    p.add_argument("--gap-minutes", type=float, default=10.0)
+    p.add_argument("--rounds", type=positive_int, default=7)
+    p.add_argument("--networks", type=Path, default=RESULTS / "networks_local_cpu.csv")
+    p.add_argument("--out", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
+    args = p.parse_args(argv)
+    check_output_file(args.out)
+    if not args.networks.is_file():
+        raise UsageError(f"--networks {args.networks}: no such file")
+    print(run(args.networks, args.out, args.runtime, args.gap_minutes, args.rounds).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
