@@ -113,3 +113,35 @@ def create(name: str, device: Device, **options) -> Backend:
         raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(available_backends())}")
     module = importlib.import_module(f"devices.backends.{name.replace('-', '_')}")
     return module.BACKEND(device, **options)
+
+
+RUNTIMES = ("tvm", "tvm-untuned", "onnxruntime", "pytorch")
+HOST_RUNTIMES = ("onnxruntime", "pytorch")  # run on this machine's CPU only
+
+
+class NoBackend(ValueError):
+    """The device cannot be timed in the runtime asked for (one line for the user)."""
+
+
+def for_device(device: Device, runtime: str = "tvm", *, rpc_tracker: str | None = None,
+               rpc_key: str | None = None, **options) -> Backend:
+    """The backend that times ``device`` in ``runtime`` (RUNTIMES), chosen from its catalog
+    entry: TVM locally or over the device's RPC tracker, onnxruntime and PyTorch on this CPU.
+    ``tvm-untuned`` is TVM with trials=0; other options go to the backend."""
+    if runtime not in RUNTIMES:
+        raise NoBackend(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
+    remote = bool(rpc_tracker) or device.method == "tvm-rpc"
+    if device.method == "simulator":
+        raise NoBackend(f"{device.name} is simulated (devices.simulator), not timed in {runtime}")
+    if runtime in HOST_RUNTIMES:
+        if remote or device.kind != "cpu":
+            raise NoBackend(f"{runtime} times this machine's CPU only; {device.name} is a "
+                            f"{device.kind} device measured by {device.method}")
+        return create(runtime, device, **options)
+    if runtime == "tvm-untuned":
+        options["trials"] = 0
+    if not remote:
+        return create("tvm-local", device, **options)
+    if not rpc_tracker:
+        raise NoBackend(f"{device.name} is reached over a TVM RPC tracker: give --rpc-tracker HOST:PORT")
+    return create("tvm-rpc", device, tracker=rpc_tracker, key=rpc_key, **options)
