@@ -84,66 +84,11 @@ def _validate(data: dict, path: Path) -> None:
         raise ValueError(f"{path.name}: predictor.provenance not in {PROVENANCES}")
 
 
-# LLVM's host CPU name where it follows from /proc/cpuinfo's vendor, family and model alone
-# (llvm/lib/TargetParser/Host.cpp, getAMDProcessorTypeAndSubtype, unchanged since LLVM 16):
-# family → (name for the listed model ranges, name for the other models of the family).
-_AMD_FAMILIES = {
-    23: ([(0x30, 0x3f), (0x47, 0x47), (0x60, 0x7f), (0x84, 0x87), (0x90, 0xaf)], "znver2", "znver1"),
-    25: ([(0x10, 0x1f), (0x60, 0x7f), (0xa0, 0xaf)], "znver4", "znver3"),
-}
-
-
-def llvm_cpu_from_cpuinfo(info: dict[str, str]) -> str | None:
-    """The -mcpu TVM's LLVM detects for this host (tvm.target.codegen.llvm_get_system_cpu),
-    read from /proc/cpuinfo fields without importing TVM — for AMD Zen 1–4 only, whose name
-    depends on family and model alone; None for every other CPU (ask TVM then)."""
-    try:
-        family, model = int(info["cpu family"]), int(info["model"])
-    except (KeyError, ValueError):
-        return None
-    if info.get("vendor_id") != "AuthenticAMD" or family not in _AMD_FAMILIES:
-        return None
-    ranges, listed, other = _AMD_FAMILIES[family]
-    return listed if any(lo <= model <= hi for lo, hi in ranges) else other
-
-
-def host_facts() -> dict:
-    """devices.host_cpu.detect()'s facts, without its TVM import (2–4 s, which made
-    `python -m devices.list` slow) where llvm_cpu_from_cpuinfo knows the host's -mcpu; TVM's
-    answer (host_cpu.detect) otherwise. Same fields, same values."""
-    import os
-    import platform
-
-    import psutil
-
+def _local_cpu(data: dict) -> dict:
+    """Fill the detected fields of the local-cpu entry from the host (devices.host_cpu)."""
     from devices import host_cpu
 
-    info = host_cpu._cpuinfo()
-    mcpu = llvm_cpu_from_cpuinfo(info)
-    if mcpu is None:
-        return host_cpu.detect()
-    flags = set((info.get("flags") or info.get("Features") or "").split())
-    freq = psutil.cpu_freq()
-    mhz = float(info.get("cpu MHz", 0.0)) or (freq.max or freq.current if freq else 0.0)
-    cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    machine = platform.machine()
-    return {
-        "model": info.get("model name") or info.get("Hardware") or platform.processor() or machine,
-        "machine": machine,
-        "cores": int(cores),
-        "logical_cpus": int(os.cpu_count() or cores),
-        "clock_ghz": round(mhz / 1000.0, 3) if mhz else None,
-        "isa_flags": sorted(f for f in host_cpu.ISA_FLAGS if f in flags),
-        "mcpu": mcpu,
-        "mtriple": f"{machine}-linux-gnu",
-    }
-
-
-def _local_cpu(data: dict) -> dict:
-    """Fill the detected fields of the local-cpu entry from the host (host_facts: the same
-    values as devices.host_cpu, the target as host_cpu.local_target(), the description
-    as host_cpu.describe())."""
-    cpu = host_facts()
+    cpu = host_cpu.detect()
     data = json.loads(json.dumps(data))
     data["target"] = {"kind": "llvm", "mtriple": cpu["mtriple"], "mcpu": cpu["mcpu"], "num-cores": cpu["cores"]}
     clock = f" @ {cpu['clock_ghz']} GHz" if cpu["clock_ghz"] else ""

@@ -12,6 +12,29 @@ ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", 
              "avx512_bf16", "amx_tile", "neon", "asimd", "sve", "sve2")
 
 
+# LLVM's host CPU name where it follows from /proc/cpuinfo's vendor, family and model alone
+# (llvm/lib/TargetParser/Host.cpp, getAMDProcessorTypeAndSubtype, unchanged since LLVM 16):
+# family → (name for the listed model ranges, name for the other models of the family).
+_AMD_FAMILIES = {
+    23: ([(0x30, 0x3f), (0x47, 0x47), (0x60, 0x7f), (0x84, 0x87), (0x90, 0xaf)], "znver2", "znver1"),
+    25: ([(0x10, 0x1f), (0x60, 0x7f), (0xa0, 0xaf)], "znver4", "znver3"),
+}
+
+
+def llvm_cpu_from_cpuinfo(info: dict[str, str]) -> str | None:
+    """The -mcpu TVM's LLVM detects for this host (tvm.target.codegen.llvm_get_system_cpu),
+    read from /proc/cpuinfo fields without importing TVM — for AMD Zen 1–4 only, whose name
+    depends on family and model alone; None for every other CPU (ask TVM then)."""
+    try:
+        family, model = int(info["cpu family"]), int(info["model"])
+    except (KeyError, ValueError):
+        return None
+    if info.get("vendor_id") != "AuthenticAMD" or family not in _AMD_FAMILIES:
+        return None
+    ranges, listed, other = _AMD_FAMILIES[family]
+    return listed if any(lo <= model <= hi for lo, hi in ranges) else other
+
+
 def _cpuinfo() -> dict[str, str]:
     """First processor block of /proc/cpuinfo as a dict (empty where there is none)."""
     try:
@@ -24,10 +47,15 @@ def _cpuinfo() -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def detect() -> dict:
-    """Facts about the local CPU: model, physical cores, clock (GHz), ISA flags, LLVM mcpu."""
-    from tvm.target import codegen  # TVM's own LLVM answers which -mcpu this host is
-
+    """Facts about the local CPU: model, physical cores, clock (GHz), ISA flags, LLVM mcpu
+    (read from /proc/cpuinfo where llvm_cpu_from_cpuinfo knows it, else asked of TVM's own
+    LLVM, which takes seconds to import)."""
     info = _cpuinfo()
+    mcpu = llvm_cpu_from_cpuinfo(info)
+    if mcpu is None:
+        from tvm.target import codegen
+
+        mcpu = str(codegen.llvm_get_system_cpu())
     flags = set((info.get("flags") or info.get("Features") or "").split())
     freq = psutil.cpu_freq()
     mhz = float(info.get("cpu MHz", 0.0)) or (freq.max or freq.current if freq else 0.0)
@@ -40,7 +68,7 @@ def detect() -> dict:
         "logical_cpus": int(os.cpu_count() or cores),
         "clock_ghz": round(mhz / 1000.0, 3) if mhz else None,
         "isa_flags": sorted(f for f in ISA_FLAGS if f in flags),
-        "mcpu": str(codegen.llvm_get_system_cpu()),
+        "mcpu": mcpu,
         "mtriple": f"{machine}-linux-gnu",
     }
 

@@ -1,7 +1,7 @@
 """`python -m devices.list [--json]`: the device catalog as a table.
 
 Imports neither TVM nor torch (the local CPU's LLVM name comes from /proc/cpuinfo where
-devices.catalog.llvm_cpu_from_cpuinfo knows it), so it prints in well under a second."""
+devices.host_cpu.llvm_cpu_from_cpuinfo knows it), so it prints in well under a second."""
 from __future__ import annotations
 
 import json
