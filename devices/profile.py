@@ -1,12 +1,16 @@
 """`python -m devices.profile`: measure every op instance of the search space on a device.
 
-    python -m devices.profile --device NAME [--space CONFIG.json|yaml] [--scale 2|3|4] [--input HxW]
+    python -m devices.profile --device NAME [--runtime tvm|tvm-untuned|onnxruntime|pytorch]
+        [--space CONFIG.json|yaml] [--scale 2|3|4] [--input HxW]
         [--trials N] [--limit K] [--keys KEY,KEY...] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
         [--work-dir DIR] [--redo-above-load L] --out FILE.csv
 
 Op instances come from codesign.op_instances (stable keys, features); each is built as the
-PyTorch block the supernet runs, compiled by TVM (fused as TVM fuses it), tuned with
-MetaSchedule (`--trials` per fused task, database in --work-dir reused across runs) and timed.
+PyTorch block the supernet runs and timed in `--runtime` (devices.backends.for_device): TVM
+compiles it (fused as TVM fuses it) and tunes it with MetaSchedule (`--trials` per fused task,
+database in --work-dir reused across runs); onnxruntime and PyTorch run it on this CPU. Every
+timing is guarded (devices.quiet_timing: one at a time, repeated then refused when other
+processes take over 5 % of the CPU) and its row names the host (host_id) and foreign CPU share.
 Resumes: keys already in FILE for this device and backend are skipped; every finished row is
 appended atomically. `--limit K` measures at most K new instances, in a fixed pseudo-random order
 (hash of the key) so a partial profile covers all ops and sizes; `--keys` measures only the
@@ -26,6 +30,7 @@ from tqdm import tqdm
 
 from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file, cli_main,
                                  nonnegative_int, positive_int)
+from devices.backends.base import RUNTIMES
 from devices.catalog import UnknownDeviceError, get_device
 from devices.profile_csv import ProfileError, append_rows, drop_loaded_rows, make_row, measured_keys
 
@@ -61,13 +66,13 @@ def profile_order(keys) -> list[str]:
     return sorted(keys, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
 
 
-def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=None, trials: int = 64,
+def profile(device_name: str, out: str, *, runtime: str = "tvm", space=None, scale: int = 4, input_hw=None, trials: int = 64,
             limit: int | None = None, keys: list[str] | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
             work_dir=None, repeats: int = 10, redo_above_load: float | None = None, progress: bool = True) -> int:
     """Measure missing op instances into `out`; returns how many rows were added."""
     from codesign.op_instances import build_op_module, op_instances
 
-    from devices.backends import create
+    from devices.backends import for_device
 
     device = get_device(device_name)
     hw = tuple(input_hw or device.lr_input_hw)
@@ -76,13 +81,8 @@ def profile(device_name: str, out: str, *, space=None, scale: int = 4, input_hw=
         if unknown := [k for k in keys if k not in instances.index]:
             raise ValueError(f"not an op instance of this space at {hw[0]}x{hw[1]}: {', '.join(unknown)}")
         instances = instances.loc[list(dict.fromkeys(keys))]
-    options = dict(trials=trials, work_dir=work_dir, repeats=repeats)
-    if rpc_tracker:
-        backend = create("tvm-rpc", device, tracker=rpc_tracker, key=rpc_key, **options)
-    elif device.method == "tvm-local":
-        backend = create("tvm-local", device, **options)
-    else:
-        raise ValueError(f"device {device.name} is measured by {device.method}; pass --rpc-tracker HOST:PORT")
+    options = dict(trials=trials, work_dir=work_dir) if runtime.startswith("tvm") else {}
+    backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key, repeats=repeats, **options)
     if redo_above_load is not None:
         drop_loaded_rows(out, device.name, backend.name, redo_above_load)
     done = measured_keys(out, device.name, backend.name)
@@ -104,6 +104,8 @@ def main(argv=None) -> int:
     parser = Parser(prog="python -m devices.profile", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", required=True)
+    parser.add_argument("--runtime", choices=RUNTIMES, default="tvm",
+                        help="what times the kernels (onnxruntime/pytorch: this CPU only)")
     parser.add_argument("--space", help="search-space config (JSON or YAML with SearchSpace fields)")
     parser.add_argument("--scale", type=int, default=4, choices=SCALES)
     parser.add_argument("--input", help="LR input HxW (default: the device's)")
@@ -126,7 +128,7 @@ def main(argv=None) -> int:
         hw = parse_hw(args.input) if args.input else None
         space = load_space(args.space, args.scale)
         measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work
-        added = profile(args.device, args.out, space=space, scale=args.scale, input_hw=hw,
+        added = profile(args.device, args.out, runtime=args.runtime, space=space, scale=args.scale, input_hw=hw,
                         trials=args.trials, limit=args.limit,
                         keys=args.keys.split(",") if args.keys else None, rpc_tracker=args.rpc_tracker,
                         rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,

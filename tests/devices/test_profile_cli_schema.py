@@ -75,3 +75,24 @@ def test_keys_measures_only_the_named_instances_and_rejects_unknown_ones(tmp_pat
     assert pd.read_csv(out)["key"].tolist() == [key]
     assert exit_code(common + ["--keys", "conv3x3:cin=1:cout=1:h=8:w=12"]) == 2
     assert len(pd.read_csv(out)) == 1
+
+
+def test_an_onnxruntime_profile_of_a_few_kernels_names_runtime_host_and_disturbance(tmp_path):
+    from devices.host_identity import fingerprint
+
+    out = tmp_path / "ort.csv"
+    assert main(["--device", "local-cpu", "--runtime", "onnxruntime", "--limit", "3", "--input", "8x12",
+                 "--repeats", "3", "--out", str(out)]) == 0
+    rows = pd.read_csv(out)
+    assert len(rows) == 3 and set(rows["backend"]) == {"onnxruntime"}
+    assert set(rows["provenance"]) == {"measured"} and (rows["latency_ms"] > 0).all()
+    assert set(rows["host_id"]) == {fingerprint()["host_id"]}
+    assert rows["runtime"].str.startswith("onnxruntime-").all()
+    assert rows["foreign_cpu_share"].between(0, 1).all()
+
+
+def test_a_phone_cannot_be_profiled_in_a_host_runtime(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "devices.profile", "--device", "pixel7", "--runtime",
+                           "onnxruntime", "--out", str(tmp_path / "p.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "this machine's CPU only" in proc.stderr
+    assert not (tmp_path / "p.csv").exists()
