@@ -68,7 +68,7 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
                     work_dir=None, repeats: int = 10, breakdown: str | None = None) -> list[dict]:
     """Time one network with each runtime in `runtimes`; rows are appended to `out` one by one."""
     from devices import fused_kernels
-    from devices.backends import create
+    from devices.backends import for_device
 
     device = get_device(device_name)
     if onnx_path:
@@ -77,8 +77,6 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
         name, module = network_from_args(arch, genotype, scale)
         shape = (1, 3, *(input_hw or device.lr_input_hw))
     features = network_features(name, module, shape, scale)
-    tvm_name = "tvm-rpc" if rpc_tracker else "tvm-local"
-    rpc = dict(tracker=rpc_tracker, key=rpc_key) if rpc_tracker else {}
     rows = []
     for runtime in runtimes:
         if runtime in ("onnxruntime", "pytorch") and (device.kind not in CPU_KINDS or rpc_tracker):
@@ -86,8 +84,8 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
         if runtime == "pytorch" and module is None:
             continue
         if runtime.startswith("tvm"):
-            backend = create(tvm_name, device, trials=0 if runtime == "tvm-untuned" else trials,
-                             work_dir=work_dir, repeats=repeats, **rpc)
+            backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key,
+                                 trials=trials, work_dir=work_dir, repeats=repeats)
             relax_mod = (fused_kernels.relax_from_onnx(onnx_path) if onnx_path
                          else fused_kernels.relax_from_torch(module, shape))
             artifact = backend.build_relax(relax_mod, shape)
@@ -96,7 +94,7 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
                 write_csv_atomic(backend.breakdown(artifact).assign(device=device.name, network=name),
                                  breakdown)
         else:
-            backend = create(runtime, device, repeats=repeats)
+            backend = for_device(device, runtime, repeats=repeats)
             artifact = backend.build_onnx(onnx_path, shape) if onnx_path and runtime == "onnxruntime" \
                 else backend.build(module, shape)
             measurement = backend.run_measurement(artifact)
