@@ -5,6 +5,7 @@ GFLOPs in this project's (and the SR tables') sense: 10⁹ multiply-accumulates 
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -27,6 +28,12 @@ class Budget:
     def __str__(self) -> str:
         return f"{self.value:g} ms" if self.metric == "latency_ms" else f"{self.value:g} GFLOPs"
 
+    @property
+    def slug(self) -> str:
+        """The budget normalised for a folder name: ``50ms``, ``0.05s`` and ``50 ms`` all give
+        ``50ms``; ``2.5 gflops`` gives ``2.5GFLOPs``."""
+        return f"{self.value:g}ms" if self.metric == "latency_ms" else f"{self.value:g}GFLOPs"
+
 
 def parse_budget(text: str) -> Budget:
     """Parse ``'50ms'``, ``'0.05 s'`` or ``'2.5GFLOPs'``; anything else raises BudgetError."""
@@ -37,6 +44,8 @@ def parse_budget(text: str) -> Budget:
                           "(ms, s or GFLOPs), e.g. 50ms or 2.5GFLOPs")
     metric, factor = _UNITS[unit]
     value = float(match.group(1)) * factor
+    if not math.isfinite(value):
+        raise BudgetError(f"budget {text!r} is not a finite number")
     if value <= 0:
         raise BudgetError(f"budget {text!r} must be positive")
     return Budget(metric, value)

@@ -144,10 +144,10 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
                  per_mb, len(measured), aim, genotype.path or "(stem cell only)")
         round_dir = out / f"round{k}"
         round_dir.mkdir(exist_ok=True)
-        genotype.save(round_dir / "genotype.json")
         _, net = derive(supernet, genotype=genotype)
         train_model(net, out_dir=round_dir / "finetune", arch="trilevel",
                     model_kwargs={"genotype": genotype.to_dict()}, **finetune)
+        genotype.save(round_dir / "genotype.json")  # after fine-tuning: a failure leaves none
         rows.append(evaluate_round(genotype, net, refit, round_dir) | {"round": k})
     return pd.DataFrame(rows)
 

@@ -1,7 +1,7 @@
 """Hardware-aware trilevel search for a device and a budget: the main job of codesign.
 
     python -m codesign.search --device NAME --budget 50ms [--scale 4] [--input HxW]
-                              [--data DIR] [--out DIR] [--resume] [--penalty hinge]
+                              [--data DIR] [--out DIR] [--resume | --force] [--penalty hinge]
     python -m codesign.search --budget 20GFLOPs [--scale 4] [--input HxW] …   (no device)
     torchrun --nproc_per_node N -m codesign.search …   (data-parallel search on N GPUs)
 
@@ -11,14 +11,27 @@ sparsestmax distributions is penalised towards the budget with a strength adapte
 (codesign.penalty), the derived network inherits the supernet's weights and is fine-tuned, then
 exported (``weights.safetensors``, ``model.onnx`` checked in onnxruntime), compiled with TVM for
 the device's target and, where the device is reachable, measured. ``report.csv`` says for every
-number whether it is counted, predicted or measured. Interrupt and ``--resume`` lose nothing.
+number whether it is counted, predicted or measured.
+
+The output folder is locked for the whole run (``OUT/.lock``: a second run into it refuses).
+A folder that holds an earlier run is continued only with ``--resume`` (its settings must be
+the same, ``run.json``) or cleared with ``--force``. SIGINT/SIGTERM stop the search at the
+next step with a checkpoint and print the command that resumes it; checkpoints are also
+written every ``--checkpoint-every-s`` seconds. ``report.csv`` is written last: a folder
+without one is not a finished run. Once the outputs are written the (large) search checkpoint
+is deleted: a finished run is not resumable, ``--force`` starts it over.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
 import re
+import shlex
+import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -43,14 +56,40 @@ from codesign.data import DataError, load_pairs
 from codesign.device import default_device, describe
 from codesign.penalty import FORMS, BudgetPenalty
 from codesign.search_space import SearchSpace
-from codesign.search_train import SearchConfig, rank_and_world, search, search_and_train
-from codesign_common.atomic import write_csv_atomic
+from codesign.search_train import (
+    CHECKPOINT,
+    Interrupted,
+    ResumeMismatch,
+    SearchConfig,
+    StopOnSignal,
+    rank_and_world,
+    search,
+    search_and_train,
+)
+from codesign_common.atomic import write_csv_atomic, write_text_atomic
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_dir,
+    nonnegative_int,
+    positive_int,
+)
+from codesign_common.locks import LockBusy, exclusive_lock
 
 REPO = Path(__file__).resolve().parent.parent
 log = logging.getLogger("codesign.search")
 
 
-class SearchError(Exception):
+RUN_FILE = "run.json"          # the run's settings and status (running/interrupted/failed/complete)
+# What a run writes in its folder: what --force clears (nothing else is ever deleted).
+RUN_FILES = (CHECKPOINT, "search_log.csv", "genotype.json", "report.csv", "weights.safetensors",
+             "model.onnx", "model_tvm.so", "pareto.png", "search.log", RUN_FILE)
+RUN_DIRS = ("finetune", "round*")
+TMP_SUFFIXES = (".tmp", ".png", ".onnx", ".so")   # codesign_common.atomic temporaries
+MIN_LR_PATCH = 2   # LR patch side (px) the data pipeline needs
+
+
+class SearchError(UsageError):
     """A search that cannot start (no predictor, unreachable budget …): one line for the user."""
 
 
@@ -63,22 +102,30 @@ def parse_input(text: str) -> tuple[int, int]:
 
 
 def find_predictor(device_name: str, explicit: str | None) -> Path | None:
-    """The predictor folder for a device: ``--predictor``, else ``$CODESIGN_PREDICTORS/<device>``,
-    else ``predictors/trained/<device>`` in the repository; None when none exists."""
-    if explicit:
-        path = Path(explicit)
-        if not (path / "predictor.json").is_file():
-            raise SearchError(f"--predictor {explicit}: no predictor.json there")
-        return path
-    roots = [Path(os.environ["CODESIGN_PREDICTORS"])] if os.environ.get("CODESIGN_PREDICTORS") else []
-    roots.append(REPO / "predictors" / "trained")
-    return next((r / device_name for r in roots if (r / device_name / "predictor.json").is_file()),
-                None)
+    """The predictor folder for a device (predictors.store, the one lookup every command uses):
+    ``--predictor``, else ``$CODESIGN_PREDICTORS/<device>``, else ``predictors/trained/<device>``
+    in the repository; None when none exists."""
+    from predictors.store import find_predictor as lookup
+
+    try:
+        return lookup(device_name, explicit)
+    except ValueError as exc:
+        raise SearchError(str(exc)) from None
 
 
-def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None
-                   ) -> CostTable:
-    """Counted GMACs for a compute budget, else the device predictor's predicted ms."""
+def predictor_device(path: Path) -> str | None:
+    """The device a predictor was trained for (``device`` in its predictor.json)."""
+    try:
+        return json.loads((Path(path) / "predictor.json").read_text()).get("device")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise SearchError(f"predictor {path}: unreadable predictor.json ({exc})") from None
+
+
+def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None,
+                   force_predictor: bool = False) -> CostTable:
+    """Counted GMACs for a compute budget, else the device predictor's predicted ms. A predictor
+    of another device is refused, or with ``force_predictor`` used and labelled
+    ``transferred-from-<its device>``."""
     if budget.metric == "gmacs":
         return macs_table(space, lr_hw)
     if device is None:
@@ -90,7 +137,15 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
             f"--device {device.name} --out PROFILE.csv), train one (python -m predictors.train "
             f"--device {device.name} --profile PROFILE.csv --out predictors/trained/{device.name}) "
             f"or give --predictor DIR; a GFLOPs budget needs none")
-    return predicted_latency_table(space, lr_hw, path)
+    other = predictor_device(path)
+    if other != device.name and not force_predictor:
+        raise SearchError(f"predictor {path} was trained for {other}, not {device.name}: give "
+                          f"{device.name}'s predictor, or add --force-predictor to use it anyway "
+                          f"(its costs are then labelled transferred-from-{other})")
+    table = predicted_latency_table(space, lr_hw, path)
+    if other != device.name:
+        table = dataclasses.replace(table, provenance=f"transferred-from-{other}")
+    return table
 
 
 @dataclass
@@ -119,6 +174,85 @@ class PenaltyHook:
         self.penalty.load_state_dict(state)
 
 
+def check_schedule(args: argparse.Namespace, scale: int) -> None:
+    """What argparse's types cannot check alone (before anything is written)."""
+    if args.patch_size % scale or args.patch_size // scale < MIN_LR_PATCH:
+        raise SearchError(f"--patch-size {args.patch_size} must be a multiple of the scale "
+                          f"({scale}) and at least {MIN_LR_PATCH * scale} px (an LR patch of "
+                          f"{MIN_LR_PATCH} px)")
+
+
+def run_settings(args: argparse.Namespace, name: str, budget: Budget, scale: int, lr_hw,
+                 table: CostTable) -> dict:
+    """Every setting that decides the result, keyed by its option: a resume must match them."""
+    return {"--device": name, "--budget": budget.slug, "--scale": scale,
+            "--input": f"{lr_hw[0]}x{lr_hw[1]}",
+            "--data": str(Path(args.data).resolve()) if args.data else None,
+            "--predictor": table.source if table.provenance != "counted" else None,
+            "--penalty": args.penalty, "--strength": args.strength,
+            "--strength-step": args.strength_step, "--steps": args.steps,
+            "--warmup-steps": args.warmup_steps, "--finetune-steps": args.finetune_steps,
+            "--batch-size": args.batch_size, "--patch-size": args.patch_size,
+            "--order-weight": args.order_weight, "--nf": args.nf, "--num-cells": args.num_cells,
+            "--width-relaxation": args.width_relaxation, "--no-fit": args.no_fit,
+            "--seed": args.seed}
+
+
+def existing_run(out: Path) -> list[str]:
+    """The files and folders of an earlier run in ``out`` (RUN_FILES, RUN_DIRS)."""
+    if not out.is_dir():
+        return []
+    found = [n for n in RUN_FILES if (out / n).exists()]
+    return found + sorted(p.name for pattern in RUN_DIRS for p in out.glob(pattern) if p.is_dir())
+
+
+def clear_run(out: Path) -> None:
+    """--force: delete the earlier run's files and folders (only those; caller holds the lock)."""
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    for pattern in RUN_DIRS:
+        for folder in out.glob(pattern):
+            if folder.is_dir():
+                shutil.rmtree(folder)
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Delete the atomic writer's temporaries (``.NAME.XXXXXXXX.tmp`` …) a killed run left in
+    ``out`` and its fine-tuning/round folders. Safe: the caller holds the folder's lock."""
+    folders = [out, *(p for pattern in ("finetune", "round*", "round*/finetune")
+                      for p in out.glob(pattern) if p.is_dir())]
+    stale = [p for folder in folders for p in folder.glob(".*.*")
+             if p.is_file() and p.suffix in TMP_SUFFIXES]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
+
+
+def _read_run(out: Path) -> dict:
+    try:
+        return json.loads((out / RUN_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_run(out: Path, settings: dict, status: str) -> None:
+    write_text_atomic(out / RUN_FILE, json.dumps({"status": status, "settings": settings},
+                                                 indent=1) + "\n")
+
+
+def check_resumable(out: Path, settings: dict) -> bool:
+    """Refuse to --resume a run written with other settings (named); True when the run in
+    ``out`` is already finished (its report is the result: nothing is run again)."""
+    saved = _read_run(out)
+    old = saved.get("settings") or {}
+    differ = [f"{k} {old[k]} (this run: {settings.get(k)})" for k in settings
+              if k in old and old[k] != settings.get(k)]
+    if differ:
+        raise SearchError(f"cannot --resume {out}: it was run with {'; '.join(differ)}; resume "
+                          f"with the same settings, or use --force to start over")
+    return saved.get("status") == "complete" and (out / "report.csv").is_file()
+
+
 def _setup_logging(out: Path) -> None:
     log.setLevel(logging.INFO)
     log.handlers.clear()
@@ -130,7 +264,8 @@ def _setup_logging(out: Path) -> None:
 def config_for(args: argparse.Namespace) -> SearchConfig:
     return SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
                         batch_size=args.batch_size, patch_size=args.patch_size, seed=args.seed,
-                        width_relaxation=args.width_relaxation, order_weight=args.order_weight)
+                        width_relaxation=args.width_relaxation, order_weight=args.order_weight,
+                        checkpoint_every_s=args.checkpoint_every_s)
 
 
 def penalty_for(args: argparse.Namespace, budget: Budget) -> BudgetPenalty:
@@ -153,8 +288,10 @@ def init_distributed(args: argparse.Namespace) -> None:
     dist.init_process_group("nccl" if str(args.torch_device).startswith("cuda") else "gloo")
 
 
-def run_search(args: argparse.Namespace) -> pd.DataFrame:
-    """Everything after argument parsing; returns the report table (also written to disk)."""
+def run_search(args: argparse.Namespace, stop: StopOnSignal | None = None) -> pd.DataFrame:
+    """Everything after argument parsing; returns the report table (also written to disk).
+    Every input is checked before anything is written; ``args.out_dir`` is set to the output
+    folder once this run has written into it (for the resume hint of an interruption)."""
     from devices.catalog import get_device
 
     device = get_device(args.device) if args.device else None
@@ -165,8 +302,10 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
     else:
         lr_hw = tuple(device.lr_input_hw) if device else hd_lr_hw(scale)
     name = device.name if device else "no-device"
+    check_schedule(args, scale)
     space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=scale)
-    predictor_table = cost_table_for(device, budget, space, lr_hw, args.predictor)
+    predictor_table = cost_table_for(device, budget, space, lr_hw, args.predictor,
+                                     args.force_predictor)
     table, network_profile = predictor_table, None
     if device is not None and device.method == "tvm-local" and budget.metric == "latency_ms":
         network_profile = Path(args.network_profile or REPO / "devices" / "profiles"
@@ -179,24 +318,86 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
         raise SearchError(f"budget {budget} is below the cheapest network of this space on "
                           f"{name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {unit} "
                           f"({table.provenance}); raise the budget or shrink --input")
+    above = budget.value * 0.85 > high
+    pairs = load_pairs(args.data, "train", scale, min_size=args.patch_size)
+    if len(pairs) < 2:
+        raise DataError("the search needs at least 2 training images (weights and architecture "
+                        f"halves); {args.data or 'the built-in photos'} has {len(pairs)}")
+    out = check_output_dir(Path(args.out or Path("runs") / "search" / f"{name}-{budget.slug}"))
+    earlier = existing_run(out)
+    if earlier and not (args.resume or args.force):
+        raise SearchError(f"{out} holds an earlier run ({', '.join(earlier[:4])}"
+                          f"{' …' if len(earlier) > 4 else ''}): add --resume to continue it "
+                          f"or --force to start over")
+    settings = run_settings(args, name, budget, scale, lr_hw, predictor_table)
+    if args.resume and not args.force:
+        check_resumable(out, settings)
     if args.dry_run:
-        print(f"{name}: {table.provenance} cost of the space at {lr_hw[0]}x{lr_hw[1]} LR "
-              f"spans {low:.3g} … {high:.3g} {unit}; budget {budget} is reachable")
+        span = (f"{name}: {table.provenance} cost of the space at {lr_hw[0]}x{lr_hw[1]} LR "
+                f"spans {low:.3g} … {high:.3g} {unit}")
+        if above:
+            print(f"{span}; budget {budget} is above the dearest network: every network meets "
+                  f"it, the search will derive the largest ({high:.3g} {unit}), below "
+                  f"[0.85, 1.0] x budget")
+        else:
+            print(f"{span}; budget {budget} is reachable; outputs would go to {out}")
         return pd.DataFrame()
-    load_pairs(args.data, "train", scale, min_size=args.patch_size)  # fail before any work
-    out = Path(args.out or Path("runs") / "search" / f"{name}-{args.budget}")
-    out.mkdir(parents=True, exist_ok=True)
     rank, _ = rank_and_world()
     if rank != 0:  # data-parallel helper rank (torchrun): the search only; rank 0 does the rest
+        out.mkdir(parents=True, exist_ok=True)
         search(space, config_for(args), out_dir=out, data=args.data, resume=args.resume,
                penalty=PenaltyHook(table, lr_hw, penalty_for(args, budget)),
                device=args.torch_device, progress=False,
-               feasible_nodes=feasible_nodes(space, table, lr_hw, budget.value))
+               feasible_nodes=feasible_nodes(space, table, lr_hw, budget.value), stop=stop)
         return pd.DataFrame()
+    with exclusive_lock(out / ".lock", f"output folder {out}"):
+        earlier = existing_run(out)  # again, under the lock
+        if earlier and not (args.resume or args.force):
+            raise SearchError(f"{out} holds an earlier run: add --resume to continue it or "
+                              f"--force to start over")
+        if args.force:
+            clear_run(out)
+        elif args.resume and check_resumable(out, settings):
+            print(f"{out} holds this search, finished: its report is the result (nothing was "
+                  f"run; --force starts it over)", file=sys.stderr)
+            return pd.read_csv(out / "report.csv")
+        stale = remove_stale_temporaries(out)
+        args.out_dir = out
+        _write_run(out, settings, "running")
+        try:
+            report = _run_locked(args, out, device, budget, name, lr_hw, scale, space, table,
+                                 predictor_table, network_profile, low, high, above, stale, stop)
+        except Interrupted:
+            _write_run(out, settings, "interrupted")
+            raise
+        except BaseException:
+            _write_run(out, settings, "failed")
+            raise
+        _write_run(out, settings, "complete")
+    return report
+
+
+def _run_locked(args, out, device, budget, name, lr_hw, scale, space, table, predictor_table,
+                network_profile, low, high, above, stale, stop) -> pd.DataFrame:
+    """The search proper, in ``out`` whose lock the caller holds."""
     _setup_logging(out)
+    unit = table.unit
     log.info("device %s, LR input %dx%d, x%d, budget %s", name, *lr_hw, scale, budget)
     log.info("costs: %s %s from %s; space spans %.3g … %.3g %s",
              table.provenance, unit, table.source, low, high, unit)
+    if args.force:
+        log.info("--force: cleared the earlier run in %s", out)
+    if stale:
+        log.info("removed %d temporary file(s) a killed run left: %s", len(stale),
+                 ", ".join(p.name for p in stale))
+    if args.resume and (out / CHECKPOINT).exists():
+        log.info("resuming from %s", out / CHECKPOINT)
+    elif args.resume:
+        log.info("--resume: no search checkpoint in %s yet; starting the search", out)
+    if above:
+        log.info("budget %s is above the dearest network of the space (%.3g %s): every network "
+                 "meets it; the derived network will be at most the largest, below [0.85, 1.0] "
+                 "x budget", budget, high, unit)
     config = config_for(args)
     hook = PenaltyHook(table, lr_hw, penalty_for(args, budget))
     feasible = feasible_nodes(space, table, lr_hw, budget.value)
@@ -207,41 +408,39 @@ def run_search(args: argparse.Namespace) -> pd.DataFrame:
         space, config, out_dir=out, data=args.data, finetune_steps=args.finetune_steps,
         penalty=hook, resume=args.resume, device=args.torch_device, feasible_nodes=feasible,
         fit=None if args.no_fit else partial(fit_to_budget, table=table, lr_hw=lr_hw,
-                                             budget=budget.value))
+                                             budget=budget.value), stop=stop)
     argmax = summary["argmax_genotype"]
     if argmax != genotype:
-        log.info("the argmax network (%s %.3g %s) was outside [0.85, 1.0] x budget; derived the "
-                 "least-regret network inside it instead (codesign.budget_fit)",
-                 table.provenance, table.network_cost(argmax.op_keys(lr_hw))[0], unit)
+        cost = table.network_cost(genotype.op_keys(lr_hw))[0]
+        where = ("the least-regret network inside it" if cost >= 0.85 * budget.value
+                 else f"instead the costliest network under the budget ({cost:.3g} {unit}): no "
+                      f"network of the space lies inside the band")
+        log.info("the argmax network (%s %.3g %s) was outside [0.85, 1.0] x budget; derived %s "
+                 "(codesign.budget_fit)", table.provenance,
+                 table.network_cost(argmax.op_keys(lr_hw))[0], unit, where)
     from codesign.search_report import write_outputs
 
     timing = {"train_device": describe(default_device(args.torch_device)),
               "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
     report = write_outputs(out, device, budget, genotype, net, table, lr_hw, args, space, argmax,
-                           timing)
-    if network_profile is None:
-        return report
+                           timing, write_report=network_profile is None)
+    if network_profile is not None:
+        def evaluate_round(genotype, net, refit, round_dir):
+            return write_outputs(round_dir, device, budget, genotype, net, refit, lr_hw, args,
+                                 space, plot=False).iloc[0].to_dict()
 
-    def evaluate_round(genotype, net, refit, round_dir):
-        return write_outputs(round_dir, device, budget, genotype, net, refit, lr_hw, args, space,
-                             plot=False).iloc[0].to_dict()
-
-    finetune = dict(data=args.data, scale=scale, steps=args.finetune_steps,
-                    batch_size=args.batch_size, patch_size=args.patch_size, resume=args.resume,
-                    device=args.torch_device, seed=args.seed)
-    report = run_rounds(report.iloc[0], out=out, space=space, table=predictor_table,
-                        lr_hw=lr_hw, budget=budget.value, rounds=args.rounds, finetune=finetune,
-                        evaluate_round=evaluate_round, profile_path=network_profile,
-                        device=device.name)
-    write_csv_atomic(report, out / "report.csv")
+        finetune = dict(data=args.data, scale=scale, steps=args.finetune_steps,
+                        batch_size=args.batch_size, patch_size=args.patch_size,
+                        resume=args.resume, device=args.torch_device, seed=args.seed)
+        report = run_rounds(report.iloc[0], out=out, space=space, table=predictor_table,
+                            lr_hw=lr_hw, budget=budget.value, rounds=args.rounds,
+                            finetune=finetune, evaluate_round=evaluate_round,
+                            profile_path=network_profile, device=device.name)
+        write_csv_atomic(report, out / "report.csv")
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    log.info("outputs written; deleted the search checkpoint (a finished run is not resumable: "
+             "--force starts it over)")
     return report
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (``error: …``, exit 2) instead of the usage dump."""
-
-    def error(self, message):
-        self.exit(2, f"error: {message} (see --help)\n")
 
 
 def _attach_budget_value(argv: list[str]) -> list[str]:
@@ -255,8 +454,39 @@ def _attach_budget_value(argv: list[str]) -> list[str]:
     return out
 
 
+def _positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
+    return value
+
+
+def resume_command(argv: list[str], out: Path) -> str:
+    """The command line that resumes this run: its arguments without --force/--resume, with
+    --out and --resume."""
+    kept, skip = [], False
+    has_out = False
+    for arg in argv:
+        if skip:
+            skip = False
+            kept.append(arg)
+            continue
+        if arg in ("--force", "--resume"):
+            continue
+        has_out |= arg == "--out" or arg.startswith("--out=")
+        skip = arg == "--out"
+        kept.append(arg)
+    if not has_out:
+        kept += ["--out", str(out)]
+    return shlex.join(["python", "-m", "codesign.search", *kept, "--resume"])
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m codesign.search", description=__doc__,
+    p = Parser(prog="python -m codesign.search", description=__doc__,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", help="catalog name (python -m devices.list); optional for a "
                    "GFLOPs budget")
@@ -264,31 +494,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, choices=(2, 3, 4), help="default: the device's")
     p.add_argument("--input", help="LR input HxW (default: the device's)")
     p.add_argument("--data", help="HR training folder (default: built-in photos)")
-    p.add_argument("--out", help="output folder (default: runs/search/DEVICE-BUDGET)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
+    p.add_argument("--out", help="output folder (default: runs/search/DEVICE-BUDGET, the budget "
+                   "normalised: 50ms)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run in --out (same settings)")
+    again.add_argument("--force", action="store_true",
+                       help="start over in an --out that holds an earlier run, deleting its files")
+    p.add_argument("--checkpoint-every-s", type=_positive_seconds, default=60.0,
+                   help="also checkpoint the search after this much wall time (s; default 60)")
+    p.add_argument("--predictor", help="latency predictor folder (default: the device's, "
+                   "$CODESIGN_PREDICTORS/DEVICE or predictors/trained/DEVICE)")
+    p.add_argument("--force-predictor", action="store_true", help="use a --predictor trained for "
+                   "another device (costs labelled transferred-from-THAT-DEVICE)")
     p.add_argument("--penalty", choices=FORMS, default="hinge")
     p.add_argument("--strength", type=float, default=1.0,
                    help="initial strength s, in units of the task loss (codesign.penalty)")
     p.add_argument("--strength-step", type=float, default=0.5, help="dual-ascent step")
-    p.add_argument("--steps", type=int, default=400, help="search steps (radius 0 → 1)")
-    p.add_argument("--warmup-steps", type=int, default=40, help="weight-only steps first")
-    p.add_argument("--finetune-steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--patch-size", type=int, default=48, help="HR patch side (px)")
+    p.add_argument("--steps", type=positive_int, default=400, help="search steps (radius 0 → 1)")
+    p.add_argument("--warmup-steps", type=nonnegative_int, default=40,
+                   help="weight-only steps first")
+    p.add_argument("--finetune-steps", type=nonnegative_int, default=3000)
+    p.add_argument("--batch-size", type=positive_int, default=4)
+    p.add_argument("--patch-size", type=positive_int, default=48,
+                   help=f"HR patch side (px): a multiple of the scale, ≥ {MIN_LR_PATCH} x scale")
     p.add_argument("--order-weight", type=float, default=0.01,
                    help="weight of the order (sorting) loss favouring shallower paths")
-    p.add_argument("--nf", type=int, default=64, help="supernet feature channels")
-    p.add_argument("--num-cells", type=int, default=5, help="cells including the stem cell")
+    p.add_argument("--nf", type=positive_int, default=64, help="supernet feature channels")
+    p.add_argument("--num-cells", type=positive_int, default=5,
+                   help="cells including the stem cell")
     p.add_argument("--width-relaxation", default="sparsestmax",
                    choices=("sparsestmax", "gumbel", "softmax"))
-    p.add_argument("--trials", type=int, default=32,
+    p.add_argument("--trials", type=positive_int, default=32,
                    help="MetaSchedule trials per fused task when measuring the result")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
     p.add_argument("--network-profile", help="whole networks measured on the device, re-fitted "
                    "on before searching and appended to (default: "
                    "devices/profiles/DEVICE-networks.csv; codesign.closed_loop)")
-    p.add_argument("--rounds", type=int, default=3,
+    p.add_argument("--rounds", type=positive_int, default=3,
                    help="closed-loop rounds at most where the device is measured "
                         "(codesign.closed_loop; 1: no re-fit)")
     p.add_argument("--no-fit", action="store_true", help="keep the argmax network even when it "
@@ -300,16 +543,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(_attach_budget_value(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _attach_budget_value(argv)
+    args = build_parser().parse_args(argv)
     from devices.catalog import UnknownDeviceError
 
+    args.out_dir = None
+    stop = StopOnSignal().install() if _main_thread() else None
     try:
         init_distributed(args)
-        report = run_search(args)
-    except (SearchError, BudgetError, UnknownDeviceError, DataError) as exc:
+        report = run_search(args, stop)
+    except (UsageError, BudgetError, UnknownDeviceError, DataError, LockBusy,
+            ResumeMismatch) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # Interrupted (SIGINT/SIGTERM) or fine-tuning's own
+        signum = getattr(exc, "signum", signal.SIGINT)
+        what = signal.Signals(signum).name
+        if args.out_dir is None:
+            print(f"interrupted by {what} before anything was written; run the command again",
+                  file=sys.stderr)
+        else:
+            step = getattr(exc, "step", None) if isinstance(exc, Interrupted) else None
+            at = f" at search step {step}" if step is not None else ""
+            print(f"interrupted by {what}{at}; progress is checkpointed in {args.out_dir}; "
+                  f"resume with: {resume_command(argv, args.out_dir)}", file=sys.stderr)
+        return 128 + signum
+    finally:
+        if stop is not None:
+            stop.uninstall()
     if not report.empty:
         if len(report) > 1:
             print(report[["round", "cost", "measured_ms", "psnr", "path"]].to_string(index=False))
@@ -317,6 +579,12 @@ def main(argv=None) -> int:
         print(row.drop(labels=["genotype"], errors="ignore").to_string())
         print(f"outputs in {row['out_dir']}")
     return 0
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -46,8 +46,9 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": "not measured: a simulated accelerator (see simulated_ms)"}
     if device.method != "tvm-local":
-        how = (f"python -m devices.profile --device {device.name} --rpc-tracker HOST:PORT "
-               f"(RPC key {device.rpc_key})" if device.method == "tvm-rpc"
+        how = (f"python -m devices.measure --device {device.name} --genotype "
+               f"{out / 'genotype.json'} --rpc-tracker HOST:PORT --rpc-key {device.rpc_key} "
+               f"--out MEASURED.csv" if device.method == "tvm-rpc"
                else f"{device.method} backend")
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
@@ -58,7 +59,8 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
         log.info("compiling with TVM for %s and tuning (%d trials per fused task)…",
                  device.name, trials)
         artifact = backend.build(net.cpu().eval(), shape)
-        artifact.runnable.export_library(str(out / "model_tvm.so"))
+        with atomic_path(out / "model_tvm.so", suffix=".so") as tmp:
+            artifact.runnable.export_library(str(tmp))
         timing = backend.run(artifact)
     finally:
         backend.close()
@@ -94,9 +96,11 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
 
 
 def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space,
-                  argmax=None, timing: dict | None = None, plot: bool = True) -> pd.DataFrame:
-    """Evaluate, export, compile/measure, plot (the search log's candidates) and write
-    ``report.csv`` in ``out``; returns the report."""
+                  argmax=None, timing: dict | None = None, plot: bool = True,
+                  write_report: bool = True) -> pd.DataFrame:
+    """Evaluate, export, compile/measure, plot (the search log's candidates) and, last (it
+    marks the folder complete), write ``report.csv`` in ``out`` unless ``write_report`` is
+    False (the caller writes it once more rounds are done); returns the report."""
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
     save_weights(net, out / "weights.safetensors")
@@ -127,10 +131,11 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
         row["measured_within_budget"] = row["measured_ms"] <= budget.value
     row.update({"genotype": genotype.to_json(), "out_dir": str(out)})
     report = pd.DataFrame([row])
-    write_csv_atomic(report, out / "report.csv")
     if plot:
         plot_candidates(pd.read_csv(out / "search_log.csv"), cost, budget.value, table.unit,
                         table.provenance, out / "pareto.png")
+    if write_report:
+        write_csv_atomic(report, out / "report.csv")
     log.info("derived %s: %.2f dB PSNR, %s %.3g %s (budget %s); %s", genotype.path or "(stem)",
              row["psnr"], table.provenance, cost, table.unit, budget, row["measurement"])
     return report

@@ -13,12 +13,18 @@ the hook returns the term to add (codesign.penalty builds hinge and multiplicati
 with a ``last_log`` dict has it copied into the step's log row.
 
 ``out_dir/search_checkpoint.pt`` (supernet, optimizers, step, RNG) makes a resumed run
-identical to an uninterrupted one; ``search_log.csv`` logs every step (with its wall time
-``step_s``, s). ``search_and_train``
-then writes ``genotype.json`` and fine-tunes the derived network under ``out_dir/finetune``.
+identical to an uninterrupted one; it is written every ``checkpoint_every`` steps, at least
+every ``checkpoint_every_s`` seconds of wall time, and at the end. A :class:`StopOnSignal`
+installed for SIGINT/SIGTERM makes the search stop at the next step boundary with a
+checkpoint (:class:`Interrupted`); outside the step loop it raises at once (fine-tuning
+checkpoints on KeyboardInterrupt). ``search_log.csv`` logs every step (with its wall time
+``step_s``, s). ``search_and_train`` then fine-tunes the derived network under
+``out_dir/finetune`` and writes ``genotype.json``.
 """
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -63,7 +69,62 @@ class SearchConfig:
     gumbel_tau: float = 1.0
     distill_weight: float = 0.0   # L1 to a teacher's output, used when a teacher is given
     checkpoint_every: int = 25
+    checkpoint_every_s: float = 60.0   # wall time between checkpoints (s), as well as the steps
     seed: int = 0
+
+
+# Settings that change when checkpoints are written, not what is computed: a resume may change them.
+RUNTIME_KEYS = ("checkpoint_every", "checkpoint_every_s")
+
+
+class ResumeMismatch(ValueError):
+    """A checkpoint written for other settings than this run's; the message names them."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT/SIGTERM stopped the run: ``signum``, and ``step`` the search step checkpointed
+    (None when the signal came outside the search's step loop)."""
+
+    def __init__(self, signum: int, step: int | None = None):
+        super().__init__(signum, step)
+        self.signum, self.step = signum, step
+
+
+class StopOnSignal:
+    """Handler of SIGINT/SIGTERM for a resumable run. Inside :meth:`deferred` (the search's
+    step loop) a signal is only recorded: the loop finishes its step, checkpoints and raises
+    :class:`Interrupted`, so the checkpoint is never taken in the middle of a step. Elsewhere
+    the handler raises :class:`Interrupted` at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._deferring = 0
+
+    def install(self) -> StopOnSignal:
+        """Handle SIGINT and SIGTERM (main thread only); :meth:`uninstall` puts back the
+        handlers there were."""
+        self._previous = {sig: signal.signal(sig, self) for sig in self.SIGNALS}
+        return self
+
+    def uninstall(self) -> None:
+        for sig, handler in getattr(self, "_previous", {}).items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        self._previous = {}
+
+    def __call__(self, signum, frame=None):
+        self.signum = signum
+        if not self._deferring:
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self._deferring += 1
+        try:
+            yield self
+        finally:
+            self._deferring -= 1
 
 
 def radius_at(step: int, config: SearchConfig) -> float:
@@ -138,7 +199,8 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
            penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
            teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
            max_steps: int | None = None, progress: bool = True,
-           feasible_nodes: list[bool] | None = None) -> Supernet:
+           feasible_nodes: list[bool] | None = None,
+           stop: StopOnSignal | None = None) -> Supernet:
     """Run the search (or its remainder when ``resume``); returns the supernet.
 
     ``feasible_nodes`` (one flag per tree node) excludes output nodes that cannot meet the
@@ -146,6 +208,9 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
 
     ``max_steps`` stops this call after that many global steps (a time slice of a long run;
     resume continues it). The genotype is written once the schedule is complete.
+
+    ``stop`` (a :class:`StopOnSignal` installed by the caller) ends the run at the next step
+    boundary after SIGINT/SIGTERM with a checkpoint, raising :class:`Interrupted`.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -161,8 +226,12 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
         ckpt = load(ckpt_path)
-        if ckpt["space"] != space.to_dict() or ckpt["config"] != _config_dict(config):
-            raise ValueError(f"{ckpt_path} was written for another search space or config")
+        differ = _differences(ckpt["space"], space.to_dict())
+        differ += _differences(ckpt["config"], _config_dict(config), ignore=RUNTIME_KEYS)
+        if differ:
+            raise ResumeMismatch(f"cannot resume {ckpt_path}: it was written with "
+                                 f"{', '.join(differ)}; rerun with the same settings, or "
+                                 f"start over with --force")
         supernet.load_state_dict(ckpt["supernet"])
         w_opt.load_state_dict(ckpt["weight_optimizer"])
         a_opt.load_state_dict(ckpt["arch_optimizer"])
@@ -190,33 +259,40 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                      "config": _config_dict(config)}, ckpt_path)
         write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
 
-    stop = total if max_steps is None else min(total, max_steps)
+    end = total if max_steps is None else min(total, max_steps)
     supernet.train()
-    for step in tqdm(range(start, stop), initial=start, total=total, desc="search",
-                     disable=not progress):
-        step_started = time.perf_counter()
-        supernet.radius = radius_at(step, config)
-        lr, hr = weight_batch(step, device)
-        with amp:
-            w_loss = _task_loss(supernet(lr), hr, lr, teacher, config)
-        w_opt.zero_grad(set_to_none=True)
-        w_loss.backward()
-        _average_gradients(supernet.weight_parameters())
-        torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)
-        w_opt.step()
-        row = {"step": step + 1, "radius": supernet.radius, "weight_loss": w_loss.item()}
-        if step >= config.warmup_steps:
-            row.update(_arch_step(supernet, a_opt, arch_batch(step, device), penalty, teacher,
-                                  config, amp))
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        row["step_s"] = time.perf_counter() - step_started
-        log.append(row)
-        if (step + 1) % config.checkpoint_every == 0 or step + 1 == stop:
-            checkpoint(step + 1)
-    if start == stop and rank_and_world()[0] == 0:
+    last_checkpoint = time.monotonic()
+    with stop.deferred() if stop is not None else contextlib.nullcontext():
+        for step in tqdm(range(start, end), initial=start, total=total, desc="search",
+                         disable=not progress):
+            step_started = time.perf_counter()
+            supernet.radius = radius_at(step, config)
+            lr, hr = weight_batch(step, device)
+            with amp:
+                w_loss = _task_loss(supernet(lr), hr, lr, teacher, config)
+            w_opt.zero_grad(set_to_none=True)
+            w_loss.backward()
+            _average_gradients(supernet.weight_parameters())
+            torch.nn.utils.clip_grad_norm_(supernet.weight_parameters(), config.grad_clip)
+            w_opt.step()
+            row = {"step": step + 1, "radius": supernet.radius, "weight_loss": w_loss.item()}
+            if step >= config.warmup_steps:
+                row.update(_arch_step(supernet, a_opt, arch_batch(step, device), penalty, teacher,
+                                      config, amp))
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            row["step_s"] = time.perf_counter() - step_started
+            log.append(row)
+            interrupted = stop is not None and stop.signum is not None
+            if ((step + 1) % config.checkpoint_every == 0 or step + 1 == end or interrupted
+                    or time.monotonic() - last_checkpoint >= config.checkpoint_every_s):
+                checkpoint(step + 1)
+                last_checkpoint = time.monotonic()
+            if interrupted:
+                raise Interrupted(stop.signum, step + 1)
+    if start == end and rank_and_world()[0] == 0:
         write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
-    if stop == total:
+    if end == total:
         supernet.radius = 1.0
     return supernet
 
@@ -257,31 +333,40 @@ def _config_dict(config: SearchConfig) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
 
 
+def _differences(saved: dict, now: dict, ignore=()) -> list[str]:
+    """``key=saved (this run: now)`` for every setting that differs."""
+    return [f"{k}={saved.get(k)!r} (this run: {now.get(k)!r})"
+            for k in sorted(set(saved) | set(now))
+            if k not in ignore and saved.get(k, now.get(k)) != now.get(k)]
+
+
 def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                      finetune_steps: int = 500, finetune_lr: float = 5e-4,
                      penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
                      teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
                      progress: bool = True, feasible_nodes: list[bool] | None = None,
-                     fit: Callable[[Supernet], Genotype | None] | None = None
+                     fit: Callable[[Supernet], Genotype | None] | None = None,
+                     stop: StopOnSignal | None = None
                      ) -> tuple[Genotype, TrilevelNet, dict]:
-    """Search, derive (weights inherited), write ``genotype.json``, fine-tune the standalone
-    network with codesign.train (checkpoints under ``out_dir/finetune``). Returns the genotype,
-    the trained network and the fine-tuning summary.
+    """Search, derive (weights inherited), fine-tune the standalone network with codesign.train
+    (checkpoints under ``out_dir/finetune``), then write ``genotype.json`` (so a run that fails
+    before the end leaves none). Returns the genotype, the trained network and the fine-tuning
+    summary.
 
     ``fit`` (e.g. codesign.budget_fit.fit_to_budget bound to a table and budget) may replace
     the argmax genotype; the summary then holds the argmax one as ``argmax_genotype``."""
     out_dir = Path(out_dir)
     supernet = search(space, config, out_dir=out_dir, data=data, penalty=penalty,
                       teacher=teacher, resume=resume, device=device, progress=progress,
-                      feasible_nodes=feasible_nodes)
+                      feasible_nodes=feasible_nodes, stop=stop)
     argmax = derive_genotype(supernet)
     fitted = fit(supernet) if fit is not None else None
     genotype, net = derive(supernet, genotype=fitted or argmax)
-    genotype.save(out_dir / "genotype.json")
     summary = train_model(net, data=data, scale=space.scale, steps=finetune_steps,
                           batch_size=config.batch_size, patch_size=config.patch_size,
                           lr=finetune_lr, out_dir=out_dir / "finetune", resume=resume,
                           device=device, seed=config.seed, arch="trilevel",
                           model_kwargs={"genotype": genotype.to_dict()}, progress=progress)
+    genotype.save(out_dir / "genotype.json")
     summary["argmax_genotype"] = argmax
     return genotype, net, summary

@@ -49,6 +49,8 @@ def test_smoke_search_writes_every_output_and_meets_a_counted_budget(tmp_path):
     path = "" if pd.isna(report.path) else report.path  # the stem-only path is written empty
     assert json.loads(report.genotype)["path"] == path
     assert "not measured" in report.measurement
+    assert not (out / "search_checkpoint.pt").exists()  # deleted once the outputs are written
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
 
 
 def test_gflops_budget_needs_no_device_and_uses_the_720p_input(capsys):

@@ -6,8 +6,8 @@ from codesign.genotype import Genotype
 from codesign.network_tree import NetworkTree
 from codesign.op_instances import op_cost_table
 from codesign.search_space import SearchSpace
-from codesign.search_train import (SearchConfig, order_loss, radius_at, search,
-                                   search_and_train)
+from codesign.search_train import (Interrupted, ResumeMismatch, SearchConfig, StopOnSignal,
+                                   order_loss, radius_at, search, search_and_train)
 
 TINY = SearchSpace(nf=8, num_cells=2, width_multiple=4)
 
@@ -85,10 +85,60 @@ def test_resume_restores_the_adapted_penalty_strength_and_the_node_mask(tmp_path
     assert not bool(resumed.node_mask.all())
 
 
-def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
+def test_resume_refuses_a_checkpoint_of_another_config_naming_the_setting(tmp_path):
     search(TINY, _config(), out_dir=tmp_path, max_steps=1, progress=False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ResumeMismatch, match=r"order_weight=0\.01 \(this run: 1\.0\)"):
         search(TINY, _config(order_weight=1.0), out_dir=tmp_path, resume=True, progress=False)
+    # when checkpoints are written is no part of the result: a resume may change it
+    search(TINY, _config(checkpoint_every=3, checkpoint_every_s=0.5), out_dir=tmp_path,
+           resume=True, progress=False)
+
+
+def test_checkpoints_by_wall_time_as_well_as_by_steps(tmp_path):
+    seen = []
+    import codesign.search_train as st
+
+    real = st.save_atomic
+    st.save_atomic = lambda obj, path: (seen.append(obj["step"]), real(obj, path))
+    try:
+        search(TINY, _config(steps=3, checkpoint_every=100, checkpoint_every_s=0.0),
+               out_dir=tmp_path / "b", progress=False)
+        assert seen == [1, 2, 3]
+        seen.clear()
+        search(TINY, _config(steps=3, checkpoint_every=100, checkpoint_every_s=3600),
+               out_dir=tmp_path / "c", progress=False)
+        assert seen == [3]  # only at the end
+    finally:
+        st.save_atomic = real
+
+
+def test_a_signal_in_the_step_loop_checkpoints_at_the_step_boundary(tmp_path):
+    """StopOnSignal defers SIGINT/SIGTERM inside the loop: the step finishes, is checkpointed,
+    and Interrupted names it; resuming then equals an uninterrupted run."""
+    import signal
+
+    stop = StopOnSignal()
+    calls = []
+
+    def penalty(expected_cost, task_loss):  # the signal arrives in the middle of step 2
+        calls.append(1)
+        if len(calls) == 2:
+            stop(signal.SIGTERM)
+        return task_loss * 0
+
+    cfg = _config(checkpoint_every=100)
+    with pytest.raises(Interrupted) as info:
+        search(TINY, cfg, out_dir=tmp_path / "b", penalty=penalty, stop=stop, progress=False)
+    assert info.value.signum == signal.SIGTERM and info.value.step == 2
+    assert torch.load(tmp_path / "b" / "search_checkpoint.pt", weights_only=True)["step"] == 2
+    with pytest.raises(Interrupted):  # outside the loop a signal raises at once
+        stop(signal.SIGINT)
+    resumed = search(TINY, cfg, out_dir=tmp_path / "b", penalty=lambda e, t: t * 0,
+                     resume=True, progress=False)
+    straight = search(TINY, cfg, out_dir=tmp_path / "a", penalty=lambda e, t: t * 0,
+                      progress=False)
+    for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
 
 
 def test_cost_penalty_reaches_the_architecture(tmp_path):
