@@ -1,8 +1,12 @@
 """Where a device's predictor is found: one lookup for every command that loads one.
 
-Order: an explicit folder (``--predictor DIR``), else ``$CODESIGN_PREDICTORS/<device>``, else
-the committed ``predictors/trained/<device>``. A folder counts only when it holds predictor.json.
-Light on purpose (no model code imported): commands call it before any work starts.
+Predictors are kept per (device, host, runtime): ``<root>/<device>/<host_id>/<runtime>/`` for a
+device measured on the machine that runs the command (local-cpu: the host id of
+devices.host_identity), ``<root>/<device>/`` for the rest (a phone's predictor describes the
+phone, whatever machine searches). Order: an explicit folder (``--predictor DIR``), else under
+``$CODESIGN_PREDICTORS``, else the committed ``predictors/trained``; within a root the host's own
+folder first, then the device's. A folder counts only when it holds predictor.json. Light on
+purpose (no model code imported): commands call it before any work starts.
 """
 from __future__ import annotations
 
@@ -20,10 +24,19 @@ def predictor_roots() -> list[Path]:
     return roots + [TRAINED_DIR]
 
 
-def find_predictor(device_name: str, explicit: str | os.PathLike | None = None) -> Path | None:
+def predictor_dir(root: str | os.PathLike, device_name: str, host_id: str | None = None,
+                  runtime: str | None = None) -> Path:
+    """Where the predictor of (device, host, runtime) is saved under ``root``."""
+    path = Path(root) / device_name
+    return path / host_id / runtime if host_id and runtime else path
+
+
+def find_predictor(device_name: str, explicit: str | os.PathLike | None = None,
+                   host_id: str | None = None, runtime: str | None = None) -> Path | None:
     """The predictor folder of a device: `explicit` (ValueError, one line, when it holds no
-    predictor.json), else ``$CODESIGN_PREDICTORS/<device>``, else ``predictors/trained/<device>``;
-    None when none of them has one."""
+    predictor.json), else the first of ``<root>/<device>/<host_id>/<runtime>`` and
+    ``<root>/<device>`` with a predictor.json, roots in predictor_roots() order; None when none
+    has one."""
     if explicit:
         path = Path(explicit)
         if not (path / FILE_NAME).is_file():
@@ -31,5 +44,28 @@ def find_predictor(device_name: str, explicit: str | os.PathLike | None = None) 
         return path
     if not device_name or "/" in device_name or device_name in (".", ".."):
         return None
-    return next((root / device_name for root in predictor_roots()
-                 if (root / device_name / FILE_NAME).is_file()), None)
+    candidates = [predictor_dir(root, device_name, host_id, runtime) for root in predictor_roots()]
+    candidates += [predictor_dir(root, device_name) for root in predictor_roots()]
+    return next((path for path in candidates if (path / FILE_NAME).is_file()), None)
+
+
+def host_provenance(meta: dict, device_name: str) -> tuple[str, str | None]:
+    """How a predictor's numbers may be labelled on this machine: ("predicted", None) when it
+    describes the host the command runs on, or a remote device (its numbers describe that
+    device); ("transferred", warning line) when the device is this host (local-cpu) and the
+    predictor was made on another host, or on one it did not record."""
+    from devices.catalog import LOCAL_CPU
+
+    if device_name != LOCAL_CPU:
+        return "predicted", None
+    from devices import host_identity
+
+    here = host_identity.fingerprint()
+    made_on = meta.get("host_id")
+    if made_on == here["host_id"]:
+        return "predicted", None
+    source = made_on or f"unrecorded host id ({meta.get('host') or 'host unknown'})"
+    return "transferred", (f"warning: the {device_name} predictor was made on {source}, not on this "
+                           f"host ({here['host_id']}): its latencies are labelled transferred; profile "
+                           f"this host (python -m devices.profile --device {device_name} --runtime "
+                           f"onnxruntime) for measured ones")

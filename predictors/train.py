@@ -36,12 +36,27 @@ def train(device: str, profile, model: str = "xgb", out=None, holdout: float = 0
                          f"(add rows, raise --holdout, or --holdout 0 to train on all)")
     training = rows[rows["key"].astype(str).isin(set(train_keys))]
     predictor = train_kernel_predictor(training, device, model)
+    predictor.meta.update(measured_where(rows, profile))
     predictor.meta.update({"profile": str(profile), "holdout": holdout, "split_seed": seed,
                            "heldout_keys": int(len(held_keys)),
                            "heldout_rows": int(len(rows) - len(training))})
     if out is not None:
         predictor.save(out, rows=training)
     return predictor
+
+
+def measured_where(rows, profile) -> dict:
+    """The host (``host_id``, ``host``) and runtime (backend) the rows were measured with;
+    ValueError when they mix hosts or runtimes (a profile describes one host in one runtime).
+    Rows from before host ids were recorded give ``host_id`` None and their ``host`` label."""
+    where = {}
+    for column, key in (("host_id", "host_id"), ("backend", "runtime"), ("host", "host")):
+        values = sorted({str(v) for v in rows[column].dropna() if str(v)}) if column in rows else []
+        if len(values) > 1 and column != "host":
+            raise ValueError(f"profile {profile} mixes {column}s {', '.join(values)}: fit one host and "
+                             f"runtime at a time (select its rows)")
+        where[key] = values[0] if len(values) == 1 else None
+    return where
 
 
 def _holdout(text: str) -> float:
