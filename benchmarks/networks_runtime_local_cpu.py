@@ -1,0 +1,126 @@
+"""Whole networks on this host in one runtime: predicted (sum of kernels + fitted overhead) vs
+measured, beside the test-retest ceiling.
+
+    python -m benchmarks.networks_runtime_local_cpu [--runtime onnxruntime]
+        [--timings benchmarks/results/test_retest_local_cpu.csv] [--predictor DIR]
+        [--out benchmarks/results/networks_local_cpu_onnxruntime.csv]
+
+Times nothing: the measured latencies are the two passes of benchmarks.retest_local_cpu on this
+host (``first_ms`` is scored, ``second_ms`` is the retest), so prediction and ceiling are read
+on the same timings. The kernel predictor is this host's and runtime's (predictors.store); each
+network's latency is the sum of its op instances' predictions (codesign.genotype.op_keys) plus
+the overhead of predictors.network_overhead (per network + per kernel, non-negative), fitted
+leave-one-out on the other networks, so every network is held out of the fit that predicts it.
+Rows: one per network; summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's
+share within ±10 %) in ``<out stem>_summary.csv``.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+import pandas as pd
+from scipy.stats import spearmanr
+
+from codesign.genotype import Genotype
+from codesign.op_instances import op_instances
+from codesign.search_space import SearchSpace
+from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
+from devices import host_identity
+from devices.catalog import get_device
+from predictors.network_overhead import fit_network_overhead, kernel_sums, predict_networks
+from predictors.predictor import KernelPredictor
+from predictors.store import find_predictor
+
+RESULTS = Path(__file__).parent / "results"
+DEVICE = "local-cpu"
+
+
+def network_kernels(genotypes: dict[str, Genotype], lr_hw) -> dict[str, pd.DataFrame]:
+    """name → the op-instance rows the network runs (one per op run)."""
+    space = SearchSpace(scale=next(iter(genotypes.values())).scale)
+    instances = op_instances(space, lr_hw).set_index("key", drop=False)
+    return {name: instances.loc[g.op_keys(lr_hw)].reset_index(drop=True) for name, g in genotypes.items()}
+
+
+def leave_one_out(predictor: KernelPredictor, kernels: dict[str, pd.DataFrame],
+                  measured: dict[str, float]) -> pd.DataFrame:
+    """Per network: predicted mean/std with the overhead fitted on all the other networks."""
+    rows = {}
+    for name in kernels:
+        others = {n: k for n, k in kernels.items() if n != name}
+        fitted = fit_network_overhead(copy.deepcopy(predictor), others, measured)
+        rows[name] = predict_networks(fitted, {name: kernels[name]}).iloc[0]
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def score(predicted: pd.Series, truth: pd.Series) -> dict:
+    error = predicted / truth - 1
+    return {"n": int(len(truth)), "within_10pct": float((error.abs() <= 0.10).mean()),
+            "within_20pct": float((error.abs() <= 0.20).mean()),
+            "mape_pct": float(100 * error.abs().mean()),
+            "spearman": float(spearmanr(predicted, truth).statistic)}
+
+
+def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path) -> pd.DataFrame:
+    fp = host_identity.fingerprint()
+    timings = pd.read_csv(timings_csv)
+    timings = timings[(timings["runtime"] == runtime) & (timings["host_id"] == fp["host_id"])]
+    timings = timings.dropna(subset=["first_ms", "second_ms"])
+    if len(timings) < 3:
+        raise UsageError(f"{timings_csv}: fewer than 3 networks timed twice in {runtime} on this host "
+                         f"({fp['host_id']}); run python -m benchmarks.retest_local_cpu --runtime {runtime}")
+    path = find_predictor(DEVICE, predictor_dir, fp["host_id"], runtime)
+    predictor = KernelPredictor.load(path) if path else None
+    if predictor is None or predictor.meta.get("host_id") != fp["host_id"] or predictor.meta.get("runtime") != runtime:
+        raise UsageError(f"no {runtime} predictor of this host ({fp['host_id']}) found (found: {path}); "
+                         "profile and train one first (README)")
+    names = timings["network"].tolist()
+    genotypes = dict(zip(names, pd.read_csv(RESULTS / "networks_local_cpu.csv").drop_duplicates("network")
+                         .set_index("network").loc[names, "genotype"].map(Genotype.from_json)))
+    lr_hw = tuple(get_device(DEVICE).lr_input_hw)
+    kernels = network_kernels(genotypes, lr_hw)
+    measured = dict(zip(names, timings["first_ms"]))
+    sums = kernel_sums(predictor, kernels)
+    loo = leave_one_out(predictor, kernels, measured)
+    rows = timings[["network", "runtime", "device", "host", "host_id", "first_ms", "second_ms"]].rename(
+        columns={"first_ms": "measured_ms", "second_ms": "retest_ms"}).set_index("network")
+    rows["kernels"] = [len(kernels[n]) for n in rows.index]
+    rows["kernel_sum_ms"] = sums["kernel_sum_ms"]
+    rows["predicted_ms"] = loo["mean_ms"]
+    rows["predicted_std_ms"] = loo["std_ms"]
+    rows["provenance"] = "predicted (kernel sum + overhead fitted leave-one-out)"
+    rows["predictor"] = str(path)
+    rows = rows.reset_index()
+    write_csv_atomic(rows, out)
+    summary = pd.DataFrame([
+        {"estimate": "kernel_sum_plus_overhead_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
+        {"estimate": "kernel_sum", **score(rows["kernel_sum_ms"], rows["measured_ms"])},
+        {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
+    ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"))
+    write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
+    return summary
+
+
+@cli_main()
+def main(argv=None) -> int:
+    p = Parser(prog="python -m benchmarks.networks_runtime_local_cpu", description=__doc__,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runtime", default="onnxruntime", choices=("onnxruntime", "tvm-local", "pytorch"))
+    p.add_argument("--timings", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
+    p.add_argument("--predictor", help="predictor folder (default: this host's, predictors.store)")
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    out = args.out or RESULTS / f"networks_local_cpu_{args.runtime}.csv"
+    check_output_file(out)
+    if not args.timings.is_file():
+        raise UsageError(f"--timings {args.timings}: no such file")
+    with pd.option_context("display.width", 160):
+        print(run(args.runtime, args.timings, args.predictor, out).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
