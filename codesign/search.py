@@ -101,28 +101,85 @@ def parse_input(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def find_predictor(device_name: str, explicit: str | None) -> Path | None:
+def resolve_runtime(device, requested: str | None) -> str | None:
+    """The runtime the result is deployed and measured with: ``--runtime``, else onnxruntime
+    for local-cpu (TVM tuned ran a median 2.18x slower here, compile_local_cpu.csv) and TVM for
+    every other device; None without a device."""
+    if device is None:
+        return None
+    from devices.backends.base import NoBackend, check_runtime
+    from devices.catalog import LOCAL_CPU
+
+    runtime = requested or ("onnxruntime" if device.name == LOCAL_CPU else "tvm")
+    try:
+        check_runtime(device, runtime)
+    except NoBackend as exc:
+        raise SearchError(f"--runtime {runtime}: {exc}") from None
+    return runtime
+
+
+def find_predictor(device, explicit: str | None, runtime: str | None = None) -> Path | None:
     """The predictor folder for a device (predictors.store, the one lookup every command uses):
-    ``--predictor``, else ``$CODESIGN_PREDICTORS/<device>``, else ``predictors/trained/<device>``
-    in the repository; None when none exists."""
+    ``--predictor``, else this host's predictor for ``runtime`` (local-cpu), else the device's,
+    under ``$CODESIGN_PREDICTORS`` then ``predictors/trained``; None when none exists."""
+    from devices.catalog import LOCAL_CPU
     from predictors.store import find_predictor as lookup
 
+    host_id = None
+    if device.name == LOCAL_CPU:
+        from devices.host_identity import fingerprint
+
+        host_id = fingerprint()["host_id"]
     try:
-        return lookup(device_name, explicit)
+        return lookup(device.name, explicit, host_id, runtime)
     except ValueError as exc:
         raise SearchError(str(exc)) from None
 
 
-def predictor_device(path: Path) -> str | None:
-    """The device a predictor was trained for (``device`` in its predictor.json)."""
+def predictor_state(path: Path) -> dict:
+    """The predictor.json of a predictor folder (device, meta …)."""
     try:
-        return json.loads((Path(path) / "predictor.json").read_text()).get("device")
-    except (OSError, ValueError, AttributeError) as exc:
+        state = json.loads((Path(path) / "predictor.json").read_text())
+    except (OSError, ValueError) as exc:
         raise SearchError(f"predictor {path}: unreadable predictor.json ({exc})") from None
+    if not isinstance(state, dict):
+        raise SearchError(f"predictor {path}: predictor.json is not an object")
+    return state
+
+
+def predictor_provenance(state: dict, device_name: str, runtime: str | None) -> tuple[str, str | None]:
+    """("predicted", None), or ("transferred-from-<where>", one warning line) when a predictor
+    of this host's device was made on another host (predictors.store.host_provenance) or in
+    another runtime than the one the result is deployed with."""
+    from predictors.store import host_provenance
+
+    meta = state.get("meta") or {}
+    label, warning = host_provenance(meta, device_name)
+    made_on = meta.get("host_id") or "unrecorded-host"
+    timed_in = meta.get("runtime")
+    if label == "transferred":
+        return f"transferred-from-{made_on}", warning
+    if runtime and timed_in and not str(timed_in).startswith(runtime):
+        return (f"transferred-from-{timed_in}", f"warning: the {device_name} predictor was timed "
+                f"in {timed_in}, the result is deployed in {runtime}: its latencies are labelled "
+                f"transferred")
+    return "predicted", None
+
+
+def default_network_profile(device, runtime: str) -> Path:
+    """Where a device's measured whole networks are kept: per host and runtime for local-cpu
+    (``devices/profiles/local-cpu/<host_id>/<runtime>-networks.csv``), else per device."""
+    from devices.catalog import LOCAL_CPU
+
+    if device.name != LOCAL_CPU:
+        return REPO / "devices" / "profiles" / f"{device.name}-networks.csv"
+    from devices.host_identity import fingerprint
+
+    return REPO / "devices" / "profiles" / LOCAL_CPU / fingerprint()["host_id"] / f"{runtime}-networks.csv"
 
 
 def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None,
-                   force_predictor: bool = False) -> CostTable:
+                   force_predictor: bool = False, runtime: str | None = None) -> CostTable:
     """Counted GMACs for a compute budget, else the device predictor's predicted ms. A predictor
     of another device is refused, or with ``force_predictor`` used and labelled
     ``transferred-from-<its device>``."""
@@ -130,22 +187,26 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
         return macs_table(space, lr_hw)
     if device is None:
         raise SearchError(f"a latency budget ({budget}) needs --device (python -m devices.list)")
-    path = find_predictor(device.name, predictor)
+    path = find_predictor(device, predictor, runtime)
     if path is None:
         raise SearchError(
             f"no latency predictor for {device.name}: profile it (python -m devices.profile "
             f"--device {device.name} --out PROFILE.csv), train one (python -m predictors.train "
             f"--device {device.name} --profile PROFILE.csv --out predictors/trained/{device.name}) "
             f"or give --predictor DIR; a GFLOPs budget needs none")
-    other = predictor_device(path)
+    state = predictor_state(path)
+    other = state.get("device")
     if other != device.name and not force_predictor:
         raise SearchError(f"predictor {path} was trained for {other}, not {device.name}: give "
                           f"{device.name}'s predictor, or add --force-predictor to use it anyway "
                           f"(its costs are then labelled transferred-from-{other})")
     table = predicted_latency_table(space, lr_hw, path)
     if other != device.name:
-        table = dataclasses.replace(table, provenance=f"transferred-from-{other}")
-    return table
+        return dataclasses.replace(table, provenance=f"transferred-from-{other}")
+    label, warning = predictor_provenance(state, device.name, runtime)
+    if warning:
+        print(warning, file=sys.stderr)
+    return dataclasses.replace(table, provenance=label) if label != "predicted" else table
 
 
 @dataclass
@@ -185,7 +246,7 @@ def check_schedule(args: argparse.Namespace, scale: int) -> None:
 def run_settings(args: argparse.Namespace, name: str, budget: Budget, scale: int, lr_hw,
                  table: CostTable) -> dict:
     """Every setting that decides the result, keyed by its option: a resume must match them."""
-    return {"--device": name, "--budget": budget.slug, "--scale": scale,
+    return {"--device": name, "--runtime": args.runtime, "--budget": budget.slug, "--scale": scale,
             "--input": f"{lr_hw[0]}x{lr_hw[1]}",
             "--data": str(Path(args.data).resolve()) if args.data else None,
             "--predictor": table.source if table.provenance != "counted" else None,
@@ -303,13 +364,13 @@ def run_search(args: argparse.Namespace, stop: StopOnSignal | None = None) -> pd
         lr_hw = tuple(device.lr_input_hw) if device else hd_lr_hw(scale)
     name = device.name if device else "no-device"
     check_schedule(args, scale)
+    args.runtime = resolve_runtime(device, args.runtime)
     space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=scale)
     predictor_table = cost_table_for(device, budget, space, lr_hw, args.predictor,
-                                     args.force_predictor)
+                                     args.force_predictor, args.runtime)
     table, network_profile = predictor_table, None
     if device is not None and device.method == "tvm-local" and budget.metric == "latency_ms":
-        network_profile = Path(args.network_profile or REPO / "devices" / "profiles"
-                               / f"{device.name}-networks.csv")
+        network_profile = Path(args.network_profile or default_network_profile(device, args.runtime))
         table, _ = refit_on(predictor_table, read_network_profile(network_profile, lr_hw),
                                  space, lr_hw)
     low, high = cost_range(space, table, lr_hw)
@@ -488,6 +549,8 @@ def resume_command(argv: list[str], out: Path) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m codesign.search", description=__doc__,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runtime", choices=("tvm", "onnxruntime"), help="what the result is deployed "
+                   "and measured with (default: onnxruntime for local-cpu, else tvm)")
     p.add_argument("--device", help="catalog name (python -m devices.list); optional for a "
                    "GFLOPs budget")
     p.add_argument("--budget", required=True, help="e.g. 50ms, 0.05s or 2.5GFLOPs")

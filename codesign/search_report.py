@@ -35,9 +35,10 @@ def simulate_on_device(genotype, space, device, lr_hw) -> dict:
             "simulation": f"{simulated.provenance.iloc[0]}: {simulated.target.iloc[0]}"}
 
 
-def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
-    """Compile ``net`` with TVM for the device's target and time it where the device is local;
-    returns the measurement columns of the report."""
+def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str = "tvm") -> dict:
+    """Time the derived network where the device is this machine, in ``runtime``: onnxruntime
+    runs ``out/model.onnx``; TVM compiles ``net`` for the device's target (``model_tvm.so``).
+    Returns the measurement columns of the report."""
     shape = (1, 3, *lr_hw)
     if device is None:
         return {"measured_ms": None, "measured_std_ms": None,
@@ -52,22 +53,37 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int) -> dict:
                else f"{device.method} backend")
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
-    from devices.backends.base import create
+    from devices.backends.base import for_device
+    from devices.host_identity import describe, fingerprint
 
-    backend = create("tvm-local", device, trials=trials)
+    host = describe(fingerprint())
+    if runtime != "tvm":
+        backend = for_device(device, runtime)
+        measurement = backend.run_measurement(backend.build_onnx(str(out / "model.onnx"), shape))
+        timing = measurement.timing
+        return {"measured_ms": timing.median_ms, "measured_std_ms": timing.std_ms,
+                "measured_load_1min": os.getloadavg()[0],
+                "measured_foreign_cpu_share": measurement.foreign_cpu_share,
+                "measured_host_id": fingerprint()["host_id"],
+                "measurement": f"measured: {measurement.runtime}, {measurement.target}, median of "
+                               f"{timing.repeats} repeats on {host} (model.onnx)"}
+    backend = for_device(device, "tvm", trials=trials)
     try:
         log.info("compiling with TVM for %s and tuning (%d trials per fused task)…",
                  device.name, trials)
         artifact = backend.build(net.cpu().eval(), shape)
         with atomic_path(out / "model_tvm.so", suffix=".so") as tmp:
             artifact.runnable.export_library(str(tmp))
-        timing = backend.run(artifact)
+        measurement = backend.run_measurement(artifact)
+        timing = measurement.timing
     finally:
         backend.close()
     tuned = f"tuned, {trials} MetaSchedule trials per fused task" if artifact.tuned else "untuned"
     return {"measured_ms": timing.median_ms, "measured_std_ms": timing.std_ms,
             "measured_load_1min": os.getloadavg()[0],
-            "measurement": f"measured: TVM {tuned}, median of {timing.repeats} repeats "
+            "measured_foreign_cpu_share": measurement.foreign_cpu_share,
+            "measured_host_id": fingerprint()["host_id"],
+            "measurement": f"measured: TVM {tuned}, median of {timing.repeats} repeats on {host} "
                            f"({backend.runtime}, {artifact.target})"}
 
 
@@ -108,7 +124,8 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
     log.info("model.onnx matches PyTorch in onnxruntime (max |diff| %.1e)", onnx_diff)
     cost, cost_std = table.network_cost(genotype.op_keys(lr_hw))
     row = {
-        "device": device.name if device else "", "budget": str(budget), "budget_value": budget.value,
+        "device": device.name if device else "", "runtime": args.runtime or "",
+        "budget": str(budget), "budget_value": budget.value,
         "cost": cost, "cost_std": cost_std, "cost_unit": table.unit,
         "cost_provenance": table.provenance, "cost_source": table.source,
         "within_budget": cost <= budget.value,
@@ -124,7 +141,7 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
     if args.no_measure:
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
     else:
-        row.update(measure_on_device(net, device, lr_hw, out, args.trials))
+        row.update(measure_on_device(net, device, lr_hw, out, args.trials, args.runtime))
     if device is not None and device.method == "simulator":
         row.update(simulate_on_device(genotype, space, device, lr_hw))
     if row["measured_ms"] is not None and budget.metric == "latency_ms":

@@ -123,20 +123,25 @@ class NoBackend(ValueError):
     """The device cannot be timed in the runtime asked for (one line for the user)."""
 
 
+def check_runtime(device: Device, runtime: str, remote: bool = False) -> None:
+    """NoBackend (one line) unless ``device`` can be timed in ``runtime``."""
+    if runtime not in RUNTIMES:
+        raise NoBackend(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
+    if device.method == "simulator":
+        raise NoBackend(f"{device.name} is simulated (devices.simulator), not timed in {runtime}")
+    if runtime in HOST_RUNTIMES and (remote or device.method != "tvm-local" or device.kind != "cpu"):
+        raise NoBackend(f"{runtime} times this machine's CPU only; {device.name} is a "
+                        f"{device.kind} device measured by {device.method}")
+
+
 def for_device(device: Device, runtime: str = "tvm", *, rpc_tracker: str | None = None,
                rpc_key: str | None = None, **options) -> Backend:
     """The backend that times ``device`` in ``runtime`` (RUNTIMES), chosen from its catalog
     entry: TVM locally or over the device's RPC tracker, onnxruntime and PyTorch on this CPU.
     ``tvm-untuned`` is TVM with trials=0; other options go to the backend."""
-    if runtime not in RUNTIMES:
-        raise NoBackend(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
+    check_runtime(device, runtime, remote=bool(rpc_tracker))
     remote = bool(rpc_tracker) or device.method == "tvm-rpc"
-    if device.method == "simulator":
-        raise NoBackend(f"{device.name} is simulated (devices.simulator), not timed in {runtime}")
     if runtime in HOST_RUNTIMES:
-        if remote or device.kind != "cpu":
-            raise NoBackend(f"{runtime} times this machine's CPU only; {device.name} is a "
-                            f"{device.kind} device measured by {device.method}")
         return create(runtime, device, **options)
     if runtime == "tvm-untuned":
         options["trials"] = 0

@@ -58,3 +58,40 @@ def test_gflops_budget_needs_no_device_and_uses_the_720p_input(capsys):
     assert "180x320" in capsys.readouterr().out
     assert main(["--budget", "20ms", "--dry-run"]) == 2
     assert "needs --device" in capsys.readouterr().err
+
+
+def _dry_run(*extra, env=None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "codesign.search", "--device", "local-cpu",
+                           "--budget", "60ms", "--dry-run", *extra], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_a_local_cpu_predictor_from_an_unrecorded_host_is_transferred_with_one_warning():
+    proc = _dry_run()
+    assert proc.returncode == 0, proc.stderr
+    assert "transferred-from-unrecorded-host cost" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "not on this host" in warnings[0]
+
+
+def test_this_hosts_own_runtime_predictor_is_predicted_without_warning(tmp_path):
+    import json
+
+    from devices.host_identity import fingerprint
+    from predictors.store import TRAINED_DIR, predictor_dir
+
+    here = fingerprint()["host_id"]
+    state = json.loads((TRAINED_DIR / "local-cpu" / "predictor.json").read_text())
+    state["meta"].update(host_id=here, runtime="onnxruntime")
+    own = predictor_dir(tmp_path, "local-cpu", here, "onnxruntime")
+    own.mkdir(parents=True)
+    (own / "predictor.json").write_text(json.dumps(state))
+    proc = _dry_run(env={"CODESIGN_PREDICTORS": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "local-cpu: predicted cost" in proc.stdout and "warning" not in proc.stderr
+    tvm = _dry_run("--runtime", "tvm", "--predictor", str(own))
+    assert "transferred-from-onnxruntime cost" in tvm.stdout  # timed in another runtime
