@@ -58,12 +58,14 @@ def load(path: str | os.PathLike, map_location="cpu", required: tuple[str, ...] 
             warnings.simplefilter("ignore")
             obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch/pickle/zip raise many types for damaged files
-        if "Weights only load failed" in str(exc):
+        text = str(exc)
+        if "Weights only load failed" in text and "Unsupported global" in text:
             raise CheckpointError(f"checkpoint {path} holds objects other than tensors and plain "
                                   f"data (not a checkpoint of this program; not loaded, as "
                                   f"unpickling them could run code)") from None
+        detail = "" if "Weights only load failed" in text else f": {_first_line(exc)}"
         raise CheckpointError(f"checkpoint {path} cannot be read (truncated, corrupt or not a "
-                              f"torch checkpoint): {_first_line(exc)}") from None
+                              f"torch checkpoint){detail}") from None
     if required:
         if not isinstance(obj, dict):
             raise CheckpointError(f"checkpoint {path} holds a {type(obj).__name__}, "
@@ -73,3 +75,18 @@ def load(path: str | os.PathLike, map_location="cpu", required: tuple[str, ...] 
             raise CheckpointError(f"checkpoint {path} lacks {', '.join(map(repr, missing))}: "
                                   f"not written by this program")
     return obj
+
+
+def state_dict_mismatch(model, state: dict) -> str | None:
+    """Why ``state`` cannot be loaded into ``model`` (missing, unexpected and differently shaped
+    weights, counted and the first of each named), or None when it fits."""
+    if not isinstance(state, dict):
+        return f"the weights are a {type(state).__name__}, not a state dict"
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shape = [k for k in own if k in state and getattr(state[k], "shape", None) != own[k].shape]
+    parts = [f"{len(keys)} {what} (e.g. {keys[0]})"
+             for what, keys in (("missing", missing), ("unexpected", unexpected),
+                                ("of another shape", shape)) if keys]
+    return "weights " + ", ".join(parts) if parts else None

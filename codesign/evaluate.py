@@ -73,18 +73,21 @@ def load_eval_pairs(data, scale: int, arch: str | None = None):
 def load_model_from_checkpoint(path):
     """Rebuild the network recorded in a training checkpoint and load its weights.
     Raises CheckpointError (one line) for a file that is not such a checkpoint."""
-    from codesign.checkpoint import CheckpointError, load
+    from codesign.checkpoint import CheckpointError, load, state_dict_mismatch
     from codesign.models import build_model
 
     ckpt = load(path, required=("arch", "scale", "model"))
     try:
         model = build_model(ckpt["arch"], ckpt["scale"], **(ckpt.get("model_kwargs") or {}))
-        model.load_state_dict(ckpt["model"])
+        why = state_dict_mismatch(model, ckpt["model"])
+        if why is None:
+            model.load_state_dict(ckpt["model"])
     except (KeyError, ValueError, TypeError, RuntimeError) as exc:
         text = str(exc).strip()
-        first = text.splitlines()[0] if text else type(exc).__name__
+        why = text.splitlines()[0] if text else type(exc).__name__
+    if why is not None:
         raise CheckpointError(f"checkpoint {path} does not hold a usable {ckpt['arch']!r} "
-                              f"network: {first}") from None
+                              f"x{ckpt['scale']} network: {why}")
     return model, ckpt
 
 

@@ -38,7 +38,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from codesign.checkpoint import CheckpointError, load, save_atomic, stale_temporaries
+from codesign.checkpoint import (CheckpointError, load, save_atomic, stale_temporaries,
+                                 state_dict_mismatch)
 from codesign.data import DataError, SRPatchDataset, load_pairs, make_train_loader
 from codesign.device import default_device
 from codesign_common.atomic import write_csv_atomic
@@ -212,6 +213,9 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
         optimizer, lambda s: cosine_lr(s, steps, warmup=min(100, steps // 20)))
     start, log_rows = 0, []
     if ckpt is not None:
+        why = state_dict_mismatch(model, ckpt["model"])
+        if why is not None:
+            raise CheckpointError(f"checkpoint {ckpt_path} does not fit this network: {why}")
         try:
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])

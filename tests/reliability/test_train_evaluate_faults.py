@@ -105,8 +105,8 @@ def _no_temporaries(folder):
 class _Run:
     """A training subprocess whose stderr (tqdm progress) is read as it comes."""
 
-    def __init__(self, args):
-        self.proc = subprocess.Popen([sys.executable, "-m", "codesign.train", *map(str, args)],
+    def __init__(self, args, module="codesign.train"):
+        self.proc = subprocess.Popen([sys.executable, "-m", module, *map(str, args)],
                                      cwd=REPO, env=ENV, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.err = bytearray()
@@ -196,6 +196,22 @@ def test_4_sigkill_loses_at_most_the_wall_time_interval_and_stale_temporaries_go
     _no_temporaries(out)
     _assert_same_weights(out / "checkpoint.pt", reference / "checkpoint.pt")
     assert pd.read_csv(out / "train_log.csv").step.tolist() == list(range(1, STEPS + 1))
+
+
+def test_4_baselines_sigterm_checkpoints_and_says_to_run_it_again(data, tmp_path):
+    args = ["--archs", "espcn", "--scale", "2", "--steps", "400", "--batch-size", "2",
+            "--patch-size", "32", "--data", data, "--val-data", data,
+            "--work", tmp_path / "work", "--out", tmp_path / "b.csv"]
+    run = _Run(args, module="benchmarks.baselines")
+    run.wait_for(lambda: re.search(rb" ([1-9]\d*)/400 ", bytes(run.err)) is not None)
+    run.proc.send_signal(signal.SIGTERM)
+    rc, err = run.finish()
+    assert rc == 128 + signal.SIGTERM and "Traceback" not in err, err
+    assert "run the same command again to resume" in err
+    ckpt = tmp_path / "work" / "espcn_x2" / "checkpoint.pt"
+    assert 1 <= load(ckpt)["step"] < 400
+    _no_temporaries(ckpt.parent)
+    assert not (tmp_path / "b.csv").exists()  # no row for a network still in training
 
 
 def test_4_second_run_into_a_locked_folder_refuses_in_one_line(data, tmp_path, capsys):
