@@ -55,6 +55,7 @@ from codesign.cost_source import (
 from codesign.data import DataError, load_pairs
 from codesign.device import default_device, describe
 from codesign.penalty import FORMS, BudgetPenalty
+from codesign.op_instances import op_instances
 from codesign.search_space import SearchSpace
 from codesign.search_train import (
     CHECKPOINT,
@@ -164,6 +165,24 @@ def predictor_provenance(state: dict, device_name: str, runtime: str | None) -> 
                 f"in {timed_in}, the result is deployed in {runtime}: its latencies are labelled "
                 f"transferred")
     return "predicted", None
+
+
+def needs_host_profile(device, args: argparse.Namespace, budget: Budget) -> bool:
+    """True for a latency search of this host (local-cpu) in a runtime that runs here
+    (onnxruntime) when no predictor of this host and runtime exists and none was given: the
+    search then profiles the host first (codesign.self_profile). TVM is not self-profiled:
+    tuning every op instance takes hours (devices.profile --runtime tvm does it on request)."""
+    from devices.backends.base import HOST_RUNTIMES
+    from devices.catalog import LOCAL_CPU
+
+    if (device is None or device.name != LOCAL_CPU or args.predictor or budget.metric != "latency_ms"
+            or args.runtime not in HOST_RUNTIMES):
+        return False
+    from devices.host_identity import fingerprint
+
+    path = find_predictor(device, None, args.runtime)
+    meta = predictor_state(path).get("meta") or {} if path else {}
+    return meta.get("host_id") != fingerprint()["host_id"] or meta.get("runtime") != args.runtime
 
 
 def default_network_profile(device, runtime: str) -> Path:
@@ -366,6 +385,16 @@ def run_search(args: argparse.Namespace, stop: StopOnSignal | None = None) -> pd
     check_schedule(args, scale)
     args.runtime = resolve_runtime(device, args.runtime)
     space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=scale)
+    if needs_host_profile(device, args, budget):
+        if args.dry_run:
+            print(f"note: this host has no {args.runtime} predictor yet: the search will first time "
+                  f"the space's {len(op_instances(space, lr_hw))} op instances here "
+                  f"(codesign.self_profile; below, the costs of the fallback predictor)", file=sys.stderr)
+        else:
+            from codesign.self_profile import profile_this_host
+
+            args.predictor = str(profile_this_host(device, args.runtime, space, lr_hw,
+                                                   progress=rank_and_world()[0] == 0))
     predictor_table = cost_table_for(device, budget, space, lr_hw, args.predictor,
                                      args.force_predictor, args.runtime)
     table, network_profile = predictor_table, None

@@ -4,7 +4,7 @@ Predictors are kept per (device, host, runtime): ``<root>/<device>/<host_id>/<ru
 device measured on the machine that runs the command (local-cpu: the host id of
 devices.host_identity), ``<root>/<device>/`` for the rest (a phone's predictor describes the
 phone, whatever machine searches). Order: an explicit folder (``--predictor DIR``), else under
-``$CODESIGN_PREDICTORS``, else the committed ``predictors/trained``; within a root the host's own
+``$CODESIGN_PREDICTORS``, the cache of self-made ones, the committed ``predictors/trained``; within a root the host's own
 folder first, then the device's. A folder counts only when it holds predictor.json. Light on
 purpose (no model code imported): commands call it before any work starts.
 """
@@ -13,15 +13,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from codesign_common.cache import cache_root
+
 FILE_NAME = "predictor.json"
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 ENV_VAR = "CODESIGN_PREDICTORS"
 
 
 def predictor_roots() -> list[Path]:
-    """The folders searched for ``<device>/predictor.json``, first match wins."""
+    """The folders searched for ``<device>/predictor.json``, first match wins:
+    ``$CODESIGN_PREDICTORS``, the predictors this machine made itself (codesign.self_profile,
+    under the cache), the committed ones."""
     roots = [Path(os.environ[ENV_VAR])] if os.environ.get(ENV_VAR) else []
-    return roots + [TRAINED_DIR]
+    return roots + [cache_root() / "predictors", TRAINED_DIR]
 
 
 def predictor_dir(root: str | os.PathLike, device_name: str, host_id: str | None = None,

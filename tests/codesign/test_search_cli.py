@@ -95,3 +95,31 @@ def test_this_hosts_own_runtime_predictor_is_predicted_without_warning(tmp_path)
     assert "local-cpu: predicted cost" in proc.stdout and "warning" not in proc.stderr
     tvm = _dry_run("--runtime", "tvm", "--predictor", str(own))
     assert "transferred-from-onnxruntime cost" in tvm.stdout  # timed in another runtime
+
+
+def test_a_host_without_its_own_predictor_profiles_itself_once_and_searches_on_it(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from devices.host_identity import fingerprint
+
+    env = {**os.environ, "CODESIGN_CACHE": str(tmp_path / "cache"), "CODESIGN_PREDICTORS": ""}
+    args = [sys.executable, "-m", "codesign.search", "--device", "local-cpu", "--budget", "2ms",
+            "--input", "8x12", "--nf", "8", "--num-cells", "2", "--steps", "2", "--warmup-steps", "1",
+            "--finetune-steps", "1", "--batch-size", "1", "--patch-size", "24", "--no-measure",
+            "--out", str(tmp_path / "run")]
+    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "profiling the space's op instances" in first.stderr
+    host = fingerprint()["host_id"]
+    profile = pd.read_csv(tmp_path / "cache" / "profiles" / "local-cpu" / host / "onnxruntime.csv")
+    assert len(profile) == 18 and set(profile["backend"]) == {"onnxruntime"}  # the tiny space's instances
+    assert (tmp_path / "cache" / "predictors" / "local-cpu" / host / "onnxruntime" / "predictor.json").is_file()
+    report = pd.read_csv(tmp_path / "run" / "report.csv")
+    assert report["cost_provenance"].iloc[0] == "predicted" and report["runtime"].iloc[0] == "onnxruntime"
+    again = subprocess.run(args + ["--force"], capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "profiling" not in again.stderr  # cached: this host is profiled once
