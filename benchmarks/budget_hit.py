@@ -1,16 +1,19 @@
-"""Do searched networks meet their latency budgets when measured? (local-cpu, TVM tuned)
+"""Do searched networks meet their latency budgets when measured? (local-cpu)
 
-    nice python -m benchmarks.budget_hit [--device local-cpu] [--budgets 60,90,140,220]
-        [--count 4] [--trials 8] [--rounds 3] [--steps 400] [--warmup-steps 40]
+    python -m benchmarks.budget_hit [--device local-cpu] [--runtime onnxruntime|tvm]
+        [--budgets 60,90,140,220] [--count 4] [--trials 8] [--rounds 3] [--steps 400] [--warmup-steps 40]
         [--finetune-steps 3000] [--network-profile FILE.csv] [--work runs/budget_hit]
         [--out benchmarks/results/budget_hit.csv]
 
-For each budget (ms, at the device's LR input), ``python -m codesign.search --device D --budget
-B`` runs with its closed loop (compile + MetaSchedule tuning + timing of the derived network,
-re-fit and re-derive while the measurement misses [0.85, 1.0] × budget, ``--rounds`` at most).
+For each budget (ms, at the device's LR input), ``python -m codesign.search --device D --runtime R
+--budget B`` runs with its closed loop (the derived network timed in the runtime it is deployed
+with: onnxruntime, or TVM compiled and MetaSchedule-tuned; re-fit and re-derive while the
+measurement misses [0.85, 1.0] × budget, ``--rounds`` at most). Every row names the runtime,
+the host (id) and the foreign CPU share of its timing.
 Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 6× the
 cheapest network the space holds under the predictor re-fitted on the device's measured
-networks (``devices/profiles/<device>-networks.csv``, which every run extends). One row per budget: the predicted latency
+networks (codesign.search.default_network_profile: per host and runtime for local-cpu; every
+run extends it). One row per budget: the predicted latency
 (± the predictor's std) and the TVM-tuned measured latency of the final network, the rounds it
 took, PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
 band; a last row gives the share of budgets met (goal ≥ 95 %). Runs resume from ``--work``.
@@ -35,20 +38,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def default_budgets(device: str, count: int, predictor: str | None = None,
-                    network_profile: str | None = None) -> list[float]:
+                    network_profile: str | None = None, runtime: str | None = None) -> list[float]:
     """``count`` budgets (ms) geometric from 1.5× to 6× the space's cheapest network under the
     predictor re-fitted on the device's measured networks (codesign.closed_loop)."""
     from codesign.budget import parse_budget
     from codesign.cost_source import cost_range
-    from codesign.search import cost_table_for
+    from codesign.search import cost_table_for, default_network_profile, resolve_runtime
     from codesign.search_space import SearchSpace
     from devices.catalog import get_device
 
     dev = get_device(device)
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
-    table = cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor)
-    profile = network_profile or REPO / "devices" / "profiles" / f"{device}-networks.csv"
+    runtime = resolve_runtime(dev, runtime)
+    table = cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor, runtime=runtime)
+    profile = network_profile or default_network_profile(dev, runtime)
     table, _ = refit_on(table, read_network_profile(profile, lr_hw), space, lr_hw)
     low, _ = cost_range(space, table, lr_hw)
     return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
@@ -56,15 +60,20 @@ def default_budgets(device: str, count: int, predictor: str | None = None,
 
 def budget_row(device: str, budget: float, args) -> dict:
     cli = build_parser().parse_args([
-        "--device", device, "--budget", f"{budget:g}ms", "--out",
-        str(Path(args.work) / f"{device}-{budget:g}ms"), "--resume", "--trials", str(args.trials),
+        "--device", device, "--runtime", args.runtime, "--budget", f"{budget:g}ms", "--out",
+        str(Path(args.work) / f"{device}-{args.runtime}-{budget:g}ms"), "--resume", "--trials", str(args.trials),
         "--rounds", str(args.rounds), "--steps", str(args.steps),
         "--warmup-steps", str(args.warmup_steps), "--finetune-steps", str(args.finetune_steps)]
         + (["--predictor", args.predictor] if args.predictor else [])
         + (["--network-profile", args.network_profile] if args.network_profile else []))
     report = run_search(cli)
     last = report.iloc[-1]
-    return {"device": device, "budget_ms": budget, "lr_h": last.lr_h, "lr_w": last.lr_w,
+    from devices.host_identity import describe, fingerprint
+
+    return {"device": device, "runtime": args.runtime, "host": describe(fingerprint()),
+            "host_id": last.get("measured_host_id"),
+            "foreign_cpu_share": last.get("measured_foreign_cpu_share"),
+            "budget_ms": budget, "lr_h": last.lr_h, "lr_w": last.lr_w,
             "rounds": len(report), "predicted_ms": last.cost, "predicted_std_ms": last.cost_std,
             "prediction": last.cost_provenance, "prediction_source": last.cost_source,
             "measured_ms": last.measured_ms,
@@ -83,6 +92,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.budget_hit", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="local-cpu")
+    p.add_argument("--runtime", choices=("onnxruntime", "tvm"), default="onnxruntime")
     p.add_argument("--budgets", default="", help="ms, comma-separated (default: see above)")
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--trials", type=int, default=8)
@@ -97,13 +107,15 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(RESULTS / "budget_hit.csv"))
     args = p.parse_args(argv)
     budgets = ([float(b) for b in args.budgets.split(",") if b] if args.budgets
-               else default_budgets(args.device, args.count, args.predictor, args.network_profile))
+               else default_budgets(args.device, args.count, args.predictor, args.network_profile,
+                                    args.runtime))
     rows = []
     for budget in budgets:
         rows.append(budget_row(args.device, budget, args))
         write_csv_atomic(pd.DataFrame(rows), args.out)
     table = pd.DataFrame(rows)
-    summary = {"device": args.device, "path": "share of budgets met (measured in band)",
+    summary = {"device": args.device, "runtime": args.runtime,
+               "path": "share of budgets met (measured in band)",
                "measured_in_band": float(table.measured_in_band.mean()),
                "predicted_in_band": float(table.predicted_in_band.mean())}
     write_csv_atomic(pd.concat([table, pd.DataFrame([summary])], ignore_index=True), args.out)
