@@ -70,6 +70,7 @@ from codesign.search_train import (
 from codesign_common.atomic import write_csv_atomic, write_text_atomic
 from codesign_common.cli import (
     Parser,
+    positive_float,
     UsageError,
     check_output_dir,
     nonnegative_int,
@@ -544,17 +545,6 @@ def _attach_budget_value(argv: list[str]) -> list[str]:
     return out
 
 
-def _positive_seconds(text: str) -> float:
-    """argparse type: a finite number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
-    return value
-
-
 def resume_command(argv: list[str], out: Path) -> str:
     """The command line that resumes this run: its arguments without --force/--resume, with
     --out and --resume."""
@@ -593,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue an interrupted run in --out (same settings)")
     again.add_argument("--force", action="store_true",
                        help="start over in an --out that holds an earlier run, deleting its files")
-    p.add_argument("--checkpoint-every-s", type=_positive_seconds, default=60.0,
+    p.add_argument("--checkpoint-every-s", type=positive_float, default=60.0,
                    help="also checkpoint the search after this much wall time (s; default 60)")
     p.add_argument("--predictor", help="latency predictor folder (default: the device's, "
                    "$CODESIGN_PREDICTORS/DEVICE or predictors/trained/DEVICE)")

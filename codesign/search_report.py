@@ -54,19 +54,12 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
     from devices.backends.base import for_device
-    from devices.host_identity import describe, fingerprint
 
-    host = describe(fingerprint())
     if runtime != "tvm":
         backend = for_device(device, runtime)
         measurement = backend.run_measurement(backend.build_onnx(str(out / "model.onnx"), shape))
-        timing = measurement.timing
-        return {"measured_ms": timing.median_ms, "measured_std_ms": timing.std_ms,
-                "measured_load_1min": os.getloadavg()[0],
-                "measured_foreign_cpu_share": measurement.foreign_cpu_share,
-                "measured_host_id": fingerprint()["host_id"],
-                "measurement": f"measured: {measurement.runtime}, {measurement.target}, median of "
-                               f"{timing.repeats} repeats on {host} (model.onnx)"}
+        return _measured_columns(measurement, f"{measurement.runtime}, {measurement.target}",
+                                 "model.onnx")
     backend = for_device(device, "tvm", trials=trials)
     try:
         log.info("compiling with TVM for %s and tuning (%d trials per fused task)…",
@@ -75,16 +68,24 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
         with atomic_path(out / "model_tvm.so", suffix=".so") as tmp:
             artifact.runnable.export_library(str(tmp))
         measurement = backend.run_measurement(artifact)
-        timing = measurement.timing
     finally:
         backend.close()
     tuned = f"tuned, {trials} MetaSchedule trials per fused task" if artifact.tuned else "untuned"
+    return _measured_columns(measurement, f"TVM {tuned}", f"{backend.runtime}, {artifact.target}")
+
+
+def _measured_columns(measurement, what: str, built: str) -> dict:
+    """The report's measurement columns: median and std (ms), load, foreign CPU share, host id,
+    and one line saying what was timed where."""
+    from devices.host_identity import describe, fingerprint
+
+    timing = measurement.timing
     return {"measured_ms": timing.median_ms, "measured_std_ms": timing.std_ms,
             "measured_load_1min": os.getloadavg()[0],
             "measured_foreign_cpu_share": measurement.foreign_cpu_share,
             "measured_host_id": fingerprint()["host_id"],
-            "measurement": f"measured: TVM {tuned}, median of {timing.repeats} repeats on {host} "
-                           f"({backend.runtime}, {artifact.target})"}
+            "measurement": f"measured: {what}, median of {timing.repeats} repeats on "
+                           f"{describe(fingerprint())} ({built})"}
 
 
 def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, unit: str,

@@ -44,7 +44,7 @@ from codesign.data import DataError, SRPatchDataset, load_pairs, make_train_load
 from codesign.device import default_device
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (Parser, UsageError, check_output_dir, cli_main,
-                                 nonnegative_int, positive_int)
+                                 nonnegative_int, positive_float, positive_int)
 from codesign_common.locks import LockBusy, exclusive_lock
 
 CHECKPOINT = "checkpoint.pt"
@@ -311,17 +311,6 @@ def refuse_retired_device(args) -> None:
         raise UsageError(f"--device is now --torch-device here (the PyTorch device: "
                          f"--torch-device {args.retired_device}); --device names a catalog "
                          f"device in codesign.search and devices.*")
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number above 0")
-    return value
 
 
 def one_line_warnings(message, category, filename, lineno, file=None, line=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 import sys
 from pathlib import Path
@@ -73,23 +74,27 @@ def check_output_dir(path: str | os.PathLike, what: str = "--out") -> Path:
     return path
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+def number_in(kind: type, low: float, high: float = float("inf"), low_open: bool = False,
+              high_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite ``kind`` (int or float) in the interval from ``low`` to
+    ``high``, each end excluded when its ``*_open`` flag is set."""
+    lo, hi = "(" if low_open else "[", ")" if high_open or high == float("inf") else "]"
+    span = f"{lo}{low:g}, {high:g}{hi}"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+        if not (math.isfinite(value) and inside):
+            raise argparse.ArgumentTypeError(f"{text} is not in {span}")
+        return value
+    parse.__name__ = f"{kind.__name__} in {span}"
+    return parse
 
 
-def nonnegative_int(text: str) -> int:
-    """argparse type: an integer ≥ 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} must not be negative")
-    return value
+positive_int = number_in(int, 1)
+nonnegative_int = number_in(int, 0)
+positive_float = number_in(float, 0, low_open=True)
+share = number_in(float, 0, 1, high_open=True)  # e.g. a held-out share in [0, 1)

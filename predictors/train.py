@@ -12,9 +12,8 @@ nothing written.
 """
 from __future__ import annotations
 
-import argparse
 
-from codesign_common.cli import Parser, check_output_dir, check_output_file, cli_main, nonnegative_int
+from codesign_common.cli import Parser, check_output_dir, check_output_file, cli_main, nonnegative_int, share
 from predictors.models import MODELS
 from predictors.predictor import FILE_NAME, KernelPredictor, train_kernel_predictor
 from predictors.profile_io import read_kernel_profile, split_keys
@@ -59,23 +58,13 @@ def measured_where(rows, profile) -> dict:
     return where
 
 
-def _holdout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1)")
-    return value
-
-
 @cli_main(ValueError)
 def main(argv=None) -> None:
     parser = Parser(prog="python -m predictors.train", description=__doc__.split("\n")[0])
     parser.add_argument("--device", required=True, help="device name (rows of this device)")
     parser.add_argument("--profile", required=True, help="profile CSV (docs/architecture.md)")
     parser.add_argument("--model", default="xgb", choices=MODEL_CHOICES)
-    parser.add_argument("--holdout", type=_holdout, default=0.2, help="share of kernel keys kept out, in [0, 1)")
+    parser.add_argument("--holdout", type=share, default=0.2, help="share of kernel keys kept out, in [0, 1)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the held-out split")
     parser.add_argument("--out", required=True, help="output directory (predictor.json)")
     args = parser.parse_args(argv)
