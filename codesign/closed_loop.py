@@ -23,7 +23,9 @@ After the search, the derived network is compiled, tuned and timed on the device
   measured is corrected locally: the fit aims at budget × (its re-fitted cost / its measured
   latency), so a network measured 10 % over its prediction makes the next one aim 10 % lower
   (on this shared 2-core machine the same network measured 29–47 ms depending on the load,
-  which no cost model explains).
+  which no cost model explains). A step only moves toward the band: after a measurement over
+  the budget the next network must cost less than the last under the re-fitted costs, after one
+  under the band more; otherwise the loop stops instead of chasing noise.
 At most ``rounds`` rounds; ``report.csv`` holds one row per round, the last row the result.
 """
 from __future__ import annotations
@@ -137,6 +139,12 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
             break
         if genotype == Genotype.from_json(last["genotype"]):
             log.info("round %d: the re-fitted costs leave the network unchanged; stopping", k)
+            break
+        new_cost = refit.network_cost(genotype.op_keys(lr_hw))[0]
+        if (new_cost >= last_cost) if last["measured_ms"] > budget else (new_cost <= last_cost):
+            log.info("round %d: the re-fitted costs would derive a network %s than the last "
+                     "(%.3g vs %.3g ms), away from the band; stopping", k,
+                     "dearer" if new_cost >= last_cost else "cheaper", new_cost, last_cost)
             break
         log.info("round %d: measured %.3g ms is outside [%.2f, %.2f] x %g ms; costs re-fitted "
                  "(+%.3g ms per MB written) on %d measured network(s), aiming at %.3g ms of "

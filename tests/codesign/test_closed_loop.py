@@ -57,3 +57,38 @@ def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_pa
     measured = pd.read_csv(tmp_path / "networks.csv")  # the device's network profile
     assert measured.measured_ms.tolist() == pytest.approx(report.measured_ms.tolist())
     assert (tmp_path / "round1" / "genotype.json").exists()
+
+
+def test_on_a_noisy_device_every_round_moves_toward_the_band(tmp_path):
+    import numpy as np
+
+    torch.set_num_threads(1)
+    table = macs_table(TINY, LR)
+    low, high = cost_range(TINY, table, LR)
+    budget = low + 0.5 * (high - low)
+    cfg = SearchConfig(steps=3, batch_size=2, patch_size=16)
+    supernet = search(TINY, cfg, out_dir=tmp_path, progress=False,
+                      feasible_nodes=feasible_nodes(TINY, table, LR, budget))
+    first = fit_to_budget(supernet, table, LR, budget)
+    written = op_instances(TINY, LR).set_index("key").bytes_out / 1e6
+    noise = iter(np.random.default_rng(3).lognormal(0.0, 0.03, size=16))  # ±3 % run-to-run
+
+    def device_ms(genotype):
+        keys = genotype.op_keys(LR)
+        return (table.network_cost(keys)[0] + PER_MB * written[keys].sum()) * next(noise)
+
+    def evaluate_round(genotype, net, refit, round_dir):
+        return {"cost": refit.network_cost(genotype.op_keys(LR))[0],
+                "measured_ms": device_ms(genotype), "genotype": genotype.to_json()}
+
+    row0 = pd.Series({"cost": table.network_cost(first.op_keys(LR))[0],
+                      "measured_ms": device_ms(first), "genotype": first.to_json()})
+    finetune = dict(data=None, scale=TINY.scale, steps=1, batch_size=2, patch_size=16,
+                    progress=False)
+    report = run_rounds(row0, out=tmp_path, space=TINY, table=table, lr_hw=LR, budget=budget,
+                        rounds=4, finetune=finetune, evaluate_round=evaluate_round,
+                        profile_path=tmp_path / "networks.csv", device="stand-in")
+    measured = report.measured_ms.tolist()
+    assert in_band(measured[-1], budget)  # settles in the band
+    distance = [max(m - budget, 0.85 * budget - m, 0.0) for m in measured]
+    assert all(b <= a for a, b in zip(distance, distance[1:]))  # never moves away from it
