@@ -12,7 +12,10 @@ network's latency is the sum of its op instances' predictions (codesign.genotype
 the overhead of predictors.network_overhead (per network + per kernel, non-negative), fitted
 leave-one-out on the other networks, so every network is held out of the fit that predicts it.
 Rows: one per network; summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's
-share within ±10 %) in ``<out stem>_summary.csv``.
+share within ±10 %) in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the overhead
+on all the networks and saves it into the predictor (``overhead_ms``, ``per_kernel_ms``, with
+``meta.network_overhead`` saying on what), so the search's network costs are kernel sums plus
+this overhead.
 """
 from __future__ import annotations
 
@@ -64,7 +67,8 @@ def score(predicted: pd.Series, truth: pd.Series) -> dict:
             "spearman": float(spearmanr(predicted, truth).statistic)}
 
 
-def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path) -> pd.DataFrame:
+def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
+        save_overhead: bool = False) -> pd.DataFrame:
     fp = host_identity.fingerprint()
     timings = pd.read_csv(timings_csv)
     timings = timings[(timings["runtime"] == runtime) & (timings["host_id"] == fp["host_id"])]
@@ -92,7 +96,7 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path) -
     rows["predicted_ms"] = loo["mean_ms"]
     rows["predicted_std_ms"] = loo["std_ms"]
     rows["provenance"] = "predicted (kernel sum + overhead fitted leave-one-out)"
-    rows["predictor"] = str(path)
+    rows["predictor"] = _relative(path)
     rows = rows.reset_index()
     write_csv_atomic(rows, out)
     summary = pd.DataFrame([
@@ -101,7 +105,22 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path) -
         {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
     ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"))
     write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
+    if save_overhead:
+        fitted = fit_network_overhead(predictor, kernels, measured)
+        loo = summary.iloc[0]
+        fitted.meta["network_overhead"] = {
+            "networks": len(measured), "timings": _relative(timings_csv), "column": "first_ms",
+            "model": "overhead_ms + per_kernel_ms x kernels, non-negative, least relative squares",
+            "loo_within_10pct": round(float(loo.within_10pct), 3), "loo_mape_pct": round(float(loo.mape_pct), 2)}
+        fitted.save(path)
+        print(f"saved overhead {fitted.overhead_ms:.3g} ms + {fitted.per_kernel_ms:.3g} ms/kernel -> {path}")
     return summary
+
+
+def _relative(path) -> str:
+    path = Path(path).resolve()
+    repo = RESULTS.parents[1]
+    return path.relative_to(repo).as_posix() if path.is_relative_to(repo) else str(path)
 
 
 @cli_main()
@@ -112,13 +131,15 @@ def main(argv=None) -> int:
     p.add_argument("--timings", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
     p.add_argument("--predictor", help="predictor folder (default: this host's, predictors.store)")
     p.add_argument("--out", type=Path)
+    p.add_argument("--save-overhead", action="store_true",
+                   help="fit the overhead on all networks and save it into the predictor")
     args = p.parse_args(argv)
     out = args.out or RESULTS / f"networks_local_cpu_{args.runtime}.csv"
     check_output_file(out)
     if not args.timings.is_file():
         raise UsageError(f"--timings {args.timings}: no such file")
     with pd.option_context("display.width", 160):
-        print(run(args.runtime, args.timings, args.predictor, out).to_string(index=False))
+        print(run(args.runtime, args.timings, args.predictor, out, args.save_overhead).to_string(index=False))
     return 0
 
 

@@ -56,7 +56,7 @@ def heldout_scores(rows: pd.DataFrame, profile, model: str, holdout: float, seed
 def run(profile, models: list[str], seeds: int, holdout: float) -> pd.DataFrame:
     rows = read_kernel_profile(profile, DEVICE)
     path = Path(profile).resolve()
-    data = {"device": DEVICE, "profile": path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path),
+    data = {"device": DEVICE, "profile": _relative(path),
             "trials": ";".join(str(t) for t in sorted(rows["trials"].unique())),
             "kernels": int(rows["key"].nunique()), "holdout": holdout,
             "split": "distinct kernel keys (predictors.profile_io.split_keys)",
@@ -84,17 +84,23 @@ def network_rows(path: Path) -> pd.DataFrame:
                          "seed": "leave-one-network-out", "n_test": summary.n,
                          "mape_pct": summary.mape_pct, "spearman": summary.spearman,
                          "within_10pct": summary.within_10pct, "within_20pct": summary.within_20pct,
-                         "networks": str(path.relative_to(REPO) if path.is_relative_to(REPO) else path),
+                         "networks": _relative(path),
                          "measurement_provenance": "measured", "provenance": "predicted"})
 
 
-def save_best(table: pd.DataFrame, profile, holdout: float, out) -> str:
-    """Refit the model with the lowest mean held-out MAPE on all rows, save it to ``out``."""
+def _relative(path) -> str:
+    """``path`` relative to the repository where it lies inside it."""
+    path = Path(path).resolve()
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+
+
+def save_best(table: pd.DataFrame, profile, holdout: float, out, scores) -> str:
+    """Refit the model with the lowest mean held-out MAPE on all rows, save it to ``out``;
+    ``scores`` names the CSV the held-out scores were written to."""
     means = table[table["seed"] == "mean"].set_index("model")
     best = str(means["mape_pct"].idxmin())
     predictor = train(DEVICE, profile, best, holdout=0.0)
-    path = Path(profile).resolve()
-    predictor.meta["profile"] = path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+    predictor.meta["profile"] = _relative(profile)
     e = means.loc[best]
     predictor.meta["heldout_eval"] = {
         "mape_pct": round(float(e.mape_pct), 2), "spearman": round(float(e.spearman), 3),
@@ -102,7 +108,7 @@ def save_best(table: pd.DataFrame, profile, holdout: float, out) -> str:
         "n": int(e.n_test),
         "split": f"same model type trained with {holdout:.0%} of the kernel keys held out "
                  "(python -m predictors.train --holdout H --seed S), scored on them; mean over "
-                 "the seeds of benchmarks/results/predictor_local_cpu.csv; n is held-out kernels "
+                 f"the seeds of {_relative(scores)}; n is held-out kernels "
                  f"per split; this file is then refit on all {predictor.meta['training_rows']} rows"}
     predictor.meta["prediction_provenance"] = "predicted"
     predictor.save(out)
@@ -134,7 +140,7 @@ def main(argv=None) -> None:
     means = table[(table["seed"] == "mean") & (table["level"] == "kernel")]
     print(means[["model", "n_train", "n_test"] + METRICS].to_string(index=False, float_format="%.3f"))
     if args.save_best:
-        print(f"saved {save_best(table, args.profile, args.holdout, args.save_best)} -> {args.save_best}")
+        print(f"saved {save_best(table, args.profile, args.holdout, args.save_best, args.out)} -> {args.save_best}")
 
 
 if __name__ == "__main__":
