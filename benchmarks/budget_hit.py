@@ -53,7 +53,7 @@ def default_budgets(device: str, count: int, predictor: str | None = None,
     runtime = resolve_runtime(dev, runtime)
     table = cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor, runtime=runtime)
     profile = network_profile or default_network_profile(dev, runtime)
-    table, _ = refit_on(table, read_network_profile(profile, lr_hw), space, lr_hw)
+    table, _ = refit_on(table, read_network_profile(profile, lr_hw), lr_hw)
     low, _ = cost_range(space, table, lr_hw)
     return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
 

@@ -401,8 +401,7 @@ def run_search(args: argparse.Namespace, stop: StopOnSignal | None = None) -> pd
     table, network_profile = predictor_table, None
     if device is not None and device.method == "tvm-local" and budget.metric == "latency_ms":
         network_profile = Path(args.network_profile or default_network_profile(device, args.runtime))
-        table, _ = refit_on(predictor_table, read_network_profile(network_profile, lr_hw),
-                                 space, lr_hw)
+        table, _ = refit_on(predictor_table, read_network_profile(network_profile, lr_hw), lr_hw)
     low, high = cost_range(space, table, lr_hw)
     unit = table.unit
     if budget.value < low:

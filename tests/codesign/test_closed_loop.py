@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from codesign.budget_fit import fit_to_budget
-from codesign.closed_loop import in_band, overhead_per_mb, run_rounds
+from codesign.closed_loop import cost_scale, in_band, run_rounds
 from codesign.cost_source import cost_range, feasible_nodes, macs_table
 from codesign.op_instances import op_instances
 from codesign.search_space import SearchSpace
@@ -16,10 +16,12 @@ LR = (12, 16)
 PER_MB = 0.02  # the stand-in device's extra cost per MB written, in the table's unit
 
 
-def test_overhead_per_mb_recovers_the_slope():
-    rows = pd.DataFrame({"predicted_ms": [10.0, 20.0], "written_mb": [5.0, 10.0],
-                         "measured_ms": [12.5, 25.0]})
-    assert overhead_per_mb(rows) == pytest.approx(0.5)
+def test_cost_scale_is_the_median_ratio_and_an_odd_network_barely_moves_it():
+    rows = pd.DataFrame({"predicted_ms": [10.0, 20.0, 40.0], "measured_ms": [12.0, 24.0, 48.0]})
+    assert cost_scale(rows) == pytest.approx(1.2)
+    odd = pd.concat([rows, pd.DataFrame({"predicted_ms": [10.0], "measured_ms": [40.0]})])
+    assert cost_scale(odd) == pytest.approx(1.2)  # a 4x outlier leaves the median at 1.2
+    assert cost_scale(rows.iloc[:0]) == 1.0
 
 
 def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_path):
