@@ -16,7 +16,9 @@ from pathlib import Path
 from codesign_common.cache import cache_root
 
 FILE_NAME = "predictor.json"
-TRAINED_DIR = Path(__file__).resolve().parent / "trained"
+# The committed predictors (``$CODESIGN_TRAINED_DIR`` moves it: tests that must not see this
+# machine's committed predictors point it at an empty folder).
+TRAINED_DIR = Path(os.environ.get("CODESIGN_TRAINED_DIR") or Path(__file__).resolve().parent / "trained")
 ENV_VAR = "CODESIGN_PREDICTORS"
 
 

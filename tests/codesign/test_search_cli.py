@@ -70,8 +70,11 @@ def _dry_run(*extra, env=None):
                           env={**os.environ, **(env or {})}, timeout=300)
 
 
-def test_a_local_cpu_predictor_from_an_unrecorded_host_is_transferred_with_one_warning():
-    proc = _dry_run()
+def test_a_local_cpu_predictor_from_an_unrecorded_host_is_transferred_with_one_warning(tmp_path):
+    from predictors.store import TRAINED_DIR
+
+    proc = _dry_run("--predictor", str(TRAINED_DIR / "local-cpu"), "--network-profile",
+                    str(tmp_path / "none.csv"))
     assert proc.returncode == 0, proc.stderr
     assert "transferred-from-unrecorded-host cost" in proc.stdout
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
@@ -90,10 +93,11 @@ def test_this_hosts_own_runtime_predictor_is_predicted_without_warning(tmp_path)
     own = predictor_dir(tmp_path, "local-cpu", here, "onnxruntime")
     own.mkdir(parents=True)
     (own / "predictor.json").write_text(json.dumps(state))
-    proc = _dry_run(env={"CODESIGN_PREDICTORS": str(tmp_path)})
+    proc = _dry_run("--network-profile", str(tmp_path / "none.csv"),
+                    env={"CODESIGN_PREDICTORS": str(tmp_path), "CODESIGN_TRAINED_DIR": str(tmp_path / "empty")})
     assert proc.returncode == 0, proc.stderr
     assert "local-cpu: predicted cost" in proc.stdout and "warning" not in proc.stderr
-    tvm = _dry_run("--runtime", "tvm", "--predictor", str(own))
+    tvm = _dry_run("--runtime", "tvm", "--predictor", str(own), "--network-profile", str(tmp_path / "none.csv"))
     assert "transferred-from-onnxruntime cost" in tvm.stdout  # timed in another runtime
 
 
@@ -106,11 +110,12 @@ def test_a_host_without_its_own_predictor_profiles_itself_once_and_searches_on_i
 
     from devices.host_identity import fingerprint
 
-    env = {**os.environ, "CODESIGN_CACHE": str(tmp_path / "cache"), "CODESIGN_PREDICTORS": ""}
+    env = {**os.environ, "CODESIGN_CACHE": str(tmp_path / "cache"), "CODESIGN_PREDICTORS": "",
+           "CODESIGN_TRAINED_DIR": str(tmp_path / "no-committed-predictors")}
     args = [sys.executable, "-m", "codesign.search", "--device", "local-cpu", "--budget", "2ms",
             "--input", "8x12", "--nf", "8", "--num-cells", "2", "--steps", "2", "--warmup-steps", "1",
             "--finetune-steps", "1", "--batch-size", "1", "--patch-size", "24", "--no-measure",
-            "--out", str(tmp_path / "run")]
+            "--network-profile", str(tmp_path / "networks.csv"), "--out", str(tmp_path / "run")]
     first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "profiling the space's op instances" in first.stderr
