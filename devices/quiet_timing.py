@@ -118,8 +118,11 @@ def interleaved(workloads: dict[str, Callable[[], object]], rounds: int = 7,
                 min_repeat_ms: float = 100.0, warmup: int = 2, **guard) -> dict[str, tuple]:
     """Time several workloads round-robin rather than back to back, so that a slow minute of the
     machine touches every workload alike: each warmed up, then ``rounds`` rounds in which every
-    workload runs one repeat (enough back-to-back calls to last ``min_repeat_ms``). Each round is
-    one guarded timing. Returns name → (Timing over the rounds, largest foreign CPU share)."""
+    workload runs one untimed call and then one repeat (enough back-to-back calls to last
+    ``min_repeat_ms``). The untimed call matters: without it, 50 onnxruntime networks timed
+    round-robin measured about 1.5x what each measures alone (the previous session's intra-op
+    threads still spin, its data fills the caches). Each round is one guarded timing. Returns
+    name → (Timing over the rounds, largest foreign CPU share)."""
     from devices.timing import Timing, runs_per_repeat
 
     number = {}
@@ -135,6 +138,7 @@ def interleaved(workloads: dict[str, Callable[[], object]], rounds: int = 7,
     def one_round() -> dict[str, float]:
         taken = {}
         for name, fn in workloads.items():
+            fn()  # untimed: the last workload's idle runtime threads stop spinning, caches refill
             start = time.perf_counter()
             for _ in range(number[name]):
                 fn()
