@@ -9,13 +9,13 @@ Times nothing: the measured latencies are the two passes of benchmarks.retest_lo
 host (``first_ms`` is scored, ``second_ms`` is the retest), so prediction and ceiling are read
 on the same timings. The kernel predictor is this host's and runtime's (predictors.store); each
 network's latency is the sum of its op instances' predictions (codesign.genotype.op_keys) plus
-the overhead of predictors.network_overhead (per network + per kernel, non-negative), fitted
+the network model of predictors.network_overhead (overhead + scale × kernel sum), fitted
 leave-one-out on the other networks, so every network is held out of the fit that predicts it.
 Rows: one per network; summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's
 share within ±10 %) in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the overhead
-on all the networks and saves it into the predictor (``overhead_ms``, ``per_kernel_ms``, with
-``meta.network_overhead`` saying on what), so the search's network costs are kernel sums plus
-this overhead.
+on all the networks and saves it into the predictor (``overhead_ms``, ``kernel_scale``, with
+``meta.network_overhead`` saying on what), so the search's network costs are overhead + scale ×
+kernel sums.
 """
 from __future__ import annotations
 
@@ -95,12 +95,12 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
     rows["kernel_sum_ms"] = sums["kernel_sum_ms"]
     rows["predicted_ms"] = loo["mean_ms"]
     rows["predicted_std_ms"] = loo["std_ms"]
-    rows["provenance"] = "predicted (kernel sum + overhead fitted leave-one-out)"
+    rows["provenance"] = "predicted (overhead + scale x kernel sum, fitted leave-one-out)"
     rows["predictor"] = _relative(path)
     rows = rows.reset_index()
     write_csv_atomic(rows, out)
     summary = pd.DataFrame([
-        {"estimate": "kernel_sum_plus_overhead_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
+        {"estimate": "overhead_plus_scaled_kernel_sum_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
         {"estimate": "kernel_sum", **score(rows["kernel_sum_ms"], rows["measured_ms"])},
         {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
     ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"))
@@ -110,10 +110,10 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
         loo = summary.iloc[0]
         fitted.meta["network_overhead"] = {
             "networks": len(measured), "timings": _relative(timings_csv), "column": "first_ms",
-            "model": "overhead_ms + per_kernel_ms x kernels, non-negative, least relative squares",
+            "model": "overhead_ms + kernel_scale x kernel sum, non-negative, least relative squares",
             "loo_within_10pct": round(float(loo.within_10pct), 3), "loo_mape_pct": round(float(loo.mape_pct), 2)}
         fitted.save(path)
-        print(f"saved overhead {fitted.overhead_ms:.3g} ms + {fitted.per_kernel_ms:.3g} ms/kernel -> {path}")
+        print(f"saved network model {fitted.overhead_ms:.3g} ms + {fitted.kernel_scale:.3g} x kernel sum -> {path}")
     return summary
 
 

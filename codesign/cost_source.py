@@ -1,8 +1,8 @@
 """Where the search's costs come from: a table of per-op-instance cost with its provenance.
 
 For a latency budget the table holds a device predictor's predicted milliseconds of every
-candidate op instance (predictors.CostModel), with the predictor's per-kernel overhead folded
-into every entry and its per-network overhead kept apart; for a GFLOPs budget it holds counted
+candidate op instance (predictors.CostModel), scaled by the predictor's network-level kernel
+scale, with its per-network overhead kept apart; for a GFLOPs budget it holds counted
 GMACs (10⁹ multiply-accumulates). ``cost_range`` gives the cheapest and dearest network the
 space can produce under the table (exact, by dynamic programming over widths and paths).
 """
@@ -52,12 +52,12 @@ def predicted_latency_table(space: SearchSpace, lr_hw: tuple[int, int],
     model = CostModel.load(predictor_dir)
     instances = op_instances(space, lr_hw)
     table = model.latency_table(instances)
-    per_network, per_kernel = model.network_overhead_ms
+    per_network, scale = model.network_model
     source = (f"{model.predictor.meta.get('model', 'predictor')} for {model.device} trained on "
               f"{model.predictor.meta.get('training_rows', '?')} rows "
               f"({', '.join(model.training_provenance) or 'unknown provenance'}), {predictor_dir}")
-    return CostTable({k: m + per_kernel for k, (m, _) in table.items()},
-                     {k: s for k, (_, s) in table.items()}, "ms", model.provenance, source,
+    return CostTable({k: scale * m for k, (m, _) in table.items()},
+                     {k: scale * s for k, (_, s) in table.items()}, "ms", model.provenance, source,
                      per_network, {"training_provenance": model.training_provenance})
 
 

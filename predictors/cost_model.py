@@ -42,9 +42,9 @@ class CostModel:
         return list(self.predictor.meta.get("training_provenance", []))
 
     @property
-    def network_overhead_ms(self) -> tuple[float, float]:
-        """(per-network ms, per-kernel ms) to add to a sum of kernel latencies."""
-        return self.predictor.overhead_ms, self.predictor.per_kernel_ms
+    def network_model(self) -> tuple[float, float]:
+        """(overhead ms, kernel scale): a network takes overhead + scale × Σ its kernels."""
+        return self.predictor.overhead_ms, self.predictor.kernel_scale
 
     def latency_table(self, instances: pd.DataFrame) -> dict[str, tuple[float, float]]:
         """{key: (mean_ms, std_ms)} for every distinct key of `instances`."""

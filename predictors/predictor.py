@@ -3,8 +3,8 @@
 Saved as one plain JSON file, `predictor.json`, in a directory: device, op vocabulary,
 feature names, model state (XGBoost boosters in XGBoost's JSON schema), training-data hash
 and provenance, the keys it was trained on (so evaluation can exclude them), library versions.
-Network latency = sum of kernel predictions + `overhead_ms` per network + `per_kernel_ms`
-per kernel (see network_overhead.py); both are 0 until fitted on whole-network measurements.
+Network latency = `overhead_ms` + `kernel_scale` × the sum of kernel predictions (see
+network_overhead.py); 0 and 1 until fitted on whole-network measurements.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class KernelPredictor:
     model: LatencyModel
     meta: dict = field(default_factory=dict)
     overhead_ms: float = 0.0
-    per_kernel_ms: float = 0.0
+    kernel_scale: float = 1.0
 
     def features(self, rows: pd.DataFrame) -> pd.DataFrame:
         return kernel_features(rows, self.op_vocab)
@@ -80,7 +80,7 @@ class KernelPredictor:
         """
         out = Path(out_dir)
         state = {"format_version": FORMAT_VERSION, "device": self.device, "op_vocab": self.op_vocab,
-                 "overhead_ms": self.overhead_ms, "per_kernel_ms": self.per_kernel_ms,
+                 "overhead_ms": self.overhead_ms, "kernel_scale": self.kernel_scale,
                  "meta": self.meta, "model": self.model.to_json()}
         try:
             text = json.dumps(state, allow_nan=False)
@@ -116,7 +116,7 @@ class KernelPredictor:
         _register_model_kinds()
         try:
             return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
-                       state["meta"], state["overhead_ms"], state["per_kernel_ms"])
+                       state["meta"], state["overhead_ms"], state.get("kernel_scale", 1.0))
         except KeyError as err:
             raise ValueError(f"{path}: missing or unknown entry {err}") from None
 
