@@ -24,7 +24,9 @@ def test_cost_scale_is_the_median_ratio_and_an_odd_network_barely_moves_it():
     assert cost_scale(rows.iloc[:0]) == 1.0
 
 
-def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_path):
+def _searched(tmp_path):
+    """A tiny search at a mid-range counted budget: (table, budget, its derived genotype, MB
+    each op instance writes)."""
     torch.set_num_threads(1)
     table = macs_table(TINY, LR)
     low, high = cost_range(TINY, table, LR)
@@ -34,6 +36,11 @@ def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_pa
                       feasible_nodes=feasible_nodes(TINY, table, LR, budget))
     first = fit_to_budget(supernet, table, LR, budget)
     written = op_instances(TINY, LR).set_index("key").bytes_out / 1e6
+    return table, budget, first, written
+
+
+def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_path):
+    table, budget, first, written = _searched(tmp_path)
     calls = []
 
     def device_ms(genotype):
@@ -64,15 +71,7 @@ def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_pa
 def test_on_a_noisy_device_every_round_moves_toward_the_band(tmp_path):
     import numpy as np
 
-    torch.set_num_threads(1)
-    table = macs_table(TINY, LR)
-    low, high = cost_range(TINY, table, LR)
-    budget = low + 0.5 * (high - low)
-    cfg = SearchConfig(steps=3, batch_size=2, patch_size=16)
-    supernet = search(TINY, cfg, out_dir=tmp_path, progress=False,
-                      feasible_nodes=feasible_nodes(TINY, table, LR, budget))
-    first = fit_to_budget(supernet, table, LR, budget)
-    written = op_instances(TINY, LR).set_index("key").bytes_out / 1e6
+    table, budget, first, written = _searched(tmp_path)
     noise = iter(np.random.default_rng(3).lognormal(0.0, 0.03, size=16))  # ±3 % run-to-run
 
     def device_ms(genotype):
