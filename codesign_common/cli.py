@@ -88,6 +88,8 @@ def number_in(kind: type, low: float, high: float = float("inf"), low_open: bool
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
         inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
         if not (math.isfinite(value) and inside):
+            if high == float("inf"):
+                raise argparse.ArgumentTypeError(f"{text} must be {'above' if low_open else 'at least'} {low:g}")
             raise argparse.ArgumentTypeError(f"{text} is not in {span}")
         return value
     parse.__name__ = f"{kind.__name__} in {span}"

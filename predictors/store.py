@@ -4,7 +4,8 @@ Predictors are kept per (device, host, runtime): ``<root>/<device>/<host_id>/<ru
 device measured on the machine that runs the command (local-cpu: the host id of
 devices.host_identity), ``<root>/<device>/`` for the rest (a phone's predictor describes the
 phone, whatever machine searches). Order: an explicit folder (``--predictor DIR``), else under
-``$CODESIGN_PREDICTORS``, the cache of self-made ones, the committed ``predictors/trained``; within a root the host's own
+``$CODESIGN_PREDICTORS``, the cache of self-made ones, the committed ``predictors/trained``, root
+by root; within a root the host's own
 folder first, then the device's. A folder counts only when it holds predictor.json. Light on
 purpose (no model code imported): commands call it before any work starts.
 """
@@ -40,9 +41,9 @@ def predictor_dir(root: str | os.PathLike, device_name: str, host_id: str | None
 def find_predictor(device_name: str, explicit: str | os.PathLike | None = None,
                    host_id: str | None = None, runtime: str | None = None) -> Path | None:
     """The predictor folder of a device: `explicit` (ValueError, one line, when it holds no
-    predictor.json), else the first of ``<root>/<device>/<host_id>/<runtime>`` and
-    ``<root>/<device>`` with a predictor.json, roots in predictor_roots() order; None when none
-    has one."""
+    predictor.json), else, root by root in predictor_roots() order, the first of
+    ``<root>/<device>/<host_id>/<runtime>`` and ``<root>/<device>`` with a predictor.json; None
+    when none has one."""
     if explicit:
         path = Path(explicit)
         if not (path / FILE_NAME).is_file():
@@ -50,8 +51,8 @@ def find_predictor(device_name: str, explicit: str | os.PathLike | None = None,
         return path
     if not device_name or "/" in device_name or device_name in (".", ".."):
         return None
-    candidates = [predictor_dir(root, device_name, host_id, runtime) for root in predictor_roots()]
-    candidates += [predictor_dir(root, device_name) for root in predictor_roots()]
+    candidates = [path for root in predictor_roots()
+                  for path in (predictor_dir(root, device_name, host_id, runtime), predictor_dir(root, device_name))]
     return next((path for path in candidates if (path / FILE_NAME).is_file()), None)
 
 
