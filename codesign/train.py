@@ -233,8 +233,10 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
                                dataset=dataset)
 
     def checkpoint(step):
-        save_atomic(_state(model, optimizer, scheduler, step, meta), ckpt_path)
+        # The log first: a kill between the two writes then leaves a log that reaches at least
+        # the checkpoint's step (resume keeps rows <= it), never a checkpoint ahead of its log.
         write_csv_atomic(pd.DataFrame(log_rows), log_path)
+        save_atomic(_state(model, optimizer, scheduler, step, meta), ckpt_path)
 
     t0, step, loss_value, val_psnr = time.time(), start, float("nan"), None
     last_save = time.monotonic()
