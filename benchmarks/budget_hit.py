@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from codesign.closed_loop import BAND, in_band, read_network_profile, refit_on
+from codesign.budget import in_band
+from codesign.closed_loop import read_network_profile, refit_on
 from codesign.search import build_parser, run_search
 from codesign_common.atomic import write_csv_atomic
 
@@ -81,7 +82,7 @@ def budget_row(device: str, budget: float, args) -> dict:
             "load_1min": last.get("measured_load_1min"),
             "first_round_measured_ms": report.iloc[0].measured_ms,
             "measured_over_budget": last.measured_ms / budget,
-            "predicted_in_band": BAND[0] * budget <= last.cost <= BAND[1] * budget,
+            "predicted_in_band": in_band(last.cost, budget),
             "measured_in_band": in_band(last.measured_ms, budget),
             "psnr": last.psnr, "ssim": last.ssim, "path": last.path, "gmacs": last.gmacs,
             "params": last.params, "search_steps": args.steps,

@@ -14,6 +14,15 @@ _UNITS = {"ms": ("latency_ms", 1.0), "s": ("latency_ms", 1000.0),
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]+)\s*$")
 
 
+BAND = (0.85, 1.0)
+"""The accepted band: a derived network's latency (or GMACs) must lie in BAND × budget."""
+
+
+def in_band(value: float | None, budget: float) -> bool:
+    """Whether ``value`` (same unit as ``budget``) lies in BAND × budget; None is never in it."""
+    return value is not None and BAND[0] * budget <= value <= BAND[1] * budget
+
+
 class BudgetError(ValueError):
     """A budget string that cannot be understood."""
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from codesign.budget import BAND, in_band
 from codesign.budget_fit import fit_to_budget
 from codesign.checkpoint import load
 from codesign.cost_source import CostTable, feasible_nodes, node_cost_range
@@ -45,11 +46,6 @@ from codesign.train import train_model
 from codesign_common.atomic import write_csv_atomic
 
 log = logging.getLogger("codesign.search")
-BAND = (0.85, 1.0)
-
-
-def in_band(measured_ms: float | None, budget: float) -> bool:
-    return measured_ms is not None and BAND[0] * budget <= measured_ms <= BAND[1] * budget
 
 
 def cost_scale(profile: pd.DataFrame) -> float:

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from codesign.budget_fit import fit_to_budget
-from codesign.closed_loop import cost_scale, in_band, run_rounds
+from codesign.budget import in_band
+from codesign.closed_loop import cost_scale, run_rounds
 from codesign.cost_source import cost_range, feasible_nodes, macs_table
 from codesign.op_instances import op_instances
 from codesign.search_space import SearchSpace
