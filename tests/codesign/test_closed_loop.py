@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 import torch
 
-from codesign.budget_fit import fit_to_budget
 from codesign.budget import in_band
+from codesign.budget_fit import fit_to_budget
 from codesign.closed_loop import cost_scale, run_rounds
 from codesign.cost_source import cost_range, feasible_nodes, macs_table
 from codesign.op_instances import op_instances
