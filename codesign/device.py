@@ -1,7 +1,11 @@
-"""Pick the torch device: CUDA when present, CPU otherwise."""
+"""Pick the torch device (CUDA when present, CPU otherwise), and the CLI flags that name it."""
 from __future__ import annotations
 
+import argparse
+
 import torch
+
+from codesign_common.cli import UsageError
 
 
 def default_device(name: str | None = None) -> torch.device:
@@ -16,3 +20,35 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu ({torch.get_num_threads()} torch threads)"
+
+
+def check_torch_device(name: str | None) -> str | None:
+    """Refuse (UsageError) a torch device name torch does not know or this machine lacks."""
+    if name is None:
+        return None
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"--torch-device {name!r} is not a torch device (cpu, cuda, cuda:1, "
+                         f"mps, …)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--torch-device {name}: no CUDA device is available here")
+    if device.type == "cuda" and device.index is not None and \
+            device.index >= torch.cuda.device_count():
+        raise UsageError(f"--torch-device {name}: only {torch.cuda.device_count()} CUDA "
+                         f"device(s) here")
+    return name
+
+
+def add_device_flags(parser) -> None:
+    """--torch-device (the PyTorch device) and a retired --device that explains the rename."""
+    parser.add_argument("--torch-device", default=None, metavar="NAME",
+                        help="PyTorch device: cpu, cuda, cuda:1, … (default: cuda if present)")
+    parser.add_argument("--device", dest="retired_device", default=None, help=argparse.SUPPRESS)
+
+
+def refuse_retired_device(args) -> None:
+    if args.retired_device is not None:
+        raise UsageError(f"--device is now --torch-device here (the PyTorch device: "
+                         f"--torch-device {args.retired_device}); --device names a catalog "
+                         f"device in codesign.search and devices.*")

@@ -22,10 +22,21 @@ import torch
 from tqdm import tqdm
 
 from codesign.data import DataError, load_pairs, to_tensor
-from codesign.device import default_device
-from codesign.metrics import _gaussian_1d, psnr_y, ssim_y, to_uint8
+from codesign.device import (
+    add_device_flags,
+    check_torch_device,
+    default_device,
+    refuse_retired_device,
+)
+from codesign.metrics import SSIM_WINDOW_PX, psnr_y, ssim_y, to_uint8
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_file,
+    cli_main,
+    one_line_warnings,
+)
 
 
 @torch.no_grad()
@@ -60,7 +71,7 @@ def model_min_lr_side(arch: str | None) -> int:
 def min_eval_side(scale: int, arch: str | None = None) -> int:
     """Smallest HR side (px) an image needs to be scored: after modcrop and shaving ``scale``
     px a border SSIM's window must fit, and the LR image must be large enough for ``arch``."""
-    need = max(2 * scale + len(_gaussian_1d()), model_min_lr_side(arch) * scale)
+    need = max(2 * scale + SSIM_WINDOW_PX, model_min_lr_side(arch) * scale)
     return -(-need // scale) * scale  # a multiple of scale: modcrop keeps it
 
 
@@ -113,9 +124,6 @@ def evaluation_table(model, name: str, scale: int, data=None, device=None,
 
 @cli_main(DataError)
 def main(argv=None) -> int:
-    from codesign.train import (add_device_flags, check_torch_device, one_line_warnings,
-                                refuse_retired_device)
-
     parser = Parser(prog="python -m codesign.evaluate", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)

@@ -41,7 +41,11 @@ def psnr_y(sr: np.ndarray, hr: np.ndarray, shave: int) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
 
 
-def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+SSIM_WINDOW_PX = 11
+"""Side of SSIM's Gaussian window (px): an image needs at least this much after shaving."""
+
+
+def _gaussian_1d(size: int = SSIM_WINDOW_PX, sigma: float = 1.5) -> np.ndarray:
     ax = np.arange(size) - (size - 1) / 2
     g = np.exp(-(ax**2) / (2 * sigma**2))
     return g / g.sum()

@@ -38,13 +38,32 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from codesign.checkpoint import (CheckpointError, load, save_atomic, stale_temporaries,
-                                 state_dict_mismatch)
+from codesign.checkpoint import (
+    CheckpointError,
+    load,
+    save_atomic,
+    stale_temporaries,
+    state_dict_mismatch,
+)
 from codesign.data import DataError, SRPatchDataset, load_pairs, make_train_loader
-from codesign.device import default_device
+from codesign.device import (
+    add_device_flags,
+    check_torch_device,
+    default_device,
+    refuse_retired_device,
+)
+from codesign.evaluate import evaluate_model, load_eval_pairs, model_min_lr_side
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import (Parser, UsageError, check_output_dir, cli_main,
-                                 nonnegative_int, positive_float, positive_int)
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_dir,
+    cli_main,
+    nonnegative_int,
+    one_line_warnings,
+    positive_float,
+    positive_int,
+)
 from codesign_common.locks import LockBusy, exclusive_lock
 
 CHECKPOINT = "checkpoint.pt"
@@ -171,8 +190,6 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
                              patch_size, seed=seed)
     val_pairs = None
     if val_every:
-        from codesign.evaluate import load_eval_pairs
-
         val_pairs = load_eval_pairs(val_data, scale, arch)
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -258,7 +275,6 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
                 loss_value = loss.item()
                 row = {"step": step, "loss": loss_value, "lr": scheduler.get_last_lr()[0]}
                 if val_every and (step % val_every == 0 or step == steps):
-                    from codesign.evaluate import evaluate_model
 
                     val_psnr = float(evaluate_model(model, val_pairs, scale, device).psnr.mean())
                     row["val_psnr"] = val_psnr
@@ -281,43 +297,6 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
         raise TrainingInterrupted(step, stop.signum, ckpt_path)
     return {"steps": step, "start_step": start, "loss": loss_value, "val_psnr": val_psnr,
             "wall_s": time.time() - t0, "checkpoint": str(ckpt_path)}
-
-
-def check_torch_device(name: str | None) -> str | None:
-    """Refuse (UsageError) a torch device name torch does not know or this machine lacks."""
-    if name is None:
-        return None
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UsageError(f"--torch-device {name!r} is not a torch device (cpu, cuda, cuda:1, "
-                         f"mps, …)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"--torch-device {name}: no CUDA device is available here")
-    if device.type == "cuda" and device.index is not None and \
-            device.index >= torch.cuda.device_count():
-        raise UsageError(f"--torch-device {name}: only {torch.cuda.device_count()} CUDA "
-                         f"device(s) here")
-    return name
-
-
-def add_device_flags(parser) -> None:
-    """--torch-device (the PyTorch device) and a retired --device that explains the rename."""
-    parser.add_argument("--torch-device", default=None, metavar="NAME",
-                        help="PyTorch device: cpu, cuda, cuda:1, … (default: cuda if present)")
-    parser.add_argument("--device", dest="retired_device", default=None, help=argparse.SUPPRESS)
-
-
-def refuse_retired_device(args) -> None:
-    if args.retired_device is not None:
-        raise UsageError(f"--device is now --torch-device here (the PyTorch device: "
-                         f"--torch-device {args.retired_device}); --device names a catalog "
-                         f"device in codesign.search and devices.*")
-
-
-def one_line_warnings(message, category, filename, lineno, file=None, line=None):
-    """warnings.showwarning for the CLIs: ``warning: …`` on one stderr line."""
-    print(f"warning: {message}", file=sys.stderr if file is None else file)
 
 
 def resume_command(argv: list[str]) -> str:
@@ -364,7 +343,6 @@ def main(argv=None) -> int:
     if args.patch_size % args.scale:
         raise UsageError(f"--patch-size {args.patch_size} is not a multiple of --scale "
                          f"{args.scale}")
-    from codesign.evaluate import model_min_lr_side
 
     if args.patch_size < model_min_lr_side(args.arch) * args.scale:
         raise UsageError(f"--patch-size {args.patch_size} is too small for {args.arch}: it needs "

@@ -100,3 +100,8 @@ positive_int = number_in(int, 1)
 nonnegative_int = number_in(int, 0)
 positive_float = number_in(float, 0, low_open=True)
 share = number_in(float, 0, 1, high_open=True)  # e.g. a held-out share in [0, 1)
+
+
+def one_line_warnings(message, category, filename, lineno, file=None, line=None):
+    """warnings.showwarning for the CLIs: ``warning: …`` on one stderr line."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
