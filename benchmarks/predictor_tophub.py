@@ -45,13 +45,8 @@ from predictors.metrics import accuracy
 from predictors.models import create
 from predictors.predictor import KernelPredictor, library_versions
 from predictors.profile_io import data_hash
-from predictors.transfer import (
-    CV_FOLDS,
-    FITTED_CLASSES,
-    FusedRooflineModel,
-    Roofline,
-    _nnls_relative,
-)
+from predictors.roofline import FITTED_CLASSES, FusedRooflineModel, Roofline, nnls_relative
+from predictors.transfer import CV_FOLDS
 
 REPO = Path(__file__).resolve().parents[1]
 TOPHUB_DIR = public_data.TOPHUB_DIR
@@ -90,7 +85,7 @@ def catalog_spec(tophub_device: str) -> dict:
 
 
 def fit_roofline(rows: pd.DataFrame, name: str, bandwidth_gbs: float | None) -> Roofline:
-    """predictors.transfer.Roofline.fit, tolerant of a device without winograd rows (priced as
+    """predictors.roofline.Roofline.fit, tolerant of a device without winograd rows (priced as
     direct conv2d) and without a spec-sheet bandwidth (elementwise priced at the median ms per
     byte of the device's depthwise convs, σ = the log spread of that rate); identical to
     Roofline.fit otherwise."""
@@ -101,7 +96,7 @@ def fit_roofline(rows: pd.DataFrame, name: str, bandwidth_gbs: float | None) -> 
         part = (prims["primitive"] == cls).to_numpy()
         if part.sum() >= 3:
             A = prims.loc[part, ["macs", "bytes", "calls"]].to_numpy(dtype=float)
-            coef[cls] = _nnls_relative(A, y[part]).tolist()
+            coef[cls] = nnls_relative(A, y[part]).tolist()
     for needed in ("conv2d", "depthwise_conv2d"):
         if needed not in coef:
             raise ValueError(f"{name}: fewer than 3 {needed} rows")

@@ -35,15 +35,8 @@ from codesign_common.atomic import write_csv_atomic
 from predictors.calibrate import calibrate, suggest
 from codesign_common.cli import fail
 from predictors.metrics import accuracy
-from predictors.transfer import (
-    TOPHUB_DEVICES,
-    TOPHUB_LOG,
-    DeviceSpec,
-    FusedRooflineModel,
-    Roofline,
-    tophub_profiles,
-    transferred_predictor,
-)
+from predictors.roofline import DeviceSpec, FusedRooflineModel, Roofline
+from predictors.transfer import TOPHUB_DEVICES, TOPHUB_LOG, tophub_profiles, transferred_predictor
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "transfer.csv"

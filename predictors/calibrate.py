@@ -11,7 +11,7 @@ linear models are fitted (ridge on the sources' log-latency principal components
 roofline terms — i.e. the target's own compute / memory / launch efficiencies —, both, and a
 non-negative mix of the sources) and blended by 1/LOO² (leave-one-out relative error on the
 few rows); the blend's σ is its LOO error. A prediction is floored at FLOOR_FRACTION of the
-base prediction, so that an extrapolating linear model never returns a non-positive latency.
+base prediction (predictors.calibrated_model), so that an extrapolating linear model never returns a non-positive latency.
 
 The result is saved as `predictor.json` (model `fewshot_calibrated`: the base model and the
 few-shot blend, plain JSON) in `--out` (default runs/predictors/<device>; the search reads it
@@ -28,60 +28,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from predictors.fewshot import SOURCE_PREFIX, FewShotModel, choose_samples, fit_few_shot
-from predictors.models import MODELS, LatencyModel
 from codesign_common.cli import Parser, UsageError, check_output_dir, check_output_file, cli_main, positive_int
+from predictors.calibrated_model import TERM_COLUMNS, CalibratedModel, source_frame
+from predictors.fewshot import choose_samples, fit_few_shot
 from predictors.predictor import FILE_NAME, KernelPredictor
 from predictors.profile_io import data_hash, read_kernel_profile, read_kernel_rows
+from predictors.roofline import FusedRooflineModel
 from predictors.store import find_predictor, predictor_roots
-from predictors.transfer import FusedRooflineModel
 
 REPO = Path(__file__).resolve().parents[1]
-TERM_COLUMNS = ["t_compute", "t_memory", "t_calls"]
-FLOOR_FRACTION = 0.05
 MIN_SHOTS = 3
-
-
-def source_frame(base: FusedRooflineModel, X: np.ndarray) -> pd.DataFrame:
-    """Per kernel: `src:<device>` ms of every source and the geometric-mean roofline terms."""
-    total, comps, _ = base.source_predictions(X)
-    frame = pd.DataFrame({f"{SOURCE_PREFIX}{s.device}": np.maximum(t, 1e-12)
-                          for s, t in zip(base.sources, total)})
-    terms = np.exp(np.log(np.maximum(comps, 1e-15)).mean(axis=0))
-    for i, name in enumerate(TERM_COLUMNS):
-        frame[name] = terms[:, i]
-    return frame
-
-
-class CalibratedModel(LatencyModel):
-    """A FusedRooflineModel's sources and terms → a few-shot blend fitted on target rows."""
-
-    name = "fewshot_calibrated"
-
-    def __init__(self, base: FusedRooflineModel, fewshot: FewShotModel):
-        super().__init__()
-        self.base, self.fewshot = base, fewshot
-        self.feature_names = list(base.feature_names)
-
-    def _fit(self, X, y):
-        raise NotImplementedError("use calibrate()")
-
-    def _predict(self, X):
-        base_mean, _ = self.base._predict(X)
-        mean, std = self.fewshot.predict(source_frame(self.base, X))
-        floor = FLOOR_FRACTION * base_mean
-        return np.maximum(mean, floor), np.maximum(std, self.fewshot.rel_std * floor)
-
-    def _state(self):
-        return {"base": self.base.to_json(), "fewshot": self.fewshot.to_json()}
-
-    def _load(self, s):
-        self.base = LatencyModel.from_json(s["base"])
-        self.fewshot = FewShotModel.from_json(s["fewshot"])
-
-
-MODELS[CalibratedModel.name] = CalibratedModel
-
 
 def _base_model(predictor: KernelPredictor) -> FusedRooflineModel:
     model = predictor.model

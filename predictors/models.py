@@ -12,6 +12,10 @@ never a pickle. Models of ratios (xgb, rf) learn log-latency, so their errors ar
 - `lookup`: exact table of measured rows (same feature values), FLOPs baseline elsewhere.
 - `flops`: latency proportional to MACs.
 - `per_op`: one model of a base kind per op type (nn-Meter style), a global one for rare ops.
+
+Each kind registers itself by name (`@register`), so `from_json` can rebuild it; so do the
+transferred kinds, `fused_roofline` (predictors.roofline) and `fewshot_calibrated`
+(predictors.calibrated_model).
 """
 from __future__ import annotations
 
@@ -29,10 +33,22 @@ MIN_LATENCY_MS = 1e-6
 SIGMA_QUANTILES = [0.158655, 0.841345]  # ±1σ of a normal
 
 
+MODELS: dict[str, type[LatencyModel]] = {}  # name → class; filled by @register
+
+
+def register(cls: type[LatencyModel]) -> type[LatencyModel]:
+    """Class decorator: make a model kind loadable from predictor.json by its ``name``."""
+    if cls.name in MODELS:
+        raise ValueError(f"model kind {cls.name!r} is already registered by {MODELS[cls.name]!r}")
+    MODELS[cls.name] = cls
+    return cls
+
+
 class LatencyModel:
     """Base: remembers the feature names and checks them at prediction time."""
 
     name = "base"
+    trainable = True  # fitted on profile rows by predictors.train (False: built another way)
 
     def __init__(self):
         self.feature_names: list[str] = []
@@ -70,6 +86,7 @@ def _relative_spread(y: np.ndarray, pred: np.ndarray) -> float:
     return float(np.std((pred - y) / y)) if len(y) > 1 else 1.0
 
 
+@register
 class FlopsModel(LatencyModel):
     """latency_ms = k · macs, k fitted for least relative squared error."""
 
@@ -92,6 +109,7 @@ class FlopsModel(LatencyModel):
         self.ms_per_mac, self.rel_std = s["ms_per_mac"], s["rel_std"]
 
 
+@register
 class RooflineModel(LatencyModel):
     """Non-negative linear cost per op (ms per call, per MAC, per byte) + constant overhead,
     fitted for least relative squared error."""
@@ -135,6 +153,7 @@ def _xgb():
     return xgboost
 
 
+@register
 class XGBModel(LatencyModel):
     """Gradient-boosted trees on log-latency, with a quantile booster for the spread."""
 
@@ -167,6 +186,7 @@ class XGBModel(LatencyModel):
         self.spread_booster.load_model(bytearray(json.dumps(s["spread_booster"]).encode()))
 
 
+@register
 class ForestModel(LatencyModel):
     """Random forest on log-latency; std from the spread of the trees' predictions."""
 
@@ -189,6 +209,7 @@ class ForestModel(LatencyModel):
         self.trees = s["trees"]
 
 
+@register
 class LookupModel(LatencyModel):
     """Exact table: rows with the same feature values as a measured row get its mean (std of
     repeated rows); other rows fall back to the FLOPs baseline."""
@@ -226,6 +247,7 @@ class LookupModel(LatencyModel):
         self.fallback = LatencyModel.from_json(s["fallback"])
 
 
+@register
 class PerOpModel(LatencyModel):
     """One model of kind `base` per op (rows with `n:<op>` = 1 and at least `min_rows` of
     them), a global model of the same kind for the other ops."""
@@ -269,10 +291,6 @@ class PerOpModel(LatencyModel):
     def _load(self, s):
         self.base, self.min_rows = s["base"], s["min_rows"]
         self.models = {op: LatencyModel.from_json(m) for op, m in s["models"].items()}
-
-
-MODELS: dict[str, type[LatencyModel]] = {
-    m.name: m for m in (XGBModel, ForestModel, RooflineModel, LookupModel, FlopsModel, PerOpModel)}
 
 
 def create(name: str) -> LatencyModel:

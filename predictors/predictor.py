@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from codesign_common.atomic import write_text_atomic
+from predictors import calibrated_model, roofline  # noqa: F401  (their model kinds register on import)
 from predictors.kernel_features import kernel_features
 from predictors.models import LatencyModel, create
 from predictors.profile_io import data_hash
@@ -36,13 +37,6 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
     return versions
-
-
-def _register_model_kinds() -> None:
-    """Import the modules that add model kinds to predictors.models.MODELS (transferred and
-    calibrated predictors); lazily, as they import this module."""
-    import predictors.calibrate  # noqa: F401  (fewshot_calibrated)
-    import predictors.transfer  # noqa: F401  (fused_roofline)
 
 
 @dataclass
@@ -113,7 +107,6 @@ class KernelPredictor:
         if nonfinite:
             raise ValueError(f"{path}: {nonfinite[0]} at {_nonfinite_at(state)}; refusing a predictor "
                              f"that holds non-finite numbers (re-train it)")
-        _register_model_kinds()
         try:
             return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
                        state["meta"], state["overhead_ms"], state.get("kernel_scale", 1.0))

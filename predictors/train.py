@@ -18,7 +18,7 @@ from predictors.models import MODELS
 from predictors.predictor import FILE_NAME, KernelPredictor, train_kernel_predictor
 from predictors.profile_io import read_kernel_profile, split_keys
 
-MODEL_CHOICES = [m for m in MODELS if m != "per_op"] + [f"per_op-{m}" for m in ("xgb", "rf", "roofline")]
+MODEL_CHOICES = sorted(m for m, kind in MODELS.items() if kind.trainable and m != "per_op") + [f"per_op-{m}" for m in ("xgb", "rf", "roofline")]
 MIN_HELD_OUT = 2  # predictors.evaluate scores nothing on fewer held-out kernels
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from devices.catalog import get_device
 from predictors.cost_model import CostModel
-from predictors.transfer import TRAINED_DIR, DeviceSpec, FusedRooflineModel, Roofline
+from predictors.roofline import DeviceSpec, FusedRooflineModel, Roofline, rows_from_features
+from predictors.transfer import TRAINED_DIR
 
 DEVICE = "pixel7-gpu"
 
@@ -75,8 +76,7 @@ def test_a_sibling_with_a_higher_peak_predicts_lower_compute_bound_latency(cost,
 
 def _prims(cost, instances):
     from predictors.fused_ops import decompose
-    from predictors.transfer import _rows_from_features
 
     X = cost.predictor.model._matrix(cost.predictor.features(instances))
-    rows = _rows_from_features(X, cost.predictor.model.feature_names)
+    rows = rows_from_features(X, cost.predictor.model.feature_names)
     return decompose(rows), len(rows)

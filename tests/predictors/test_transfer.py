@@ -10,14 +10,8 @@ from codesign.search_space import OPS, SearchSpace
 from predictors.cost_model import CostModel
 from predictors.fused_ops import FUSED_OPS, decompose
 from predictors.metrics import accuracy
-from predictors.transfer import (
-    TRAINED_DIR,
-    DeviceSpec,
-    Roofline,
-    build_all,
-    cross_fitted,
-    tophub_profiles,
-)
+from predictors.roofline import DeviceSpec, Roofline
+from predictors.transfer import TRAINED_DIR, build_all, cross_fitted, tophub_profiles
 
 SEARCH_DEVICES = ["pixel7", "snapdragon835", "kirin970", "rk3399"]
 
