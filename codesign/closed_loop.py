@@ -17,14 +17,21 @@ After the search, the derived network is compiled, tuned and timed on the device
 - continues from the search's checkpoint: the supernet's final architecture logits (what the
   search learned) are fitted to the budget again under the re-fitted costs
   (codesign.budget_fit), the new network inherits the supernet's weights, is fine-tuned and
-  measured in ``round<k>/``. What the re-fitted model still gets wrong about the last network
-  measured is corrected locally: the fit aims at budget × (its re-fitted cost / its measured
-  latency), so a network measured 10 % over its prediction makes the next one aim 10 % lower
-  (on this shared 2-core machine the same network measured 29–47 ms depending on the load,
-  which no cost model explains). A step only moves toward the band: after a measurement over
-  the budget the next network must cost less than the last under the re-fitted costs, after one
-  under the band more; otherwise the loop stops instead of chasing noise.
-At most ``rounds`` rounds; ``report.csv`` holds one row per round, the last row the result.
+  measured in ``round<k>/``. What the re-fitted model still gets wrong about the networks of
+  this run is corrected locally, by a secant through them (:func:`cost_band`): measured latency
+  is read as a piecewise-linear function of re-fitted cost through the networks measured so far
+  (proportional beyond them), and the next network must cost what that curve puts in the band.
+  One measured network makes that "aim 10 % lower after a network measured 10 % over its cost";
+  two on either side of the band bracket it, and the next network lies between them. (Aiming by
+  the last network's ratio alone alternated between a network 10 % over and one 30 % under a
+  36.2 ms budget, because the two kinds of network missed their costs in opposite directions.)
+  A network measured before in this run is never derived again: its cost is cut out of the band
+  and the fit asked again. A step only moves toward the band: after a measurement over the budget
+  the next network must cost less than the last under the re-fitted costs, after one under the
+  band more; otherwise the loop stops instead of chasing noise.
+At most ``rounds`` rounds; ``report.csv`` holds one row per round. The ``result`` column marks
+the network the run delivers: the round measured in the band, else the one measured nearest to
+it (:func:`nearest_to_band`), which need not be the last.
 """
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from codesign.budget import BAND, in_band
@@ -93,6 +101,69 @@ def refit_on(table: CostTable, measured: pd.DataFrame, lr_hw) -> tuple[CostTable
     return refit_table(table, scale, len(measured)), scale
 
 
+def band_distance(measured_ms: float | None, budget: float) -> float:
+    """How far a measured latency lies outside BAND × budget, as a fraction of the budget
+    (0 inside; infinite when nothing was measured)."""
+    if measured_ms is None or pd.isna(measured_ms):
+        return float("inf")
+    return max(measured_ms / budget - BAND[1], BAND[0] - measured_ms / budget, 0.0)
+
+
+def nearest_to_band(measured_ms: list, budget: float) -> int:
+    """Index of the round a run delivers: the first measured in the band, else the nearest."""
+    distance = [band_distance(m, budget) for m in measured_ms]
+    return distance.index(min(distance))
+
+
+def cost_band(points: list[tuple[float, float]], budget: float,
+              grid: int = 4000) -> tuple[float, float, float]:
+    """(low, high, target) cost that the measured networks ``points`` ((cost, measured_ms), costs
+    under the current table) say will measure in BAND × budget, resp. at its middle.
+
+    Measured latency is read as cost × ratio(cost), the ratio measured / cost interpolated
+    linearly between the networks' costs and held beyond them: one network gives the band scaled
+    by its ratio, networks on both sides of the band give the secant between them."""
+    by_cost = pd.DataFrame(points, columns=["cost", "measured"]).groupby("cost").measured.median()
+    costs = by_cost.index.to_numpy(float)
+    ratios = by_cost.to_numpy(float) / costs
+    cost = np.linspace(0.0, 2.0 * budget / ratios.min(), grid + 1)[1:]
+    measured = cost * np.interp(cost, costs, ratios)
+    middle = sum(BAND) / 2 * budget
+    target = int(np.abs(measured - middle).argmin())
+    inside = (measured >= BAND[0] * budget) & (measured <= BAND[1] * budget)
+    if not inside[target]:  # the curve steps over the band: aim at its middle only
+        return cost[target], cost[target], cost[target]
+    low = high = target
+    while low > 0 and inside[low - 1]:
+        low -= 1
+    while high < grid - 1 and inside[high + 1]:
+        high += 1
+    return cost[low], cost[high], cost[target]
+
+
+def fit_unmeasured(supernet: Supernet, table: CostTable, lr_hw, band: tuple[float, float, float],
+                   measured: list[Genotype], tries: int = 8) -> Genotype | None:
+    """The least-regret genotype with a cost in ``band`` (low, high, target) that is not among
+    ``measured``: a measured one found there has its cost cut out of the band, and the part
+    nearer the target is asked first. Falls back, like fit_to_budget, to the costliest network
+    under the band when none lies in it; None when every try meets a measured network."""
+    low, high, target = band
+    parts = [(low, high)]
+    for _ in range(tries):
+        if not parts:
+            return None
+        lo, hi = parts.pop(0)
+        genotype = fit_to_budget(supernet, table, lr_hw, hi, band=(lo / hi, 1.0))
+        if genotype is None or genotype not in measured:
+            return genotype
+        cost = table.network_cost(genotype.op_keys(lr_hw))[0]
+        split = [(a, b) for a, b in ((lo, cost * (1 - 1e-3)), (cost * (1 + 1e-3), hi)) if a < b]
+        split.sort(key=lambda ab: 0.0 if ab[0] <= target <= ab[1] else
+                   min(abs(ab[0] - target), abs(ab[1] - target)))
+        parts = split + parts
+    return None
+
+
 def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, budget: float,
                rounds: int, finetune: dict, evaluate_round, profile_path: Path,
                device: str) -> pd.DataFrame:
@@ -100,7 +171,7 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
     before any re-fit; ``profile_path`` the device's network profile, to which every measured
     round is appended. ``finetune`` holds train_model's keyword arguments;
     ``evaluate_round(genotype, net, table, round_dir)`` exports, measures and returns the
-    round's report row. Returns all rounds' rows."""
+    round's report row. Returns all rounds' rows, the delivered one marked in ``result``."""
     rows = [first.to_dict() | {"round": 0}]
     supernet = None
     for k in range(1, rounds + 1):
@@ -112,24 +183,24 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
             break
         measured = read_network_profile(profile_path, lr_hw)
         refit, scale = refit_on(table, measured, lr_hw)
-        last_cost = refit.network_cost(Genotype.from_json(last["genotype"]).op_keys(lr_hw))[0]
-        aim = budget * last_cost / last["measured_ms"]
+        seen = [Genotype.from_json(r["genotype"]) for r in rows]
+        costs = [refit.network_cost(g.op_keys(lr_hw))[0] for g in seen]
+        band = cost_band(list(zip(costs, [r["measured_ms"] for r in rows])), budget)
+        last_cost = costs[-1]
         if supernet is None:
             supernet = Supernet(space)
             supernet.load_state_dict(load(out / CHECKPOINT)["supernet"])
             supernet.radius = 1.0
-        feasible = feasible_nodes(space, refit, lr_hw, aim)
+        feasible = feasible_nodes(space, refit, lr_hw, band[1])
         genotype = None
         if any(feasible):
             supernet.restrict_nodes(feasible)
-            genotype = fit_to_budget(supernet, refit, lr_hw, aim)
+            genotype = fit_unmeasured(supernet, refit, lr_hw, band, seen)
         if genotype is None:
-            log.info("round %d: with the re-fitted costs (x %.3g) no network of "
-                     "the space meets %.3g ms: the cheapest is %.3g ms; stopping", k, scale,
-                     aim, min(node_cost_range(space, refit, lr_hw)[0]))
-            break
-        if genotype == Genotype.from_json(last["genotype"]):
-            log.info("round %d: the re-fitted costs leave the network unchanged; stopping", k)
+            log.info("round %d: with the re-fitted costs (x %.3g) no network of the space that "
+                     "was not measured already costs %.3g–%.3g ms (the cheapest costs %.3g ms); "
+                     "stopping", k, scale, band[0], band[1],
+                     min(node_cost_range(space, refit, lr_hw)[0]))
             break
         new_cost = refit.network_cost(genotype.op_keys(lr_hw))[0]
         if (new_cost >= last_cost) if last["measured_ms"] > budget else (new_cost <= last_cost):
@@ -138,9 +209,10 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
                      "dearer" if new_cost >= last_cost else "cheaper", new_cost, last_cost)
             break
         log.info("round %d: measured %.3g ms is outside [%.2f, %.2f] x %g ms; costs re-fitted "
-                 "(x %.3g) on %d measured network(s), aiming at %.3g ms of "
-                 "re-fitted cost; derived %s again", k, last["measured_ms"], *BAND, budget,
-                 scale, len(measured), aim, genotype.path or "(stem cell only)")
+                 "(x %.3g) on %d measured network(s); the %d network(s) of this run put the "
+                 "band at %.3g–%.3g ms of re-fitted cost; derived %s", k, last["measured_ms"],
+                 *BAND, budget, scale, len(measured), len(rows), band[0], band[1],
+                 genotype.path or "(stem cell only)")
         round_dir = out / f"round{k}"
         round_dir.mkdir(exist_ok=True)
         _, net = derive(supernet, genotype=genotype)
@@ -148,7 +220,10 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
                     model_kwargs={"genotype": genotype.to_dict()}, **finetune)
         genotype.save(round_dir / "genotype.json")  # after fine-tuning: a failure leaves none
         rows.append(evaluate_round(genotype, net, refit, round_dir) | {"round": k})
-    return pd.DataFrame(rows)
+    report = pd.DataFrame(rows)
+    report["result"] = False
+    report.loc[nearest_to_band([r.get("measured_ms") for r in rows], budget), "result"] = True
+    return report
 
 
 def _profile_row(measured: dict, table: CostTable, lr_hw) -> dict:

@@ -6,7 +6,8 @@ import torch
 
 from codesign.budget import in_band
 from codesign.budget_fit import fit_to_budget
-from codesign.closed_loop import cost_scale, run_rounds
+from codesign.closed_loop import (cost_band, cost_scale, fit_unmeasured, nearest_to_band,
+                                  run_rounds)
 from codesign.cost_source import cost_range, feasible_nodes, macs_table
 from codesign.op_instances import op_instances
 from codesign.search_space import SearchSpace
@@ -94,3 +95,41 @@ def test_on_a_noisy_device_every_round_moves_toward_the_band(tmp_path):
     assert in_band(measured[-1], budget)  # settles in the band
     distance = [max(m - budget, 0.85 * budget - m, 0.0) for m in measured]
     assert all(b <= a for a, b in zip(distance, distance[1:]))  # never moves away from it
+
+
+def test_cost_band_scales_by_one_network_and_takes_the_secant_between_two():
+    low, high, target = cost_band([(10.0, 12.0)], budget=30.0)  # measures 1.2x its cost
+    assert low == pytest.approx(0.85 * 30 / 1.2, rel=2e-3)
+    assert high == pytest.approx(30 / 1.2, rel=2e-3)
+    assert target == pytest.approx(0.925 * 30 / 1.2, rel=2e-3)
+    # 0.8x at cost 10, 1.2x at cost 20: the band lies between them, on the interpolated curve
+    low, high, target = cost_band([(20.0, 24.0), (10.0, 8.0)], budget=15.0)
+    assert 10 < low < target < high < 20
+
+    def measured(c):
+        return c * (0.8 + 0.4 * (c - 10) / 10)
+    assert measured(low) == pytest.approx(0.85 * 15, rel=2e-3)
+    assert measured(high) == pytest.approx(15, rel=2e-3)
+
+
+def test_the_delivered_round_is_the_first_in_band_else_the_nearest():
+    assert nearest_to_band([None, 13.0, 9.6, 9.0], 10.0) == 2
+    assert nearest_to_band([13.0, 8.0, 11.0], 10.0) == 1  # 8.0 is 5 % under, 11.0 10 % over
+    assert nearest_to_band([None], 10.0) == 0
+
+
+def test_a_network_measured_already_is_cut_out_of_the_band_and_another_fitted(tmp_path):
+    torch.set_num_threads(1)
+    table = macs_table(TINY, LR)
+    low, high = cost_range(TINY, table, LR)
+    budget = low + 0.5 * (high - low)
+    supernet = search(TINY, SearchConfig(steps=3, batch_size=2, patch_size=16), out_dir=tmp_path,
+                      progress=False, feasible_nodes=feasible_nodes(TINY, table, LR, budget))
+    band = (0.85 * budget, budget, 0.925 * budget)
+    first = fit_unmeasured(supernet, table, LR, band, measured=[])
+    assert first == fit_to_budget(supernet, table, LR, budget)
+    second = fit_unmeasured(supernet, table, LR, band, measured=[first])
+    third = fit_unmeasured(supernet, table, LR, band, measured=[first, second])
+    assert len({first, second, third}) == 3
+    for genotype in (second, third):
+        assert in_band(table.network_cost(genotype.op_keys(LR))[0], budget)
