@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from codesign.budget import BAND
 from codesign.cost_source import CostTable
 from codesign.genotype import CellGenotype, Genotype
-from codesign.op_instances import head_op, op_key
 from codesign.supernet import Supernet
 
 NEG = -np.inf
@@ -46,67 +46,58 @@ def _regret(logits: torch.Tensor) -> np.ndarray:
 
 
 def fit_to_budget(supernet: Supernet, table: CostTable, lr_hw: tuple[int, int], budget: float,
-                  band: tuple[float, float] = (0.85, 1.0), bins: int = 4000) -> Genotype | None:
+                  band: tuple[float, float] = BAND, bins: int = 4000) -> Genotype | None:
     """The least-regret genotype whose cost under ``table`` lies in ``band`` × ``budget``; when
     the space has none there, the costliest one under ``band[1]`` × budget (least regret among
     equals); None when no network fits under it."""
-    space, tree, (h, w) = supernet.space, supernet.tree, lr_hw
+    space, plan = supernet.space, supernet.plan
     t, top = table.mean, band[1] * budget
-    step = top / bins
+    bin_width = top / bins
 
-    def to_bins(cost: float) -> int:
-        return round(cost / step)
+    def to_bins(instance) -> int:
+        return round(t[instance.key(lr_hw)] / bin_width)
 
-    widths, ops, nf_i = space.widths, space.ops, space.widths.index(space.nf)
-    last = space.ops_per_cell - 1
+    n_widths, nf_i = len(space.widths), space.widths.index(space.nf)
     gamma_regret = _regret(supernet.masked_gamma_logits())
     alpha_regret, width_regret = _regret(supernet.alpha_logits), _regret(supernet.width_logits)
     start = np.full(bins + 1, NEG)
-    stem = to_bins(t[op_key("stem", 3, space.nf, h, w)] + table.network_overhead)
+    stem = round((t[plan.stem.key(lr_hw)] + table.network_overhead) / bin_width)
     if stem <= bins:
         start[stem] = 0.0
     out_vec: dict[int, np.ndarray] = {}
     back: dict[int, list] = {}
-    for node in tree.nodes:
+    for node, step in zip(plan.tree.nodes, plan.nodes):
         before = start if node.parent is None else out_vec[node.parent]
-        r = tree.resolution(node)
-        if node.kind == "upsample":
-            r_in = tree.input_resolution(node)
-            key = op_key(f"upsample_x{tree.upsample_factor(node)}", space.nf, space.nf,
-                         h * r_in, w * r_in)
-            out_vec[node.index] = _shift(before, to_bins(t[key]))
+        if step.upsampler is not None:
+            out_vec[node.index] = _shift(before, to_bins(step.upsampler))
             continue
-        c = tree.cell_of_node[node.index]
-        state = np.full((len(widths), bins + 1), NEG)
+        c = plan.tree.cell_of_node[node.index]
+        state = np.full((n_widths, bins + 1), NEG)
         state[nf_i] = before
         node_back = []
-        for k in range(space.ops_per_cell):
-            outs = [nf_i] if k == last else range(len(widths))
-            new = np.full((len(widths), bins + 1), NEG)
-            choice = np.full((len(widths), bins + 1), -1, dtype=np.int64)
-            for b in outs:
-                w_pen = 0.0 if k == last else width_regret[c, k, b]
-                for a in ([nf_i] if k == 0 else range(len(widths))):
-                    if not np.isfinite(state[a]).any():
-                        continue
-                    for i, op in enumerate(ops):
-                        cost = to_bins(t[op_key(op, widths[a], widths[b], h * r, w * r)])
-                        cand = _shift(state[a], cost) - alpha_regret[c, k, i] - w_pen
-                        better = cand > new[b]
-                        new[b][better] = cand[better]
-                        choice[b][better] = a * len(ops) + i
+        for k, choices in enumerate(plan.cell_choices(step.resolution)):
+            new = np.full((n_widths, bins + 1), NEG)
+            choice = np.full((n_widths, bins + 1), -1, dtype=np.int64)
+            for (a, b), instances in choices.items():
+                if not np.isfinite(state[a]).any():
+                    continue
+                w_pen = 0.0 if k == space.ops_per_cell - 1 else width_regret[c, k, b]
+                for i, instance in enumerate(instances):
+                    cand = _shift(state[a], to_bins(instance)) - alpha_regret[c, k, i] - w_pen
+                    better = cand > new[b]
+                    new[b][better] = cand[better]
+                    choice[b][better] = a * len(instances) + i
             state = new
             node_back.append(choice)
         out_vec[node.index] = state[nf_i]
         back[node.index] = node_back
 
     best = None  # (in band, bin, value, node, bin before head)
-    lo_bin = int(np.ceil(band[0] * budget / step - 1e-9))
-    for node in tree.nodes:
+    lo_bin = int(np.ceil(band[0] * budget / bin_width - 1e-9))
+    for node, step in zip(plan.tree.nodes, plan.nodes):
         if not bool(supernet.node_mask[node.index]):
             continue
-        r = tree.resolution(node)
-        head = to_bins(t[op_key(head_op(space.scale, r), space.nf, 3, h * r, w * r)])
+        head = to_bins(step.head)
         total = _shift(out_vec[node.index], head) - gamma_regret[node.index]
         for b in np.flatnonzero(np.isfinite(total)):
             cand = (b >= lo_bin, float(total[b]) if b >= lo_bin else b, b, node.index, b - head)
@@ -114,34 +105,30 @@ def fit_to_budget(supernet: Supernet, table: CostTable, lr_hw: tuple[int, int], 
                 best = cand
     if best is None:
         return None
-    return _backtrack(supernet, t, best[3], best[4], back, to_bins, lr_hw)
+    return _backtrack(supernet, best[3], best[4], back, to_bins)
 
 
-def _backtrack(supernet, t, node_index, b, back, to_bins, lr_hw) -> Genotype:
+def _backtrack(supernet: Supernet, node_index: int, b: int, back: dict, to_bins) -> Genotype:
     """Follow the back-pointers from ``node_index`` at cost bin ``b`` (before the head)."""
-    space, tree, (h, w) = supernet.space, supernet.tree, lr_hw
-    widths, ops, nf_i = space.widths, space.ops, space.widths.index(space.nf)
+    space, plan = supernet.space, supernet.plan
+    nf_i = space.widths.index(space.nf)
     cells_at = {}
-    node = tree.nodes[node_index]
-    for a in reversed(tree.ancestors(node)):
-        if a.kind == "upsample":
-            r_in = tree.input_resolution(a)
-            key = op_key(f"upsample_x{tree.upsample_factor(a)}", space.nf, space.nf,
-                         h * r_in, w * r_in)
-            b -= to_bins(t[key])
+    node = plan.tree.nodes[node_index]
+    for a in reversed(plan.tree.ancestors(node)):
+        step = plan.nodes[a.index]
+        if step.upsampler is not None:
+            b -= to_bins(step.upsampler)
             continue
-        r = tree.resolution(a)
+        choices = plan.cell_choices(step.resolution)
         chosen_ops, chosen_widths, b_i = [], [], nf_i
         for k in reversed(range(space.ops_per_cell)):
-            code = int(back[a.index][k][b_i, b])
-            a_i, i = divmod(code, len(ops))
-            chosen_ops.append(ops[i])
+            a_i, i = divmod(int(back[a.index][k][b_i, b]), len(space.ops))
+            chosen_ops.append(space.ops[i])
             if k < space.ops_per_cell - 1:
-                chosen_widths.append(widths[b_i])
-            b -= to_bins(t[op_key(ops[i], widths[a_i], widths[b_i],
-                                                         h * r, w * r)])
+                chosen_widths.append(space.widths[b_i])
+            b -= to_bins(choices[k][a_i, b_i][i])
             b_i = a_i
         cells_at[a.index] = CellGenotype(tuple(reversed(chosen_ops)), tuple(reversed(chosen_widths)))
-    cells = tuple(cells_at[a.index] for a in tree.ancestors(node) if a.kind != "upsample")
+    cells = tuple(cells_at[a.index] for a in plan.tree.ancestors(node) if a.kind != "upsample")
     return Genotype(scale=space.scale, nf=space.nf, path=node.path, cells=cells,
                     res_scale=space.res_scale)

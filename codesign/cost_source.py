@@ -8,11 +8,11 @@ space can produce under the table (exact, by dynamic programming over widths and
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from codesign.network_tree import NetworkTree
-from codesign.op_instances import head_op, op_cost_table, op_instances, op_key
+from codesign.network_plan import NetworkPlan, network_plan
+from codesign.op_instances import op_cost_table, op_instances
 from codesign.search_space import SearchSpace
 
 
@@ -27,7 +27,6 @@ class CostTable:
     provenance: str                 # "predicted", "counted"
     source: str                     # what the predictor was trained on, or how it was counted
     network_overhead: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     def network_cost(self, keys: list[str]) -> tuple[float, float]:
         """(cost, std) of a network made of the op instances ``keys``. The stds are summed, as
@@ -58,46 +57,41 @@ def predicted_latency_table(space: SearchSpace, lr_hw: tuple[int, int],
               f"({', '.join(model.training_provenance) or 'unknown provenance'}), {predictor_dir}")
     return CostTable({k: scale * m for k, (m, _) in table.items()},
                      {k: scale * s for k, (_, s) in table.items()}, "ms", model.provenance, source,
-                     per_network, {"training_provenance": model.training_provenance})
+                     per_network)
 
 
-def _cell_cost(space: SearchSpace, table: dict[str, float], h: int, w: int, pick) -> float:
-    """Cheapest (pick=min) or dearest (pick=max) cell at h×w: DP over the chain of widths."""
-    best = {space.nf: 0.0}
-    last = space.ops_per_cell - 1
-    for k in range(space.ops_per_cell):
-        outs = (space.nf,) if k == last else space.widths
-        best = {b: pick(c + pick(table[op_key(op, a, b, h, w)] for op in space.ops)
-                        for a, c in best.items()) for b in outs}
-    return best[space.nf]
+def _cell_cost(plan: NetworkPlan, table: dict[str, float], lr_hw: tuple[int, int], resolution: int,
+               pick) -> float:
+    """Cheapest (pick=min) or dearest (pick=max) cell at ``resolution``× LR: DP over the chain
+    of widths (width index → best cost of the positions so far)."""
+    best = {plan.space.widths.index(plan.space.nf): 0.0}
+    for choices in plan.cell_choices(resolution):
+        reached: dict[int, list[float]] = {}
+        for (a, b), instances in choices.items():
+            if a in best:
+                reached.setdefault(b, []).append(
+                    best[a] + pick(table[i.key(lr_hw)] for i in instances))
+        best = {b: pick(costs) for b, costs in reached.items()}
+    return best[plan.space.widths.index(plan.space.nf)]
 
 
 def node_cost_range(space: SearchSpace, table: CostTable, lr_hw: tuple[int, int]
                     ) -> tuple[list[float], list[float]]:
     """(cheapest, dearest) cost of a network whose output is each tree node, in tree order,
     overhead included (stem, the node's path with its cheapest or dearest cells, the head)."""
-    tree = NetworkTree(space.searchable_cells, space.upsample_factors)
-    h, w = lr_hw
-    t = table.mean
-    stem = t[op_key("stem", 3, space.nf, h, w)] + table.network_overhead
+    plan, t = network_plan(space), table.mean
+    stem = t[plan.stem.key(lr_hw)] + table.network_overhead
     out = []
     for pick in (min, max):
-        cells = {r: _cell_cost(space, t, h * r, w * r, pick)
-                 for r in {tree.resolution(n) for n in tree.nodes}}
+        cells = {r: _cell_cost(plan, t, lr_hw, r, pick) for r in plan.resolutions}
         path_cost: dict[int, float] = {}
-        for node in tree.nodes:  # parents come before children
+        for node, step in zip(plan.tree.nodes, plan.nodes):  # parents come before children
             before = stem if node.parent is None else path_cost[node.parent]
-            if node.kind == "upsample":
-                r_in = tree.input_resolution(node)
-                f = tree.upsample_factor(node)
-                module = t[op_key(f"upsample_x{f}", space.nf, space.nf, h * r_in, w * r_in)]
-            else:
-                module = cells[tree.resolution(node)]
+            module = (cells[step.resolution] if step.upsampler is None
+                      else t[step.upsampler.key(lr_hw)])
             path_cost[node.index] = before + module
-        r = [tree.resolution(n) for n in tree.nodes]
-        out.append([path_cost[n.index] + t[op_key(head_op(space.scale, r[n.index]), space.nf, 3,
-                                                  h * r[n.index], w * r[n.index])]
-                    for n in tree.nodes])
+        out.append([path_cost[node.index] + t[step.head.key(lr_hw)]
+                    for node, step in zip(plan.tree.nodes, plan.nodes)])
     return out[0], out[1]
 
 

@@ -4,16 +4,16 @@
      "cells": [{"ops": ["conv3x3", ...5], "widths": [40, 24, 64, 56]}, ...]}
 
 ``path`` lists the modules after the stem cell (C = cell, U = upsampler, in order); ``cells``
-holds the stem cell first, then one entry per C of the path. ``TrilevelNet`` is made of plain
-modules from the op table: stem → stem cell → path (real sub-pixel upsampling where the path has
-a U) → head for the remaining factor. ``search_geometry=True`` instead keeps every module at LR
-as the supernet does during search (upsamplers average-pooled back, one ×scale head): the
-exact-inheritance check of codesign.derive uses it; deployment uses the default.
+holds the stem cell first, then one entry per C of the path. ``TrilevelNet`` builds the genotype's
+op instances (codesign.network_plan) as plain modules: stem → stem cell → path (real sub-pixel
+upsampling where the path has a U) → head for the remaining factor. ``search_geometry=True``
+instead keeps every module at LR as the supernet does during search (upsamplers average-pooled
+back, one ×scale head): the exact-inheritance check of codesign.derive uses it; deployment uses
+the default.
 """
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from codesign.models.registry import register
-from codesign.op_instances import head_op, op_key
+from codesign.network_plan import OpInstance, cell_instances, path_steps, stem_instance
 from codesign.search_space import OPS, upsample_factors
 from codesign_common.atomic import write_text_atomic
 
@@ -64,7 +64,7 @@ class Genotype:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Genotype":
+    def from_dict(cls, data: dict) -> Genotype:
         if data.get("version") != GENOTYPE_VERSION:
             raise ValueError(f"genotype version {data.get('version')} is not {GENOTYPE_VERSION}")
         cells = tuple(CellGenotype(tuple(c["ops"]), tuple(int(w) for w in c["widths"]))
@@ -76,57 +76,46 @@ class Genotype:
         return json.dumps(self.to_dict(), indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "Genotype":
+    def from_json(cls, text: str) -> Genotype:
         return cls.from_dict(json.loads(text))
 
     def save(self, path) -> None:
         write_text_atomic(path, self.to_json() + "\n")
 
     @classmethod
-    def load(cls, path) -> "Genotype":
+    def load(cls, path) -> Genotype:
         return cls.from_json(Path(path).read_text())
 
-    def modules(self) -> list[tuple[str, int, int]]:
-        """(kind, cell index or upsampler factor, upsamplers before it) for each module of the path."""
-        factors, out, cell, ups = upsample_factors(self.scale), [], 0, 0
-        for m in self.path:
-            if m == "C":
-                cell += 1
-                out.append(("cell", cell, ups))
+    def cell_instances(self, cell: int, resolution: int) -> list[OpInstance]:
+        """Op instances of cell ``cell`` (0 = the stem cell) run at ``resolution``× LR."""
+        return cell_instances(self.nf, self.cells[cell].ops, self.cells[cell].widths, resolution)
+
+    def op_instances(self) -> list[OpInstance]:
+        """Op instances of the deployed network in run order (stem, stem cell, the path's cells
+        and upsamplers, head), repeats included."""
+        steps = path_steps(self.nf, self.scale, self.path)
+        out = [stem_instance(self.nf)] + self.cell_instances(0, 1)
+        cell = 0
+        for step in steps[1:]:
+            if step.upsampler is not None:
+                out.append(step.upsampler)
             else:
-                out.append(("upsample", factors[ups], ups))
-                ups += 1
-        return out
+                cell += 1
+                out += self.cell_instances(cell, step.resolution)
+        return out + [steps[-1].head]
 
     def op_keys(self, lr_hw: tuple[int, int]) -> list[str]:
         """Op-instance keys of the deployed network for an LR input of ``lr_hw`` pixels (one per
         op run, repeats included), matching codesign.op_instances."""
-        h, w = lr_hw
-        factors = upsample_factors(self.scale)
-        keys = [op_key("stem", 3, self.nf, h, w)] + self._cell_keys(self.cells[0], h, w)
-        for kind, arg, ups in self.modules():
-            r = math.prod(factors[:ups])
-            if kind == "cell":
-                keys += self._cell_keys(self.cells[arg], h * r, w * r)
-            else:
-                keys.append(op_key(f"upsample_x{arg}", self.nf, self.nf, h * r, w * r))
-        r = math.prod(factors[:self.path.count("U")])
-        return keys + [op_key(head_op(self.scale, r), self.nf, 3, h * r, w * r)]
-
-    def _cell_keys(self, cell: CellGenotype, h: int, w: int) -> list[str]:
-        cins = (self.nf,) + cell.widths
-        couts = cell.widths + (self.nf,)
-        return [op_key(op, a, b, h, w) for op, a, b in zip(cell.ops, cins, couts)]
+        return [instance.key(lr_hw) for instance in self.op_instances()]
 
 
 class DerivedCell(nn.Module):
     """A cell of the derived network: plain ops at their chosen widths, residual scaling."""
 
-    def __init__(self, cell: CellGenotype, nf: int, res_scale: float):
+    def __init__(self, instances: list[OpInstance], res_scale: float):
         super().__init__()
-        cins = (nf,) + cell.widths
-        couts = cell.widths + (nf,)
-        self.ops = nn.ModuleList(OPS[op].build(a, b) for op, a, b in zip(cell.ops, cins, couts))
+        self.ops = nn.ModuleList(instance.build() for instance in instances)
         self.res_scale = res_scale
 
     def forward(self, x):
@@ -154,18 +143,20 @@ class TrilevelNet(nn.Module):
         super().__init__()
         g = self.genotype = genotype
         self.search_geometry = search_geometry
-        self.stem = OPS["stem"].build(3, g.nf)
-        self.stem_cell = DerivedCell(g.cells[0], g.nf, g.res_scale)
-        body = []
-        for kind, arg, _ in g.modules():
-            if kind == "cell":
-                body.append(DerivedCell(g.cells[arg], g.nf, g.res_scale))
+        steps = path_steps(g.nf, g.scale, g.path)
+        self.stem = stem_instance(g.nf).build()
+        self.stem_cell = DerivedCell(g.cell_instances(0, 1), g.res_scale)
+        body, cell = [], 0
+        for step in steps[1:]:
+            if step.upsampler is None:
+                cell += 1
+                body.append(DerivedCell(g.cell_instances(cell, step.resolution), g.res_scale))
             else:
-                up = OPS[f"upsample_x{arg}"].build(g.nf, g.nf)
-                body.append(LowResUpsample(up, arg) if search_geometry else up)
+                up = step.upsampler.build()
+                factor = OPS[step.upsampler.op].out_factor
+                body.append(LowResUpsample(up, factor) if search_geometry else up)
         self.body = nn.Sequential(*body)
-        resolution = 1 if search_geometry else math.prod(upsample_factors(g.scale)[:g.path.count("U")])
-        self.head = OPS[head_op(g.scale, resolution)].build(g.nf, 3)
+        self.head = (steps[0] if search_geometry else steps[-1]).head.build()
 
     def forward(self, x):
         return self.head(self.body(self.stem_cell(self.stem(x))))

@@ -32,6 +32,12 @@ class Node:
         return self.path.count("U")
 
 
+def path_resolution(upsample_factors: tuple[int, ...], path: str) -> int:
+    """Spatial factor of the output of ``path`` over the LR input: the product of the factors of
+    its upsamplers (the k-th U of a path upsamples by ``upsample_factors[k]``)."""
+    return math.prod(upsample_factors[:path.count("U")])
+
+
 class NetworkTree:
     """All nodes in breadth-first order (parents before children), with the quantities the
     supernet and the cost model need: cell numbering, resolutions, subtree sums, paths."""
@@ -64,15 +70,7 @@ class NetworkTree:
 
     def resolution(self, node: Node) -> int:
         """Spatial factor of the node's output over the LR input in the derived network."""
-        return math.prod(self.upsample_factors[:node.num_upsamplers])
-
-    def input_resolution(self, node: Node) -> int:
-        """Spatial factor of the node's module input (its parent's output)."""
-        return self.resolution(self.nodes[node.parent]) if node.parent is not None else 1
-
-    def upsample_factor(self, node: Node) -> int:
-        """Factor of an upsampling node's module (the k-th U of its path)."""
-        return self.upsample_factors[node.num_upsamplers - 1]
+        return path_resolution(self.upsample_factors, node.path)
 
     def ancestors(self, node: Node) -> list[Node]:
         """Nodes from the root down to ``node`` inclusive."""

@@ -5,23 +5,25 @@ Two forms users know, on an expected cost ``c`` (ms or GMACs), a budget ``T`` an
 - ``hinge``: ``loss + loss̄ · s · max(0, log r)`` (loss̄: the task loss, detached; with the log,
   s is in units of the task loss per e-fold of cost whatever the cost's scale, and a first
   expectation far over budget does not swamp the task gradient).
-The strength ``s`` follows dual ascent towards ``aim = 0.925`` (the middle of the accepted band
-[0.85, 1.0] × T): ``s ← clip(s + η · v, −s_max, s_max)`` with ``v = clip(r − aim, −1, 1)``. It
-grows while the expected cost is above the aim and falls — below zero if need be — while it is
-under, so a search that overshot downwards is pushed back up (multiplicative: r^s with s < 0
-rewards cost; hinge: for s < 0 the term is ``loss̄ · s · min(log r, 0)``, a reward for cost up
-to the budget and no further). Clipping v keeps a first expectation far over budget (dense
-distributions over a large space) from driving s to its bound in one step. Anti-windup: when
-v changes sign, s restarts from ``η · v``, so the push reverses the step the expected cost
-crosses the aim instead of after the overshoot has been integrated away (without it a search
-that starts 20× over budget keeps pushing at full strength long after crossing, and the
-sparsestmax radius freezes the choices far below the budget).
+The strength ``s`` follows dual ascent towards ``aim`` = 0.925, the middle of the accepted band
+codesign.budget.BAND = [0.85, 1.0] × T: ``s ← clip(s + η · v, −s_max, s_max)`` with
+``v = clip(r − aim, −1, 1)``. It grows while the expected cost is above the aim and falls — below
+zero if need be — while it is under, so a search that overshot downwards is pushed back up
+(multiplicative: r^s with s < 0 rewards cost; hinge: for s < 0 the term is
+``loss̄ · s · min(log r, 0)``, a reward for cost up to the budget and no further). Clipping v
+keeps a first expectation far over budget (dense distributions over a large space) from driving
+s to its bound in one step. Anti-windup: when v changes sign, s restarts from ``η · v``, so the
+push reverses the step the expected cost crosses the aim instead of after the overshoot has been
+integrated away (without it a search that starts 20× over budget keeps pushing at full strength
+long after crossing, and the sparsestmax radius freezes the choices far below the budget).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
+
+from codesign.budget import BAND
 
 FORMS = ("hinge", "multiplicative")
 
@@ -34,7 +36,7 @@ class BudgetPenalty:
     form: str = "hinge"
     strength: float = 1.0
     step_size: float = 0.5
-    aim: float = 0.925
+    aim: float = (BAND[0] + BAND[1]) / 2
     max_strength: float = 5.0
 
     def __post_init__(self):

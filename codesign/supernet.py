@@ -11,15 +11,14 @@ no γ mass, are skipped (their sparsemax/sparsestmax gradient is 0 anyway).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codesign.network_tree import NetworkTree
-from codesign.op_instances import head_op, op_key
+from codesign.network_plan import network_plan
 from codesign.search_space import OPS, SearchSpace
 from codesign.slimmable import width_mask
 from codesign.sparsestmax import sparsestmax
@@ -69,15 +68,14 @@ class Supernet(nn.Module):
         if width_relaxation not in WIDTH_RELAXATIONS:
             raise ValueError(f"width_relaxation must be one of {WIDTH_RELAXATIONS}")
         self.space, self.width_relaxation, self.gumbel_tau = space, width_relaxation, gumbel_tau
-        self.tree = NetworkTree(space.searchable_cells, space.upsample_factors)
+        self.plan = network_plan(space)
+        self.tree = self.plan.tree
         self.radius = 0.0
-        nf = space.nf
-        self.stem = OPS["stem"].build(3, nf)
+        self.stem = self.plan.stem.build()
         self.cells = nn.ModuleList(MixedCell(space) for _ in range(self.tree.num_cells))
-        self.upsamplers = nn.ModuleDict({
-            node.path: OPS[f"upsample_x{self.tree.upsample_factor(node)}"].build(nf, nf)
-            for node in self.tree.nodes if node.kind == "upsample"})
-        self.head = OPS[head_op(space.scale, 1)].build(nf, 3)
+        self.upsamplers = nn.ModuleDict({step.path: step.upsampler.build()
+                                         for step in self.plan.nodes if step.upsampler is not None})
+        self.head = self.plan.nodes[0].head.build()  # the root's head: ×scale from LR
         n_ops, n_widths, positions = len(space.ops), len(space.widths), space.ops_per_cell
         self.gamma_logits = nn.Parameter(init_std * torch.randn(len(self.tree)))
         self.alpha_logits = nn.Parameter(init_std * torch.randn(self.tree.num_cells, positions, n_ops))
@@ -125,12 +123,12 @@ class Supernet(nn.Module):
         gamma = d.gamma.detach().cpu().tolist()
         feats: dict[int, torch.Tensor] = {}
         out = 0
-        for node in self.tree.nodes:
+        for node, step in zip(self.tree.nodes, self.plan.nodes):
             if not runs[node.index]:
                 continue
-            if node.kind == "upsample":
+            if step.upsampler is not None:
                 h = F.avg_pool2d(self.upsamplers[node.path](feats[node.parent]),
-                                 self.tree.upsample_factor(node))
+                                 OPS[step.upsampler.op].out_factor)
             else:
                 c = self.tree.cell_of_node[node.index]
                 inp = self.stem(x) if node.parent is None else feats[node.parent]
@@ -151,40 +149,34 @@ class Supernet(nn.Module):
         Linear in every distribution, so gradients reach γ, α and the width logits.
         """
         d = self.distributions() if dists is None else dists
-        space, tree, (h, w) = self.space, self.tree, lr_hw
+        plan, space = self.plan, self.space
         nf_index = space.widths.index(space.nf)
         runs = self.subtree @ d.gamma
-        total = d.gamma.new_tensor(table[op_key("stem", 3, space.nf, h, w)])
-        cell_costs = {r: self._cell_cost_tensor(table, h * r, w * r)
-                      for r in {tree.resolution(n) for n in tree.nodes}}
+        total = d.gamma.new_tensor(table[plan.stem.key(lr_hw)])
+        cell_costs = {r: self._cell_cost_tensor(table, lr_hw, r) for r in plan.resolutions}
         one_hot_nf = F.one_hot(torch.tensor(nf_index), len(space.widths)).to(d.width)
-        for node in tree.nodes:
-            r = tree.resolution(node)
-            total = total + d.gamma[node.index] * table[op_key(head_op(space.scale, r), space.nf, 3, h * r, w * r)]
-            if node.kind == "upsample":
-                r_in = tree.input_resolution(node)
-                key = op_key(f"upsample_x{tree.upsample_factor(node)}", space.nf, space.nf, h * r_in, w * r_in)
-                total = total + runs[node.index] * table[key]
+        for node, step in zip(self.tree.nodes, plan.nodes):
+            total = total + d.gamma[node.index] * table[step.head.key(lr_hw)]
+            if step.upsampler is not None:
+                total = total + runs[node.index] * table[step.upsampler.key(lr_hw)]
                 continue
-            c = tree.cell_of_node[node.index]
+            c = self.tree.cell_of_node[node.index]
             widths = d.width[c]
             p_in = torch.cat([one_hot_nf[None], widths])
             q_out = torch.cat([widths, one_hot_nf[None]])
-            cell = torch.einsum("ki,ka,kb,kiab->", d.alpha[c], p_in, q_out, cell_costs[r])
+            cell = torch.einsum("ki,ka,kb,kiab->", d.alpha[c], p_in, q_out, cell_costs[step.resolution])
             total = total + runs[node.index] * cell
         return total
 
-    def _cell_cost_tensor(self, table: Mapping[str, float], h: int, w: int) -> torch.Tensor:
-        """cost[k, i, a, b] of op i at cell position k from width a to width b (0 where the
-        position cannot have that width: the first input and the last output are nf)."""
+    def _cell_cost_tensor(self, table: Mapping[str, float], lr_hw: tuple[int, int],
+                          resolution: int) -> torch.Tensor:
+        """cost[k, i, a, b] of op i at cell position k from width a to width b at ``resolution``×
+        LR (0 where the position cannot have that width: the first input and the last output
+        are nf)."""
         space = self.space
-        widths, last = space.widths, space.ops_per_cell - 1
-        cost = torch.zeros(space.ops_per_cell, len(space.ops), len(widths), len(widths))
-        for k in range(space.ops_per_cell):
-            for a, cin in enumerate(widths):
-                for b, cout in enumerate(widths):
-                    if (k == 0 and cin != space.nf) or (k == last and cout != space.nf):
-                        continue
-                    for i, op in enumerate(space.ops):
-                        cost[k, i, a, b] = table[op_key(op, cin, cout, h, w)]
+        cost = torch.zeros(space.ops_per_cell, len(space.ops), len(space.widths), len(space.widths))
+        for k, choices in enumerate(self.plan.cell_choices(resolution)):
+            for (a, b), instances in choices.items():
+                for i, instance in enumerate(instances):
+                    cost[k, i, a, b] = table[instance.key(lr_hw)]
         return cost.to(self.gamma_logits)
