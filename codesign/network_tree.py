@@ -27,10 +27,6 @@ class Node:
     def kind(self) -> str:
         return "root" if not self.path else ("cell" if self.path[-1] == "C" else "upsample")
 
-    @property
-    def num_upsamplers(self) -> int:
-        return self.path.count("U")
-
 
 def path_resolution(upsample_factors: tuple[int, ...], path: str) -> int:
     """Spatial factor of the output of ``path`` over the LR input: the product of the factors of

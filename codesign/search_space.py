@@ -2,7 +2,9 @@
 
 ``SearchSpace`` holds every size (nf, cells, widths, scale, ops); ``OPS`` maps an op name to its
 constructor and shape facts. The supernet, the derived network and the op-instance enumeration
-used by the latency predictors all build operations from ``OPS`` only, so an op is defined once.
+used by the latency predictors all build operations from ``OPS`` only, through the network plan
+(codesign.network_plan), which finds the stem, the upsamplers and the heads by their role and
+factor: a new op is taught to ``OPS`` alone.
 
 Cell operations take ``(cin, cout)`` and accept an optional ``out_mask`` (one weight per output
 channel, see codesign.slimmable) so that the supernet can run them at a soft width. No batch
@@ -10,8 +12,8 @@ norm; convs inside cells have no bias; activations are LeakyReLU(0.2).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -181,7 +183,7 @@ class SearchSpace:
     def widths(self) -> tuple[int, ...]:
         """Candidate inner widths of a cell, ascending and distinct; the largest is nf."""
         m = self.width_multiple
-        rounded = {max(m, int(round(self.nf * f / m)) * m) for f in self.width_fractions}
+        rounded = {max(m, round(self.nf * f / m) * m) for f in self.width_fractions}
         return tuple(sorted(min(w, self.nf) for w in rounded | {self.nf}))
 
     @property
@@ -196,5 +198,5 @@ class SearchSpace:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SearchSpace":
+    def from_dict(cls, data: dict) -> SearchSpace:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
