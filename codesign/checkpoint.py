@@ -27,13 +27,17 @@ def save_atomic(obj, path: str | os.PathLike) -> None:
         torch.save(obj, tmp)
 
 
-def stale_temporaries(folder: str | os.PathLike, *names: str) -> list[Path]:
-    """Temporary files that :func:`save_atomic` (or the atomic writer) left beside ``names`` in
-    ``folder`` when the process was killed while writing (``.NAME.*.tmp``)."""
+def stale_temporaries(folder: str | os.PathLike, *names: str,
+                      suffixes: tuple[str, ...] = (".tmp",)) -> list[Path]:
+    """Temporary files that :func:`save_atomic` (or the atomic writer, codesign_common.atomic)
+    left in ``folder`` when the process was killed while writing: ``.NAME.XXXXXXXX<suffix>``
+    beside each of ``names``, or beside any file when no names are given."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(p for name in names for p in folder.glob(f".{name}.*.tmp") if p.is_file())
+    patterns = [f".{name}.*" for name in names] or [".*.*"]
+    return sorted({p for pattern in patterns for p in folder.glob(pattern)
+                   if p.is_file() and p.suffix in suffixes})
 
 
 def _first_line(exc: BaseException) -> str:
@@ -57,7 +61,7 @@ def load(path: str | os.PathLike, map_location="cpu", required: tuple[str, ...] 
         with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": the error says it
             warnings.simplefilter("ignore")
             obj = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch/pickle/zip raise many types for damaged files
+    except Exception as exc:  # noqa: BLE001 (torch/pickle/zip raise many types for damaged files)
         text = str(exc)
         if "Weights only load failed" in text and "Unsupported global" in text:
             raise CheckpointError(f"checkpoint {path} holds objects other than tensors and plain "

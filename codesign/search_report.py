@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from codesign.budget import Budget
 from codesign.complexity import count_macs, count_params
 from codesign.data import load_pairs
 from codesign.evaluate import evaluate_model
 from codesign.export import export_onnx, save_weights
+from codesign.search_space import SearchSpace
 from codesign_common.atomic import atomic_path, write_csv_atomic
 
 log = logging.getLogger("codesign.search")
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a search's report describes and how its network is measured."""
+
+    device: object | None         # devices.catalog.Device; None for a GFLOPs search without one
+    budget: Budget
+    space: SearchSpace
+    lr_hw: tuple[int, int]        # LR input height, width (px)
+    runtime: str | None           # what the network is deployed and timed in; None without a device
+    measure: bool                 # False: neither compiled nor timed (--no-measure)
+    trials: int                   # MetaSchedule trials per fused task when timed in TVM
+    search_steps: int
+    finetune_steps: int
 
 
 def simulate_on_device(genotype, space, device, lr_hw) -> dict:
@@ -55,13 +73,13 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
                 "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
     from devices.backends.base import for_device
 
-    if runtime != "tvm":
-        backend = for_device(device, runtime)
-        measurement = backend.run_measurement(backend.build_onnx(str(out / "model.onnx"), shape))
-        return _measured_columns(measurement, f"{measurement.runtime}, {measurement.target}",
-                                 "model.onnx")
-    backend = for_device(device, "tvm", trials=trials)
+    backend = for_device(device, runtime, trials=trials)
     try:
+        if runtime != "tvm":
+            measurement = backend.run_measurement(backend.build_onnx(str(out / "model.onnx"),
+                                                                     shape))
+            return _measured_columns(measurement, f"{measurement.runtime}, {measurement.target}",
+                                     "model.onnx")
         log.info("compiling with TVM for %s and tuning (%d trials per fused task)…",
                  device.name, trials)
         artifact = backend.build(net.cpu().eval(), shape)
@@ -112,12 +130,15 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
     plt.close(fig)
 
 
-def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, space,
-                  argmax=None, timing: dict | None = None, plot: bool = True,
+def write_outputs(out: Path, genotype, net, table, options: ReportOptions, argmax=None,
+                  timing: dict | None = None, plot: bool = True,
                   write_report: bool = True) -> pd.DataFrame:
     """Evaluate, export, compile/measure, plot (the search log's candidates) and, last (it
     marks the folder complete), write ``report.csv`` in ``out`` unless ``write_report`` is
-    False (the caller writes it once more rounds are done); returns the report."""
+    False (the caller writes it once more rounds are done); returns the report. ``table`` is
+    the cost table the network was chosen with, ``argmax`` the network the search ended on
+    when the budget fit chose another (codesign.budget_fit)."""
+    device, budget, lr_hw = options.device, options.budget, options.lr_hw
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
     save_weights(net, out / "weights.safetensors")
@@ -125,7 +146,7 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
     log.info("model.onnx matches PyTorch in onnxruntime (max |diff| %.1e)", onnx_diff)
     cost, cost_std = table.network_cost(genotype.op_keys(lr_hw))
     row = {
-        "device": device.name if device else "", "runtime": args.runtime or "",
+        "device": device.name if device else "", "runtime": options.runtime or "",
         "budget": str(budget), "budget_value": budget.value,
         "cost": cost, "cost_std": cost_std, "cost_unit": table.unit,
         "cost_provenance": table.provenance, "cost_source": table.source,
@@ -134,17 +155,17 @@ def write_outputs(out: Path, device, budget, genotype, net, table, lr_hw, args, 
         "val_data": "built-in val (" + ", ".join(val.image) + ")",
         "params": count_params(net), "gmacs": count_macs(net, lr_hw) / 1e9,
         "lr_h": lr_hw[0], "lr_w": lr_hw[1], "scale": scale, "path": genotype.path,
-        "search_steps": args.steps, "finetune_steps": args.finetune_steps,
+        "search_steps": options.search_steps, "finetune_steps": options.finetune_steps,
         "derivation": "argmax" if argmax is None or argmax == genotype else "fitted to budget",
         "argmax_cost": table.network_cost((argmax or genotype).op_keys(lr_hw))[0],
         **(timing or {}),
     }
-    if args.no_measure:
+    if not options.measure:
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
     else:
-        row.update(measure_on_device(net, device, lr_hw, out, args.trials, args.runtime))
+        row.update(measure_on_device(net, device, lr_hw, out, options.trials, options.runtime))
     if device is not None and device.method == "simulator":
-        row.update(simulate_on_device(genotype, space, device, lr_hw))
+        row.update(simulate_on_device(genotype, options.space, device, lr_hw))
     if row["measured_ms"] is not None and budget.metric == "latency_ms":
         row["measured_within_budget"] = row["measured_ms"] <= budget.value
     row.update({"genotype": genotype.to_json(), "out_dir": str(out)})

@@ -9,8 +9,8 @@ the supernet ended on. An optional warm-up trains weights only, at radius 0.
 Architecture loss = L1(SR, HR) [+ distillation] + order_weight · order_loss(γ)
 [+ penalty(expected_cost_fn, task_loss)], where ``expected_cost_fn(table, lr_hw)`` is the
 supernet's differentiable expected cost under the step's distributions (codesign.supernet) and
-the hook returns the term to add (codesign.penalty builds hinge and multiplicative ones); a hook
-with a ``last_log`` dict has it copied into the step's log row.
+the hook returns the term to add (:class:`PenaltyHook` with codesign.penalty's hinge or
+multiplicative form); a hook with a ``last_log`` dict has it copied into the step's log row.
 
 ``out_dir/search_checkpoint.pt`` (supernet, optimizers, step, RNG) makes a resumed run
 identical to an uninterrupted one; it is written every ``checkpoint_every`` steps, at least
@@ -26,9 +26,9 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import torch
@@ -38,11 +38,13 @@ from torch.utils.data import default_collate
 from tqdm import tqdm
 
 from codesign.checkpoint import load, save_atomic
+from codesign.cost_source import CostTable
 from codesign.data import DataError, SRPatchDataset, load_pairs
 from codesign.derive import derive, derive_genotype
 from codesign.device import default_device
 from codesign.genotype import Genotype, TrilevelNet
 from codesign.network_tree import NetworkTree
+from codesign.penalty import BudgetPenalty
 from codesign.search_space import SearchSpace
 from codesign.supernet import Supernet
 from codesign.train import train_model
@@ -125,6 +127,32 @@ class StopOnSignal:
             yield self
         finally:
             self._deferring -= 1
+
+
+@dataclass
+class PenaltyHook:
+    """The search's cost penalty: expected cost under the current distributions (+ per-network
+    overhead) pushed towards ``penalty.target``; the strength is adapted after every step."""
+
+    table: CostTable
+    lr_hw: tuple[int, int]
+    penalty: BudgetPenalty
+
+    def __post_init__(self):
+        self.last_log: dict = {}
+
+    def __call__(self, expected_cost_fn, task_loss: torch.Tensor) -> torch.Tensor:
+        cost = expected_cost_fn(self.table.mean, self.lr_hw) + self.table.network_overhead
+        term = self.penalty(task_loss, cost) - task_loss
+        strength = self.penalty.adapt(cost.item())
+        self.last_log = {"expected_cost": cost.item(), "strength": strength}
+        return term
+
+    def state_dict(self) -> dict:
+        return self.penalty.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.penalty.load_state_dict(state)
 
 
 def radius_at(step: int, config: SearchConfig) -> float:

@@ -63,7 +63,7 @@ def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path, relaxatio
 def test_resume_restores_the_adapted_penalty_strength_and_the_node_mask(tmp_path):
     from codesign.cost_source import feasible_nodes, macs_table, node_cost_range
     from codesign.penalty import BudgetPenalty
-    from codesign.search import PenaltyHook
+    from codesign.search_train import PenaltyHook
 
     lr_hw = (12, 16)
     table = macs_table(TINY, lr_hw)

@@ -1,0 +1,412 @@
+"""The hardware-aware search as an API: ``SearchRequest`` → :func:`plan` → ``SearchPlan`` →
+:func:`run` → ``SearchResult``. ``python -m codesign.search`` is a thin parser over it.
+
+:func:`plan` resolves and checks everything before anything is written: the device, budget,
+LR input and runtime, the cost table (the device's predictor re-fitted on its measured
+networks, or counted GMACs for a GFLOPs budget; a local-cpu host without a predictor of its
+own is profiled first, codesign.self_profile), whether the budget is reachable, the training
+data and the output folder. :func:`run` then searches in that folder under its lock, fits the
+derived network to the budget band (codesign.budget_fit), fine-tunes, exports and measures it
+(codesign.search_report) and, where the device is timed here, runs the closed loop
+(codesign.closed_loop). Errors a user can fix raise :class:`SearchError` (or the data, budget,
+device and lock errors of their modules) with one line; an interruption after the folder was
+written raises :class:`SearchInterrupted`.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from codesign.budget import BAND, Budget, parse_budget
+from codesign.budget_fit import fit_to_budget
+from codesign.closed_loop import read_network_profile, refit_on, run_rounds
+from codesign.complexity import hd_lr_hw
+from codesign.cost_source import CostTable, cost_range, feasible_nodes
+from codesign.data import DataError, load_pairs
+from codesign.device import default_device, describe
+from codesign.genotype import Genotype
+from codesign.op_instances import op_instances
+from codesign.penalty import BudgetPenalty
+from codesign.search_folder import (
+    RUN_FILES,
+    clear_run,
+    existing_run,
+    finished,
+    remove_stale_temporaries,
+    setting_differences,
+    write_run,
+)
+from codesign.search_inputs import (
+    SearchError,
+    check_patch_size,
+    cost_table_for,
+    default_network_profile,
+    needs_host_profile,
+    parse_input,
+    resolve_runtime,
+)
+from codesign.search_report import ReportOptions, write_outputs
+from codesign.search_space import SearchSpace
+from codesign.search_train import (
+    CHECKPOINT,
+    Interrupted,
+    PenaltyHook,
+    SearchConfig,
+    StopOnSignal,
+    rank_and_world,
+    search,
+    search_and_train,
+)
+from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import check_output_dir
+from codesign_common.locks import exclusive_lock
+
+log = logging.getLogger("codesign.search")
+BAND_TEXT = f"[{BAND[0]}, {BAND[1]}] x budget"
+
+
+def default_schedule() -> SearchConfig:
+    """The search schedule of ``python -m codesign.search`` (its flags' defaults)."""
+    return SearchConfig(steps=400, warmup_steps=40, batch_size=4, patch_size=48)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search, as ``python -m codesign.search`` takes it: each field is the flag of that
+    name (``measure`` and ``fit`` are the negations of --no-measure and --no-fit; the schedule
+    holds --steps, --warmup-steps, --batch-size, --patch-size, --order-weight,
+    --width-relaxation, --checkpoint-every-s and --seed)."""
+
+    budget: str                          # '50ms', '0.05s' or '2.5GFLOPs' (codesign.budget)
+    device: str | None = None            # catalog name; may be None for a GFLOPs budget
+    runtime: str | None = None           # tvm | onnxruntime (default: onnxruntime on local-cpu, else tvm)
+    scale: int | None = None             # default: the device's (4 without a device)
+    input: str | None = None             # LR input 'HxW' in px (default: the device's, else 720p out)
+    data: str | None = None              # HR training folder (default: the built-in photos)
+    out: str | None = None               # output folder (default: runs/search/DEVICE-BUDGET)
+    resume: bool = False                 # continue the interrupted run in ``out``
+    force: bool = False                  # start over in an ``out`` that holds an earlier run
+    predictor: str | None = None         # latency predictor folder (default: predictors.store)
+    force_predictor: bool = False        # use a predictor trained for another device
+    network_profile: str | None = None   # measured whole networks to re-fit on and extend
+    penalty: str = "hinge"               # codesign.penalty.FORMS
+    strength: float = 1.0                # initial penalty strength (units of the task loss)
+    strength_step: float = 0.5           # dual-ascent step of the strength
+    schedule: SearchConfig = field(default_factory=default_schedule)
+    finetune_steps: int = 3000
+    nf: int = 64                         # supernet feature channels
+    num_cells: int = 5                   # cells including the stem cell
+    fit: bool = True                     # re-derive a network in the band when the argmax is not
+    measure: bool = True                 # compile and time the result where the device is here
+    trials: int = 32                     # MetaSchedule trials per fused task (TVM)
+    rounds: int = 3                      # closed-loop rounds at most (1: no re-fit)
+    torch_device: str | None = None      # cpu, cuda … (default: cuda if present)
+    dry_run: bool = False                # plan only: a host without a predictor is not profiled
+
+
+@dataclass(frozen=True, eq=False)
+class SearchPlan:
+    """A checked request: everything :func:`run` needs, decided before anything is written."""
+
+    request: SearchRequest
+    device: object | None                # devices.catalog.Device
+    budget: Budget
+    scale: int
+    lr_hw: tuple[int, int]               # LR input height, width (px)
+    runtime: str | None                  # what the result is deployed and measured in
+    space: SearchSpace
+    predictor_table: CostTable           # the costs before any re-fit
+    table: CostTable                     # the costs the search uses (re-fitted where measured)
+    network_profile: Path | None         # the closed loop's measured networks; None: no loop
+    low: float                           # cheapest network of the space under ``table``
+    high: float                          # dearest network of the space under ``table``
+    feasible: list[bool]                 # per tree node: can a network ending there meet the budget
+    out: Path
+    settings: dict                       # what a --resume must match (run.json)
+
+    @property
+    def name(self) -> str:
+        return self.device.name if self.device else "no-device"
+
+    @property
+    def above(self) -> bool:
+        """Whether even the dearest network is below the band: every network meets the budget."""
+        return self.budget.value * BAND[0] > self.high
+
+    def summary(self) -> str:
+        """What --dry-run prints: the cost span of the space and whether the budget is reachable."""
+        unit = self.table.unit
+        span = (f"{self.name}: {self.table.provenance} cost of the space at {self.lr_hw[0]}x"
+                f"{self.lr_hw[1]} LR spans {self.low:.3g} … {self.high:.3g} {unit}")
+        if self.above:
+            return (f"{span}; budget {self.budget} is above the dearest network: every network "
+                    f"meets it, the search will derive the largest ({self.high:.3g} {unit}), "
+                    f"below {BAND_TEXT}")
+        return f"{span}; budget {self.budget} is reachable; outputs would go to {self.out}"
+
+    def report_options(self) -> ReportOptions:
+        request = self.request
+        return ReportOptions(self.device, self.budget, self.space, self.lr_hw, self.runtime,
+                             request.measure, request.trials, request.schedule.steps,
+                             request.finetune_steps)
+
+    def penalty_hook(self) -> PenaltyHook:
+        request = self.request
+        return PenaltyHook(self.table, self.lr_hw,
+                           BudgetPenalty(self.budget.value, request.penalty,
+                                         strength=request.strength,
+                                         step_size=request.strength_step))
+
+
+@dataclass(frozen=True, eq=False)
+class SearchResult:
+    """A finished search: ``report`` has one row per closed-loop round (the last is the
+    result, as in ``report.csv``) and ``out`` holds the written files."""
+
+    report: pd.DataFrame
+    out: Path
+
+    @property
+    def final(self) -> pd.Series:
+        return self.report.iloc[-1]
+
+    @property
+    def genotype(self) -> Genotype:
+        return Genotype.from_json(self.final["genotype"])
+
+    @property
+    def cost(self) -> float:
+        """The derived network's cost under the search's table (``final.cost_unit``)."""
+        return float(self.final["cost"])
+
+    @property
+    def measured_ms(self) -> float | None:
+        """Its latency measured on the device (ms), None where it was not measured."""
+        value = self.final.get("measured_ms")
+        return None if value is None or pd.isna(value) else float(value)
+
+    @property
+    def psnr(self) -> float:
+        """Its PSNR on the built-in validation photos (dB)."""
+        return float(self.final["psnr"])
+
+    @property
+    def files(self) -> list[Path]:
+        """The run's files in ``out`` (codesign.search_folder.RUN_FILES that exist)."""
+        return [self.out / name for name in RUN_FILES if (self.out / name).is_file()]
+
+
+class SearchInterrupted(KeyboardInterrupt):
+    """SIGINT/SIGTERM stopped a run after it started writing ``out``, where its progress is
+    checkpointed: ``signum``; ``step``, the search step checkpointed (None when the signal came
+    outside the search's step loop)."""
+
+    def __init__(self, out: Path, signum: int, step: int | None):
+        super().__init__(out, signum, step)
+        self.out, self.signum, self.step = out, signum, step
+
+
+def plan(request: SearchRequest) -> SearchPlan:
+    """Resolve and check ``request`` before anything is written (see the module doc)."""
+    from devices.catalog import get_device
+
+    if request.resume and request.force:
+        raise SearchError("--resume and --force exclude each other")
+    device = get_device(request.device) if request.device else None
+    budget = parse_budget(request.budget)
+    scale = request.scale or (device.scale if device else 4)
+    if request.input:
+        lr_hw = parse_input(request.input)
+    else:
+        lr_hw = tuple(device.lr_input_hw) if device else hd_lr_hw(scale)
+    name = device.name if device else "no-device"
+    schedule = request.schedule
+    check_patch_size(schedule.patch_size, scale)
+    runtime = resolve_runtime(device, request.runtime)
+    space = SearchSpace(nf=request.nf, num_cells=request.num_cells, scale=scale)
+    predictor = request.predictor
+    if needs_host_profile(device, runtime, predictor, budget):
+        if request.dry_run:
+            print(f"note: this host has no {runtime} predictor yet: the search will first time "
+                  f"the space's {len(op_instances(space, lr_hw))} op instances here "
+                  f"(codesign.self_profile; below, the costs of the fallback predictor)", file=sys.stderr)
+        else:
+            from codesign.self_profile import profile_this_host
+
+            predictor = str(profile_this_host(device, runtime, space, lr_hw,
+                                              progress=rank_and_world()[0] == 0))
+    predictor_table = cost_table_for(device, budget, space, lr_hw, predictor,
+                                     request.force_predictor, runtime)
+    table, network_profile = predictor_table, None
+    if device is not None and device.method == "tvm-local" and budget.metric == "latency_ms":
+        network_profile = Path(request.network_profile or default_network_profile(device, runtime))
+        table, _ = refit_on(predictor_table, read_network_profile(network_profile, lr_hw), lr_hw)
+    low, high = cost_range(space, table, lr_hw)
+    if budget.value < low:
+        raise SearchError(f"budget {budget} is below the cheapest network of this space on "
+                          f"{name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {table.unit} "
+                          f"({table.provenance}); raise the budget or shrink --input")
+    pairs = load_pairs(request.data, "train", scale, min_size=schedule.patch_size)
+    if len(pairs) < 2:
+        raise DataError("the search needs at least 2 training images (weights and architecture "
+                        f"halves); {request.data or 'the built-in photos'} has {len(pairs)}")
+    out = check_output_dir(Path(request.out or Path("runs") / "search" / f"{name}-{budget.slug}"))
+    earlier = existing_run(out)
+    if earlier and not (request.resume or request.force):
+        raise SearchError(f"{out} holds an earlier run ({', '.join(earlier[:4])}"
+                          f"{' …' if len(earlier) > 4 else ''}): add --resume to continue it "
+                          f"or --force to start over")
+    settings = _run_settings(request, name, budget, scale, lr_hw, runtime, predictor_table)
+    if request.resume and not request.force:
+        _check_resumable(out, settings)
+    return SearchPlan(request, device, budget, scale, lr_hw, runtime, space, predictor_table,
+                      table, network_profile, low, high,
+                      feasible_nodes(space, table, lr_hw, budget.value), out, settings)
+
+
+def run(plan: SearchPlan, stop: StopOnSignal | None = None) -> SearchResult | None:
+    """Search, derive, fine-tune, export, measure and report in ``plan.out``, holding its lock;
+    returns the result (None on a data-parallel helper rank, which only searches). A
+    ``--resume`` of a finished run runs nothing and returns its report. ``stop`` (installed by
+    the caller) turns SIGINT/SIGTERM into a checkpoint at the next search step."""
+    request, out, settings = plan.request, plan.out, plan.settings
+    if request.dry_run:
+        raise SearchError("a --dry-run plan is only printed, not run")
+    if rank_and_world()[0] != 0:  # data-parallel helper rank (torchrun): the search only
+        out.mkdir(parents=True, exist_ok=True)
+        search(plan.space, request.schedule, out_dir=out, data=request.data,
+               resume=request.resume, penalty=plan.penalty_hook(), device=request.torch_device,
+               progress=False, feasible_nodes=plan.feasible, stop=stop)
+        return None
+    with exclusive_lock(out / ".lock", f"output folder {out}"):
+        earlier = existing_run(out)  # again, under the lock
+        if earlier and not (request.resume or request.force):
+            raise SearchError(f"{out} holds an earlier run: add --resume to continue it or "
+                              f"--force to start over")
+        if request.force:
+            clear_run(out)
+        elif request.resume and _check_resumable(out, settings):
+            print(f"{out} holds this search, finished: its report is the result (nothing was "
+                  f"run; --force starts it over)", file=sys.stderr)
+            return SearchResult(pd.read_csv(out / "report.csv"), out)
+        stale = remove_stale_temporaries(out)
+        write_run(out, settings, "running")
+        try:
+            report = _search_locked(plan, stale, stop)
+        except KeyboardInterrupt as exc:  # Interrupted (SIGINT/SIGTERM) or fine-tuning's own
+            write_run(out, settings, "interrupted" if isinstance(exc, Interrupted) else "failed")
+            raise SearchInterrupted(out, getattr(exc, "signum", signal.SIGINT),
+                                    exc.step if isinstance(exc, Interrupted) else None) from exc
+        except BaseException:
+            write_run(out, settings, "failed")
+            raise
+        write_run(out, settings, "complete")
+    return SearchResult(report, out)
+
+
+def _run_settings(request: SearchRequest, name: str, budget: Budget, scale: int, lr_hw,
+                  runtime: str | None, table: CostTable) -> dict:
+    """Every setting that decides the result, keyed by its option: a resume must match them."""
+    schedule = request.schedule
+    return {"--device": name, "--runtime": runtime, "--budget": budget.slug, "--scale": scale,
+            "--input": f"{lr_hw[0]}x{lr_hw[1]}",
+            "--data": str(Path(request.data).resolve()) if request.data else None,
+            "--predictor": table.source if table.provenance != "counted" else None,
+            "--penalty": request.penalty, "--strength": request.strength,
+            "--strength-step": request.strength_step, "--steps": schedule.steps,
+            "--warmup-steps": schedule.warmup_steps, "--finetune-steps": request.finetune_steps,
+            "--batch-size": schedule.batch_size, "--patch-size": schedule.patch_size,
+            "--order-weight": schedule.order_weight, "--nf": request.nf,
+            "--num-cells": request.num_cells, "--width-relaxation": schedule.width_relaxation,
+            "--no-fit": not request.fit, "--seed": schedule.seed}
+
+
+def _check_resumable(out: Path, settings: dict) -> bool:
+    """Refuse to --resume a run written with other settings (named); True when the run in
+    ``out`` is already finished (its report is the result: nothing is run again)."""
+    differ = setting_differences(out, settings)
+    if differ:
+        raise SearchError(f"cannot --resume {out}: it was run with {'; '.join(differ)}; resume "
+                          f"with the same settings, or use --force to start over")
+    return finished(out)
+
+
+def _setup_logging(out: Path) -> None:
+    log.setLevel(logging.INFO)
+    log.handlers.clear()
+    for handler in (logging.FileHandler(out / "search.log"), logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+
+
+def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | None) -> pd.DataFrame:
+    """The search proper, in ``plan.out`` whose lock the caller holds; returns the report."""
+    request, out, table, lr_hw, budget = plan.request, plan.out, plan.table, plan.lr_hw, plan.budget
+    _setup_logging(out)
+    unit = table.unit
+    log.info("device %s, LR input %dx%d, x%d, budget %s", plan.name, *lr_hw, plan.scale, budget)
+    log.info("costs: %s %s from %s; space spans %.3g … %.3g %s",
+             table.provenance, unit, table.source, plan.low, plan.high, unit)
+    if request.force:
+        log.info("--force: cleared the earlier run in %s", out)
+    if stale:
+        log.info("removed %d temporary file(s) a killed run left: %s", len(stale),
+                 ", ".join(p.name for p in stale))
+    if request.resume and (out / CHECKPOINT).exists():
+        log.info("resuming from %s", out / CHECKPOINT)
+    elif request.resume:
+        log.info("--resume: no search checkpoint in %s yet; starting the search", out)
+    if plan.above:
+        log.info("budget %s is above the dearest network of the space (%.3g %s): every network "
+                 "meets it; the derived network will be at most the largest, below %s",
+                 budget, plan.high, unit, BAND_TEXT)
+    log.info("%d of %d output nodes can meet the budget; the others are excluded",
+             sum(plan.feasible), len(plan.feasible))
+    started = time.perf_counter()
+    genotype, net, summary = search_and_train(
+        plan.space, request.schedule, out_dir=out, data=request.data,
+        finetune_steps=request.finetune_steps, penalty=plan.penalty_hook(),
+        resume=request.resume, device=request.torch_device, feasible_nodes=plan.feasible,
+        fit=partial(fit_to_budget, table=table, lr_hw=lr_hw, budget=budget.value)
+        if request.fit else None, stop=stop)
+    argmax = summary["argmax_genotype"]
+    if argmax != genotype:
+        cost = table.network_cost(genotype.op_keys(lr_hw))[0]
+        where = ("the least-regret network inside it" if cost >= BAND[0] * budget.value
+                 else f"instead the costliest network under the budget ({cost:.3g} {unit}): no "
+                      f"network of the space lies inside the band")
+        log.info("the argmax network (%s %.3g %s) was outside %s; derived %s "
+                 "(codesign.budget_fit)", table.provenance,
+                 table.network_cost(argmax.op_keys(lr_hw))[0], unit, BAND_TEXT, where)
+    options = plan.report_options()
+    timing = {"train_device": describe(default_device(request.torch_device)),
+              "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
+    report = write_outputs(out, genotype, net, table, options, argmax, timing,
+                           write_report=plan.network_profile is None)
+    if plan.network_profile is not None:
+        def evaluate_round(genotype, net, refit, round_dir):
+            return write_outputs(round_dir, genotype, net, refit, options,
+                                 plot=False).iloc[0].to_dict()
+
+        schedule = request.schedule
+        finetune = {"data": request.data, "scale": plan.scale, "steps": request.finetune_steps,
+                    "batch_size": schedule.batch_size, "patch_size": schedule.patch_size,
+                    "resume": request.resume, "device": request.torch_device,
+                    "seed": schedule.seed}
+        report = run_rounds(report.iloc[0], out=out, space=plan.space,
+                            table=plan.predictor_table, lr_hw=lr_hw, budget=budget.value,
+                            rounds=request.rounds, finetune=finetune,
+                            evaluate_round=evaluate_round, profile_path=plan.network_profile,
+                            device=plan.device.name)
+        write_csv_atomic(report, out / "report.csv")
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    log.info("outputs written; deleted the search checkpoint (a finished run is not resumable: "
+             "--force starts it over)")
+    return report

@@ -1,0 +1,165 @@
+"""What a search needs resolved before it starts: the LR input, the runtime the result is
+deployed in, the device's latency predictor and the cost table of the space's op instances.
+Anything that cannot be resolved raises :class:`SearchError` with one line for the user."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+from pathlib import Path
+
+from codesign.budget import Budget
+from codesign.cost_source import CostTable, macs_table, predicted_latency_table
+from codesign.search_space import SearchSpace
+from codesign_common.cli import UsageError
+
+REPO = Path(__file__).resolve().parent.parent
+MIN_LR_PATCH = 2   # LR patch side (px) the data pipeline needs
+
+
+class SearchError(UsageError):
+    """A search that cannot start (no predictor, unreachable budget …): one line for the user."""
+
+
+def parse_input(text: str) -> tuple[int, int]:
+    """``'180x320'`` → (180, 320): LR input height × width in pixels."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not match or min(int(match.group(1)), int(match.group(2))) < 8:
+        raise SearchError(f"--input {text!r} is not HxW in LR pixels (each side ≥ 8), e.g. 180x320")
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_patch_size(patch_size: int, scale: int) -> None:
+    """The HR patch side (px) must be a multiple of the scale and give an LR patch of at least
+    MIN_LR_PATCH px."""
+    if patch_size % scale or patch_size // scale < MIN_LR_PATCH:
+        raise SearchError(f"--patch-size {patch_size} must be a multiple of the scale "
+                          f"({scale}) and at least {MIN_LR_PATCH * scale} px (an LR patch of "
+                          f"{MIN_LR_PATCH} px)")
+
+
+def resolve_runtime(device, requested: str | None) -> str | None:
+    """The runtime the result is deployed and measured with: ``requested``, else onnxruntime
+    for local-cpu (TVM tuned ran a median 2.18x slower here, compile_local_cpu.csv) and TVM for
+    every other device; None without a device."""
+    if device is None:
+        return None
+    from devices.backends.base import NoBackend, check_runtime
+    from devices.catalog import LOCAL_CPU
+
+    runtime = requested or ("onnxruntime" if device.name == LOCAL_CPU else "tvm")
+    try:
+        check_runtime(device, runtime)
+    except NoBackend as exc:
+        raise SearchError(f"--runtime {runtime}: {exc}") from None
+    return runtime
+
+
+def find_predictor(device, explicit: str | None, runtime: str | None = None) -> Path | None:
+    """The predictor folder for a device (predictors.store, the one lookup every command uses):
+    ``explicit``, else this host's predictor for ``runtime`` (local-cpu), else the device's,
+    under ``$CODESIGN_PREDICTORS`` then ``predictors/trained``; None when none exists."""
+    from devices.catalog import LOCAL_CPU
+    from predictors.store import find_predictor as lookup
+
+    host_id = None
+    if device.name == LOCAL_CPU:
+        from devices.host_identity import fingerprint
+
+        host_id = fingerprint()["host_id"]
+    try:
+        return lookup(device.name, explicit, host_id, runtime)
+    except ValueError as exc:
+        raise SearchError(str(exc)) from None
+
+
+def predictor_state(path: Path) -> dict:
+    """The predictor.json of a predictor folder (device, meta …)."""
+    try:
+        state = json.loads((Path(path) / "predictor.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise SearchError(f"predictor {path}: unreadable predictor.json ({exc})") from None
+    if not isinstance(state, dict):
+        raise SearchError(f"predictor {path}: predictor.json is not an object")
+    return state
+
+
+def predictor_provenance(state: dict, device_name: str, runtime: str | None) -> tuple[str, str | None]:
+    """("predicted", None), or ("transferred-from-<where>", one warning line) when a predictor
+    of this host's device was made on another host (predictors.store.host_provenance) or in
+    another runtime than the one the result is deployed with."""
+    from predictors.store import host_provenance
+
+    meta = state.get("meta") or {}
+    label, warning = host_provenance(meta, device_name)
+    made_on = meta.get("host_id") or "unrecorded-host"
+    timed_in = meta.get("runtime")
+    if label == "transferred":
+        return f"transferred-from-{made_on}", warning
+    if runtime and timed_in and not str(timed_in).startswith(runtime):
+        warning = (f"warning: the {device_name} predictor was timed in {timed_in}, the result "
+                   f"is deployed in {runtime}: its latencies are labelled transferred")
+        return f"transferred-from-{timed_in}", warning
+    return "predicted", None
+
+
+def needs_host_profile(device, runtime: str | None, predictor: str | None, budget: Budget) -> bool:
+    """True for a latency search of this host (local-cpu) in a runtime that runs here
+    (onnxruntime) when no predictor of this host and runtime exists and none was given: the
+    search then profiles the host first (codesign.self_profile). TVM is not self-profiled:
+    tuning every op instance takes hours (devices.profile --runtime tvm does it on request)."""
+    from devices.backends.base import HOST_RUNTIMES
+    from devices.catalog import LOCAL_CPU
+
+    if (device is None or device.name != LOCAL_CPU or predictor or budget.metric != "latency_ms"
+            or runtime not in HOST_RUNTIMES):
+        return False
+    from devices.host_identity import fingerprint
+
+    path = find_predictor(device, None, runtime)
+    meta = predictor_state(path).get("meta") or {} if path else {}
+    return meta.get("host_id") != fingerprint()["host_id"] or meta.get("runtime") != runtime
+
+
+def default_network_profile(device, runtime: str) -> Path:
+    """Where a device's measured whole networks are kept: per host and runtime for local-cpu
+    (``devices/profiles/local-cpu/<host_id>/<runtime>-networks.csv``), else per device."""
+    from devices.catalog import LOCAL_CPU
+
+    if device.name != LOCAL_CPU:
+        return REPO / "devices" / "profiles" / f"{device.name}-networks.csv"
+    from devices.host_identity import fingerprint
+
+    return REPO / "devices" / "profiles" / LOCAL_CPU / fingerprint()["host_id"] / f"{runtime}-networks.csv"
+
+
+def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None,
+                   force_predictor: bool = False, runtime: str | None = None) -> CostTable:
+    """Counted GMACs for a compute budget, else the device predictor's predicted ms. A predictor
+    of another device is refused, or with ``force_predictor`` used and labelled
+    ``transferred-from-<its device>``."""
+    if budget.metric == "gmacs":
+        return macs_table(space, lr_hw)
+    if device is None:
+        raise SearchError(f"a latency budget ({budget}) needs --device (python -m devices.list)")
+    path = find_predictor(device, predictor, runtime)
+    if path is None:
+        raise SearchError(
+            f"no latency predictor for {device.name}: profile it (python -m devices.profile "
+            f"--device {device.name} --out PROFILE.csv), train one (python -m predictors.train "
+            f"--device {device.name} --profile PROFILE.csv --out predictors/trained/{device.name}) "
+            f"or give --predictor DIR; a GFLOPs budget needs none")
+    state = predictor_state(path)
+    other = state.get("device")
+    if other != device.name and not force_predictor:
+        raise SearchError(f"predictor {path} was trained for {other}, not {device.name}: give "
+                          f"{device.name}'s predictor, or add --force-predictor to use it anyway "
+                          f"(its costs are then labelled transferred-from-{other})")
+    table = predicted_latency_table(space, lr_hw, path)
+    if other != device.name:
+        return dataclasses.replace(table, provenance=f"transferred-from-{other}")
+    label, warning = predictor_provenance(state, device.name, runtime)
+    if warning:
+        print(warning, file=sys.stderr)
+    return dataclasses.replace(table, provenance=label) if label != "predicted" else table
