@@ -25,8 +25,8 @@ from scipy.stats import kendalltau, spearmanr
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
+from devices.backends import for_device
 from devices.catalog import get_device
-from devices.simulator.backend import create
 from predictors.nb201 import nb201_kernels
 
 DATA = public_data.LATENCY_DIR
@@ -37,10 +37,16 @@ REFERENCES = ("eyeriss", "fpga")
 CHUNK = 16  # kernels simulated per ZigZag call: progress reaches the cache every chunk
 
 
-def simulate_kernels(backend, kernels: pd.DataFrame) -> pd.DataFrame:
-    """Profile rows of distinct kernels, simulated CHUNK at a time."""
+def simulate_kernels(backend, kernels: pd.DataFrame, build_module=None) -> pd.DataFrame:
+    """Profile rows of distinct kernels, simulated CHUNK at a time; ``build_module(row)`` gives
+    a row's (module, input shape) where the rows are not NAS-Bench-201 kernels."""
     distinct = kernels.drop_duplicates("key").reset_index(drop=True)
-    parts = [backend.measure(distinct.iloc[i:i + CHUNK]) for i in range(0, len(distinct), CHUNK)]
+    parts = []
+    for i in range(0, len(distinct), CHUNK):
+        chunk = distinct.iloc[i:i + CHUNK]
+        modules = ([build_module(r)[0] for r in chunk.to_dict("records")] if build_module
+                   else None)
+        parts.append(backend.measure_kernels(chunk, modules))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -54,7 +60,7 @@ def nb201_agreement(n_archs: int | None, seed: int) -> pd.DataFrame:
         index="arch_index", columns="device", values="latency_ms")
     kernels = pd.concat([nb201_kernels(s).assign(arch_index=i)
                          for i, s in zip(archs["arch_index"], archs["arch_str"])], ignore_index=True)
-    backend = create("eyeriss_sim", get_device("eyeriss_sim").measurement["array"])
+    backend = for_device(get_device("eyeriss_sim"), "simulator")
     profile = simulate_kernels(backend, kernels)
     kernels["sim_ms"] = kernels["key"].map(dict(zip(profile["key"], profile["latency_ms"])))
     rows = []
@@ -76,14 +82,14 @@ def nb201_agreement(n_archs: int | None, seed: int) -> pd.DataFrame:
 
 def search_space_profiles() -> pd.DataFrame:
     """Simulated profiles of all op instances of the default search space, per simulated device."""
-    from codesign.op_instances import op_instances
+    from codesign.op_instances import build_op_module, op_instances
     from codesign.search_space import SearchSpace
 
     frames = []
     for name in SIM_DEVICES:
         device = get_device(name)
         instances = op_instances(SearchSpace(scale=device.scale), device.lr_input_hw)
-        profile = simulate_kernels(create(name, device.measurement["array"]), instances)
+        profile = simulate_kernels(for_device(device, "simulator"), instances, build_op_module)
         write_csv_atomic(profile, PROFILES / f"{name}.csv")
         frames.append(profile.assign(section="profile", lr_h=device.lr_input_hw[0],
                                      lr_w=device.lr_input_hw[1]))

@@ -5,7 +5,7 @@
 
 Derived nets: benchmarks/genotypes/local-cpu-budget-*.json are the four networks of
 benchmarks/results/budget_hit.csv (searched for 49.3 / 78.2 / 124 / 197 ms on this CPU).
-Rows are devices.measure rows (profile schema, op = network) plus `ratio_tvm_tuned_to_ort`
+Rows are codesign.measure rows (profile schema, op = network) plus `ratio_tvm_tuned_to_ort`
 (TVM tuned latency / onnxruntime latency of the same network; the goal is <= 1). Resumes: a
 network (reference or genotype) whose four rows are present is skipped. Other jobs share this machine: see load_1min.
 """
@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
-from devices.measure import RUNTIMES, measure_network, network_from_args
-from devices.profile import parse_hw
+from codesign.measure import measure_network, network_from_args
+from codesign.profile import parse_hw
+from devices.measure import RUNTIMES
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -10,7 +10,7 @@ cell op drawn among the op instances already in the measured profile (so the Met
 database covers most of their fused tasks; the rest are tuned with ``--trials``) and whose
 predicted latency is at most ``--max-predicted-ms`` (deep high-resolution networks take minutes
 per run on this CPU, and the budgets users set here are below a few hundred ms), compiles,
-tunes and times each whole network with TVM (devices.measure), and compares the measured
+tunes and times each whole network with TVM (codesign.measure), and compares the measured
 latency (ms) with (a) the predictor's network cost (sum of predicted kernels + its overhead)
 and (b) the sum of the profile's measured kernel latencies where every kernel is in the profile.
 Network-level corrections fitted on the measured networks, each scored leave-one-out: an
@@ -211,7 +211,7 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
         from devices import fused_kernels
         from devices.backends import create
         from devices.catalog import get_device
-        from devices.measure import network_from_args
+        from codesign.measure import network_from_args
 
         name, module = network_from_args(None, str(genotype_path), SearchSpace().scale)
         shape = (1, 3, *lr_hw)
@@ -230,7 +230,7 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
 
 def main(argv=None) -> int:
     from devices.catalog import get_device
-    from devices.measure import measure_network
+    from codesign.measure import measure_network
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

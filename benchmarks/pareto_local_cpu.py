@@ -37,7 +37,7 @@ def measured_ms(arch: str, trials: int, measurements: Path) -> dict:
     at local-cpu's LR input: from benchmarks.compile_local_cpu's results when that run measured
     it so, else measured now (appended to ``measurements``)."""
     from devices.catalog import get_device
-    from devices.measure import measure_network
+    from codesign.measure import measure_network
 
     h, w = get_device(DEVICE).lr_input_hw
     key = f"network:{arch}:h={h}:w={w}"

@@ -27,7 +27,7 @@ def profile_this_host(device, runtime: str, space, lr_hw, progress: bool = True)
     """Time every op instance of ``space`` at ``lr_hw`` on this host in ``runtime`` (resuming a
     cached partial profile), fit the predictor and return its folder."""
     from devices.host_identity import fingerprint
-    from devices.profile import profile
+    from codesign.profile import profile
     from predictors.store import predictor_dir
     from predictors.train import train
 

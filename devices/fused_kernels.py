@@ -23,12 +23,13 @@ def relax_from_torch(module: torch.nn.Module, input_shape: tuple[int, ...]):
     return from_exported_program(exported, keep_params_as_input=False, unwrap_unit_return_tuple=True)
 
 
-def relax_from_onnx(path: str):
-    """Relax IRModule of an ONNX file (static shapes as stored in the file)."""
+def relax_from_onnx(model: bytes | str):
+    """Relax IRModule of an ONNX model, a file path or its bytes (static shapes as stored)."""
     import onnx
     from tvm.relax.frontend.onnx import from_onnx
 
-    return from_onnx(onnx.load(path), keep_params_in_input=False)
+    proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(model)
+    return from_onnx(proto, keep_params_in_input=False)
 
 
 def fusion_passes(target) -> list:

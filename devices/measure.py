@@ -1,59 +1,37 @@
-"""`python -m devices.measure`: whole-network latency with TVM (tuned and untuned) and, on CPUs,
-onnxruntime and PyTorch, as profile-CSV rows (op = network).
+"""Whole-network latency as profile-CSV rows (op = network): a given PyTorch module or ONNX file
+timed in each of several runtimes on a device.
 
-    python -m devices.measure --device NAME (--onnx FILE | --genotype FILE | --arch NAME)
-        [--scale 2|3|4] [--input HxW] [--trials N] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
-        [--runtimes tvm-untuned,tvm,onnxruntime,pytorch] [--work-dir DIR] [--breakdown FILE.csv]
-        --out FILE.csv
-
-`--trials` is per fused task (every distinct fused kernel of the network is tuned); the row's
-database_hits says how many of the network's fused kernels the tuned records replaced.
-`--breakdown FILE.csv` also writes the local `tvm` build's per-call times inside the network
-(devices.kernel_breakdown: fused kernels and VM builtins, in call order).
+Every runtime's backend comes from devices.backends.for_device; runtimes of this machine's CPU
+(onnxruntime, PyTorch) are skipped for other devices, and a backend that cannot build an ONNX
+file (PyTorch) is skipped for one. TVM's `trials` are per fused task (every distinct fused kernel
+of the network is tuned); a row's database_hits says how many of the network's fused kernels
+the tuned records replaced. `breakdown` also writes the per-call times inside the network of
+the `tvm` build, where its backend can time them (devices.kernel_breakdown: fused kernels and
+VM builtins, in call order). codesign.measure builds networks from genotypes and model names.
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
-import sys
-from pathlib import Path
-
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file, cli_main,
-                                 nonnegative_int, positive_int)
-from devices.catalog import UnknownDeviceError, get_device
-from devices.profile import SCALES, parse_hw
-from devices.profile_csv import ProfileError, append_rows, make_row, read_profile
+from devices.backends import for_device
+from devices.backends.base import NotThisHost
+from devices.catalog import get_device
+from devices.profile_csv import append_rows, make_row
 
-CPU_KINDS = ("cpu",)
-RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")
+RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")  # the default order of a measurement
 
 
-def network_from_args(arch: str | None, genotype: str | None, scale: int):
-    """(name, nn.Module) of a reference network or a derived genotype."""
-    if arch:
-        from codesign.models.registry import build_model
-
-        return arch, build_model(arch, scale).eval()
-    from codesign.genotype import Genotype, build_trilevel
-
-    text = Path(genotype).read_text()
-    return f"genotype-{hashlib.sha1(text.encode()).hexdigest()[:10]}", build_trilevel(scale, Genotype.from_json(text)).eval()
-
-
-def network_features(name: str, module, shape, scale: int) -> dict:
-    """Profile-schema features of a whole network at LR input `shape` (N, C, h, w)."""
-    from codesign.complexity import count_macs, count_params
-
+def network_features(name: str, shape, scale: int, macs: int = 0, params: int = 0) -> dict:
+    """Profile-schema features of a whole network named ``name`` at LR input ``shape``
+    (N, C, h, w), upscaling by ``scale``, with its MACs and parameter count."""
     _, c, h, w = shape
-    macs = count_macs(module, (h, w), c) if module is not None else 0
-    params = count_params(module) if module is not None else 0
     return {"key": f"network:{name}:h={h}:w={w}", "op": "network", "cin": c, "cout": 3, "kernel": 0,
             "groups": 1, "stride": 1, "h": h, "w": w, "out_h": h * scale, "out_w": w * scale,
-            "macs": macs, "params": params, "bytes_in": 4 * c * h * w, "bytes_out": 4 * 3 * h * w * scale * scale}
+            "macs": macs, "params": params, "bytes_in": 4 * c * h * w,
+            "bytes_out": 4 * 3 * h * w * scale * scale}
 
 
-def _onnx_input_shape(path: str) -> tuple[int, ...]:
+def onnx_input_shape(path: str) -> tuple[int, ...]:
+    """The static NCHW input shape stored in an ONNX file; ValueError when it is not static."""
     import onnx
 
     dims = onnx.load(path).graph.input[0].type.tensor_type.shape.dim
@@ -63,98 +41,30 @@ def _onnx_input_shape(path: str) -> tuple[int, ...]:
     return shape
 
 
-def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onnx_path=None, scale: int = 4,
-                    input_hw=None, trials: int = 64, runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None,
-                    work_dir=None, repeats: int = 10, breakdown: str | None = None) -> list[dict]:
-    """Time one network with each runtime in `runtimes`; rows are appended to `out` one by one."""
-    from devices import fused_kernels
-    from devices.backends import for_device
-
+def time_network(device_name: str, out: str, name: str, shape, scale: int, *, module=None,
+                 onnx_path: str | None = None, macs: int = 0, params: int = 0, trials: int = 64,
+                 runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None, work_dir=None,
+                 repeats: int = 10, breakdown: str | None = None) -> list[dict]:
+    """Time one network called ``name``, ``module`` (a PyTorch module) or ``onnx_path``, at
+    input ``shape`` with each runtime in ``runtimes``; its rows (network_features + the timing)
+    are appended to ``out`` one by one and returned."""
     device = get_device(device_name)
-    if onnx_path:
-        name, module, shape = Path(onnx_path).stem, None, _onnx_input_shape(onnx_path)
-    else:
-        name, module = network_from_args(arch, genotype, scale)
-        shape = (1, 3, *(input_hw or device.lr_input_hw))
-    features = network_features(name, module, shape, scale)
+    features = network_features(name, shape, scale, macs, params)
     rows = []
     for runtime in runtimes:
-        if runtime in ("onnxruntime", "pytorch") and (device.kind not in CPU_KINDS or rpc_tracker):
-            continue  # references run on this CPU only
-        if runtime == "pytorch" and module is None:
-            continue
-        if runtime.startswith("tvm"):
+        try:
             backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key,
                                  trials=trials, work_dir=work_dir, repeats=repeats)
-            relax_mod = (fused_kernels.relax_from_onnx(onnx_path) if onnx_path
-                         else fused_kernels.relax_from_torch(module, shape))
-            artifact = backend.build_relax(relax_mod, shape)
-            measurement = backend.run_measurement(artifact)
-            if breakdown and runtime == "tvm" and not rpc_tracker:
-                write_csv_atomic(backend.breakdown(artifact).assign(device=device.name, network=name),
-                                 breakdown)
-        else:
-            backend = for_device(device, runtime, repeats=repeats)
-            artifact = backend.build_onnx(onnx_path, shape) if onnx_path and runtime == "onnxruntime" \
-                else backend.build(module, shape)
-            measurement = backend.run_measurement(artifact)
+        except NotThisHost:
+            continue  # references run on this CPU only
+        if onnx_path and not backend.builds_onnx:
+            continue
+        artifact = backend.build_onnx(onnx_path, shape) if onnx_path else backend.build(module, shape)
+        measurement = backend.run_measurement(artifact)
+        if breakdown and runtime == "tvm" and backend.breaks_down:
+            write_csv_atomic(backend.breakdown(artifact).assign(device=device.name, network=name),
+                             breakdown)
         row = make_row(device.name, features, measurement)
         append_rows(out, [row])
         rows.append(row)
     return rows
-
-
-@cli_main()
-def main(argv=None) -> int:
-    parser = Parser(prog="python -m devices.measure", description=__doc__,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", required=True)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--onnx")
-    source.add_argument("--genotype")
-    source.add_argument("--arch")
-    parser.add_argument("--scale", type=int, default=4, choices=SCALES)
-    parser.add_argument("--input", help="LR input HxW (default: the device's)")
-    parser.add_argument("--trials", type=nonnegative_int, default=64)
-    parser.add_argument("--runtimes", default=",".join(RUNTIMES))
-    parser.add_argument("--rpc-tracker")
-    parser.add_argument("--rpc-key")
-    parser.add_argument("--work-dir")
-    parser.add_argument("--repeats", type=positive_int, default=10)
-    parser.add_argument("--breakdown", help="CSV of the `tvm` runtime build's per-call times inside the network")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    try:
-        # Everything that can be refused is refused before any network is built or timed.
-        check_output_file(args.out)
-        if args.breakdown:
-            check_output_file(args.breakdown, "--breakdown")
-        if args.work_dir:
-            check_output_dir(args.work_dir, "--work-dir")
-        runtimes = [r for r in args.runtimes.split(",") if r]
-        if unknown := [r for r in runtimes if r not in RUNTIMES]:
-            raise ValueError(f"unknown runtimes {unknown}; known: {', '.join(RUNTIMES)}")
-        if not runtimes:
-            raise ValueError(f"--runtimes names none of {', '.join(RUNTIMES)}")
-        get_device(args.device)
-        for path in (args.onnx, args.genotype):
-            if path and not Path(path).is_file():
-                raise ValueError(f"no such file: {path}")
-        input_hw = parse_hw(args.input) if args.input else None
-        if Path(args.out).exists():
-            read_profile(args.out)  # a malformed existing CSV fails before any work, left alone
-        rows = measure_network(args.device, args.out, arch=args.arch, genotype=args.genotype, onnx_path=args.onnx,
-                               scale=args.scale, input_hw=input_hw,
-                               trials=args.trials, runtimes=runtimes, rpc_tracker=args.rpc_tracker,
-                               rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
-                               breakdown=args.breakdown)
-    except (UnknownDeviceError, ProfileError, ValueError, KeyError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else repr(err)) from None
-    for row in rows:
-        print(f"{row['key']}  {row['backend']:<12} {row['runtime']:<24} {row['latency_ms']:10.2f} ms  "
-              f"trials={row['trials']} hits={row['database_hits']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

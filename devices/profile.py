@@ -1,64 +1,28 @@
-"""`python -m devices.profile`: measure every op instance of the search space on a device.
+"""Time a given list of kernels on a device into a profile CSV, resumably.
 
-    python -m devices.profile --device NAME [--runtime tvm|tvm-untuned|onnxruntime|pytorch]
-        [--space CONFIG.json|yaml] [--scale 2|3|4] [--input HxW]
-        [--trials N] [--limit K] [--keys KEY,KEY...] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
-        [--work-dir DIR] [--redo-above-load L] --out FILE.csv
-
-Op instances come from codesign.op_instances (stable keys, features); each is built as the
-PyTorch block the supernet runs and timed in `--runtime` (devices.backends.for_device): TVM
-compiles it (fused as TVM fuses it) and tunes it with MetaSchedule (`--trials` per fused task,
-database in --work-dir reused across runs); onnxruntime and PyTorch run it on this CPU. Every
-timing is guarded (devices.quiet_timing: one at a time, repeated then refused when other
-processes take over 5 % of the CPU) and its row names the host (host_id) and foreign CPU share.
-Resumes: keys already in FILE for this device and backend are skipped; every finished row is
-appended atomically. `--limit K` measures at most K new instances, in a fixed pseudo-random order
-(hash of the key) so a partial profile covers all ops and sizes; `--keys` measures only the
-named instances (e.g. the kernels a measured network needs). `--redo-above-load L` first
-drops rows timed while the 1-minute load average was above L (a shared machine), so they are
-timed again (their tuning records are reused).
+Each kernel is a row of profile-schema features with its `key`; the caller gives them and a
+function that builds a row's PyTorch module and NCHW input shape (codesign.profile gives the
+op instances of the search space). Each is timed by the device's backend for `runtime`
+(devices.backends.for_device): TVM compiles and tunes it (`trials` per fused task, database in
+`work_dir` reused across runs), onnxruntime and PyTorch run it on this CPU, the simulator
+costs it. Every timing is guarded (devices.quiet_timing) and its row names the host and the
+foreign CPU share. Keys already in the CSV for this device and backend are skipped; every
+finished row is appended atomically. `limit` measures at most that many new kernels, in a fixed
+pseudo-random order (hash of the key) so a partial profile covers all ops and sizes;
+`redo_above_load` first drops rows timed while the 1-minute load average was above it.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
+import pandas as pd
 from tqdm import tqdm
 
-from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file, cli_main,
-                                 nonnegative_int, positive_int)
-from devices.backends.base import RUNTIMES
-from devices.catalog import UnknownDeviceError, get_device
-from devices.profile_csv import ProfileError, append_rows, drop_loaded_rows, make_row, measured_keys
-
-SCALES = (2, 3, 4)  # the upscaling factors every command accepts
-
-def parse_hw(text: str) -> tuple[int, int]:
-    """`HxW` → (h, w) positive ints; ValueError otherwise."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"--input must be HxW, e.g. 90x160, got {text!r}") from None
-    if h <= 0 or w <= 0:
-        raise ValueError(f"--input must be positive, got {text!r}")
-    return h, w
-
-
-def load_space(path: str | None, scale: int):
-    """SearchSpace from a JSON/YAML config file (default: the default space at `scale`)."""
-    from codesign.search_space import SearchSpace
-
-    if path is None:
-        return SearchSpace(scale=scale)
-    try:
-        text = Path(path).read_text()
-        data = json.loads(text) if path.endswith(".json") else __import__("yaml").safe_load(text)
-        return SearchSpace.from_dict({"scale": scale, **data})
-    except (OSError, ValueError, TypeError) as err:
-        raise ValueError(f"cannot read search space {path}: {str(err).splitlines()[0]}") from None
+from devices.backends import for_device
+from devices.catalog import Device
+from devices.profile_csv import append_rows, drop_loaded_rows, make_row, measured_keys
 
 
 def profile_order(keys) -> list[str]:
@@ -66,78 +30,26 @@ def profile_order(keys) -> list[str]:
     return sorted(keys, key=lambda k: hashlib.sha1(k.encode()).hexdigest())
 
 
-def profile(device_name: str, out: str, *, runtime: str = "tvm", space=None, scale: int = 4, input_hw=None, trials: int = 64,
-            limit: int | None = None, keys: list[str] | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
-            work_dir=None, repeats: int = 10, redo_above_load: float | None = None, progress: bool = True) -> int:
-    """Measure missing op instances into `out`; returns how many rows were added."""
-    from codesign.op_instances import build_op_module, op_instances
-
-    from devices.backends import for_device
-
-    device = get_device(device_name)
-    hw = tuple(input_hw or device.lr_input_hw)
-    instances = op_instances(space or load_space(None, scale), hw).set_index("key", drop=False)
-    if keys is not None:
-        if unknown := [k for k in keys if k not in instances.index]:
-            raise ValueError(f"not an op instance of this space at {hw[0]}x{hw[1]}: {', '.join(unknown)}")
-        instances = instances.loc[list(dict.fromkeys(keys))]
-    options = dict(trials=trials, work_dir=work_dir) if runtime.startswith("tvm") else {}
-    backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key, repeats=repeats, **options)
+def profile_kernels(device: Device, out: str, kernels: pd.DataFrame, build_module: Callable,
+                    *, runtime: str = "tvm", trials: int = 64, limit: int | None = None,
+                    rpc_tracker: str | None = None, rpc_key: str | None = None, work_dir=None,
+                    repeats: int = 10, redo_above_load: float | None = None,
+                    progress: bool = True) -> int:
+    """Measure the ``kernels`` (indexed by key) not yet in ``out``; ``build_module(row)`` gives
+    a row's (module, NCHW input shape). Returns how many rows were added."""
+    backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key,
+                         repeats=repeats, trials=trials, work_dir=work_dir)
     if redo_above_load is not None:
         drop_loaded_rows(out, device.name, backend.name, redo_above_load)
     done = measured_keys(out, device.name, backend.name)
-    todo = [k for k in profile_order(instances.index) if k not in done][:limit]
+    todo = [k for k in profile_order(kernels.index) if k not in done][:limit]
     added = 0
     try:
         for key in tqdm(todo, desc=f"profile {device.name}", disable=not progress, file=sys.stderr):
-            row = instances.loc[key]
-            module, shape = build_op_module(row)
+            row = kernels.loc[key]
+            module, shape = build_module(row)
             append_rows(out, [make_row(device.name, row.to_dict(), backend.measure(module, shape))])
             added += 1
     finally:
         backend.close()
     return added
-
-
-@cli_main()
-def main(argv=None) -> int:
-    parser = Parser(prog="python -m devices.profile", description=__doc__,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", required=True)
-    parser.add_argument("--runtime", choices=RUNTIMES, default="tvm",
-                        help="what times the kernels (onnxruntime/pytorch: this CPU only)")
-    parser.add_argument("--space", help="search-space config (JSON or YAML with SearchSpace fields)")
-    parser.add_argument("--scale", type=int, default=4, choices=SCALES)
-    parser.add_argument("--input", help="LR input HxW (default: the device's)")
-    parser.add_argument("--trials", type=nonnegative_int, default=64,
-                        help="MetaSchedule trials per fused task (0: untuned)")
-    parser.add_argument("--limit", type=nonnegative_int, help="measure at most K new op instances")
-    parser.add_argument("--keys", help="comma-separated op-instance keys to measure (default: all)")
-    parser.add_argument("--rpc-tracker", help="HOST:PORT of a TVM RPC tracker")
-    parser.add_argument("--rpc-key", help="device key at the tracker (default: the catalog's)")
-    parser.add_argument("--work-dir", help="MetaSchedule database directory (default: ~/.cache/codesign/tuning/DEVICE-TARGETHASH)")
-    parser.add_argument("--repeats", type=positive_int, default=10)
-    parser.add_argument("--redo-above-load", type=float, help="re-measure rows timed above this 1-min load average")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
-    try:
-        check_output_file(args.out)
-        if args.work_dir:
-            check_output_dir(args.work_dir, "--work-dir")
-        get_device(args.device)
-        hw = parse_hw(args.input) if args.input else None
-        space = load_space(args.space, args.scale)
-        measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work
-        added = profile(args.device, args.out, runtime=args.runtime, space=space, scale=args.scale, input_hw=hw,
-                        trials=args.trials, limit=args.limit,
-                        keys=args.keys.split(",") if args.keys else None, rpc_tracker=args.rpc_tracker,
-                        rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
-                        redo_above_load=args.redo_above_load)
-    except (UnknownDeviceError, ProfileError, ValueError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else repr(err)) from None
-    print(f"{added} rows added to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

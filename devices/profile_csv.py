@@ -35,14 +35,14 @@ def host_label() -> str:
 
 
 def make_row(device: str, features: dict, measurement) -> dict:
-    """One profile row from an op instance's features and a backends.Measurement.
-    Untuned TVM rows get provenance `measured:untuned`."""
+    """One profile row from an op instance's features and a backends.Measurement, labelled
+    with the measurement's provenance (untuned TVM rows: `measured:untuned`)."""
     t = measurement.timing
     tvm_untuned = measurement.backend.startswith("tvm") and not measurement.tuned
     row = {"device": device, **{k: features[k] for k in ["key"] + FEATURES},
            "latency_ms": t.median_ms, "latency_std_ms": t.std_ms, "repeats": t.repeats,
            "trials": measurement.trials, "backend": measurement.backend, "target": measurement.target,
-           "provenance": "measured:untuned" if tvm_untuned else "measured",
+           "provenance": "measured:untuned" if tvm_untuned else measurement.provenance,
            "latency_mean_ms": t.mean_ms, "latency_min_ms": t.min_ms, "number": t.number,
            "tuned": measurement.tuned, "runtime": measurement.runtime,
            "fused_tasks": measurement.fused_tasks, "database_hits": measurement.database_hits,

@@ -74,5 +74,5 @@ def host_provenance(meta: dict, device_name: str) -> tuple[str, str | None]:
     source = made_on or f"unrecorded host id ({meta.get('host') or 'host unknown'})"
     return "transferred", (f"warning: the {device_name} predictor was made on {source}, not on this "
                            f"host ({here['host_id']}): its latencies are labelled transferred; profile "
-                           f"this host (python -m devices.profile --device {device_name} --runtime "
+                           f"this host (python -m codesign.profile --device {device_name} --runtime "
                            f"onnxruntime) for measured ones")

@@ -1,10 +1,16 @@
-"""The backend interface: build (compile/tune) → run (time) → a Measurement in one schema."""
+"""The backend interface: build (compile/tune) → run (time) → a Measurement in one schema, and
+`for_device`, the one factory that picks a catalog device's backend for a runtime.
+
+Besides `build` (a PyTorch module), a backend may build a Relax module (`build_relax`) or an
+ONNX file (`build_onnx`) and time every call inside a built network (`breakdown`); the class
+attributes `builds_relax`, `builds_onnx` and `breaks_down` say which it can. A new runtime is one
+file here (its `BACKEND` class) and its line in RUNTIME_BACKENDS."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,7 +31,6 @@ class Artifact:
     tuned: bool = False
     fused_tasks: str = ""
     database_hits: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,13 +46,18 @@ class Measurement:
     fused_tasks: str = ""
     database_hits: str = ""
     foreign_cpu_share: float | None = None  # share of the CPUs others used while it was timed
+    provenance: str = "measured"  # or e.g. `simulated:zigzag` (docs/architecture.md)
 
 
 class Backend(ABC):
     """A way to time a PyTorch module on a device. Subclasses set `name` and `runtime`."""
 
     name: str = ""
-    times_locally = True  # False where the kernels run on another machine (tvm-rpc)
+    times_locally = True  # False where nothing runs on this machine's CPU (tvm-rpc, simulator)
+    provenance = "measured"  # the label of its latencies
+    builds_relax = False  # capabilities beyond `build`: see the module docstring
+    builds_onnx = False
+    breaks_down = False
 
     def __init__(self, device: Device, **options):
         self.device = device
@@ -60,6 +70,18 @@ class Backend(ABC):
     @abstractmethod
     def run(self, artifact: Artifact) -> Timing:
         """Time a built artifact (warm-up, repeats)."""
+
+    def build_relax(self, mod, input_shape: tuple[int, ...]) -> Artifact:
+        """Compile a Relax module (where `builds_relax`)."""
+        raise NotImplementedError(f"{self.name} does not build Relax modules")
+
+    def build_onnx(self, model: bytes | str, input_shape: tuple[int, ...]) -> Artifact:
+        """Build an ONNX model, given as bytes or a file path (where `builds_onnx`)."""
+        raise NotImplementedError(f"{self.name} does not build ONNX models")
+
+    def breakdown(self, artifact: Artifact, runs: int = 5):
+        """Per-call times inside a built network, a DataFrame (where `breaks_down`)."""
+        raise NotImplementedError(f"{self.name} cannot time the calls inside a network")
 
     def call(self, artifact: Artifact):
         """A function running the built artifact once on a fixed input, finished when it returns
@@ -79,7 +101,8 @@ class Backend(ABC):
         else:
             timing, share = self.run(artifact), None
         return Measurement(timing, self.name, self.runtime, artifact.target, artifact.trials,
-                           artifact.tuned, artifact.fused_tasks, artifact.database_hits, share)
+                           artifact.tuned, artifact.fused_tasks, artifact.database_hits, share,
+                           self.provenance)
 
     def measure(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Measurement:
         """build → run, as one Measurement."""
@@ -115,7 +138,11 @@ def create(name: str, device: Device, **options) -> Backend:
     return module.BACKEND(device, **options)
 
 
-RUNTIMES = ("tvm", "tvm-untuned", "onnxruntime", "pytorch")
+# runtime → (backend timing it on this machine or a simulator, backend over an RPC tracker)
+RUNTIME_BACKENDS = {"tvm": ("tvm-local", "tvm-rpc"), "tvm-untuned": ("tvm-local", "tvm-rpc"),
+                    "onnxruntime": ("onnxruntime", None), "pytorch": ("pytorch", None),
+                    "simulator": ("simulator", None)}
+RUNTIMES = tuple(RUNTIME_BACKENDS)
 HOST_RUNTIMES = ("onnxruntime", "pytorch")  # run on this machine's CPU only
 
 
@@ -123,30 +150,36 @@ class NoBackend(ValueError):
     """The device cannot be timed in the runtime asked for (one line for the user)."""
 
 
+class NotThisHost(NoBackend):
+    """A runtime of this machine's CPU asked for another device."""
+
+
 def check_runtime(device: Device, runtime: str, remote: bool = False) -> None:
-    """NoBackend (one line) unless ``device`` can be timed in ``runtime``."""
+    """NoBackend (one line) unless ``device`` can be timed in ``runtime``: a simulated device
+    only in `simulator`, this machine's CPU runtimes only for local-cpu (NotThisHost)."""
     if runtime not in RUNTIMES:
         raise NoBackend(f"unknown runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
-    if device.method == "simulator":
+    if device.method == "simulator" and runtime != "simulator":
         raise NoBackend(f"{device.name} is simulated (devices.simulator), not timed in {runtime}")
+    if device.method != "simulator" and runtime == "simulator":
+        raise NoBackend(f"{device.name} is measured by {device.method}, not simulated")
     if runtime in HOST_RUNTIMES and (remote or device.method != "tvm-local" or device.kind != "cpu"):
-        raise NoBackend(f"{runtime} times this machine's CPU only; {device.name} is a "
-                        f"{device.kind} device measured by {device.method}")
+        raise NotThisHost(f"{runtime} times this machine's CPU only; {device.name} is a "
+                          f"{device.kind} device measured by {device.method}")
 
 
 def for_device(device: Device, runtime: str = "tvm", *, rpc_tracker: str | None = None,
                rpc_key: str | None = None, **options) -> Backend:
-    """The backend that times ``device`` in ``runtime`` (RUNTIMES), chosen from its catalog
-    entry: TVM locally or over the device's RPC tracker, onnxruntime and PyTorch on this CPU.
-    ``tvm-untuned`` is TVM with trials=0; other options go to the backend."""
+    """The backend that times ``device`` in ``runtime`` (RUNTIME_BACKENDS), chosen from its
+    catalog entry: the local backend, or the remote one where the device is reached over an RPC
+    tracker. ``tvm-untuned`` is TVM with trials=0; other options go to the backend, which
+    ignores those it has no use for."""
     check_runtime(device, runtime, remote=bool(rpc_tracker))
-    remote = bool(rpc_tracker) or device.method == "tvm-rpc"
-    if runtime in HOST_RUNTIMES:
-        return create(runtime, device, **options)
+    local, remote = RUNTIME_BACKENDS[runtime]
     if runtime == "tvm-untuned":
         options["trials"] = 0
-    if not remote:
-        return create("tvm-local", device, **options)
+    if remote is None or not (rpc_tracker or device.method == "tvm-rpc"):
+        return create(local, device, **options)
     if not rpc_tracker:
         raise NoBackend(f"{device.name} is reached over a TVM RPC tracker: give --rpc-tracker HOST:PORT")
-    return create("tvm-rpc", device, tracker=rpc_tracker, key=rpc_key, **options)
+    return create(remote, device, tracker=rpc_tracker, key=rpc_key, **options)

@@ -10,6 +10,7 @@ class OnnxRuntime(CpuReferenceBackend):
     """Options: see CpuReferenceBackend."""
 
     name = "onnxruntime"
+    builds_onnx = True
 
     @property
     def runtime(self) -> str:

@@ -25,6 +25,7 @@ class TvmLocal(Backend):
     (tvm_env.pin_runtime_threads), not on TVM's default of half the host's logical CPUs."""
 
     name = "tvm-local"
+    builds_relax = builds_onnx = breaks_down = True
 
     def __init__(self, device, *, trials: int = 64, work_dir=None, repeats: int = 10,
                  min_repeat_ms: float = 100.0, warmup: int = 2, **knobs):
@@ -77,6 +78,9 @@ class TvmLocal(Backend):
     def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
         return self.build_relax(fused_kernels.relax_from_torch(module, input_shape), input_shape)
 
+    def build_onnx(self, model: bytes | str, input_shape: tuple[int, ...]) -> Artifact:
+        return self.build_relax(fused_kernels.relax_from_onnx(model), input_shape)
+
     def _vm(self, artifact: Artifact):
         """(Relax VM, device, input tensors) of a built artifact."""
         import numpy as np
@@ -103,7 +107,7 @@ class TvmLocal(Backend):
         return time_vm(vm, dev, args, self.repeats, self.min_repeat_ms, self.warmup)
 
     def breakdown(self, artifact: Artifact, runs: int = 5):
-        """Per-call times of the network's VM calls (devices.kernel_breakdown)."""
+        """Per-call times of the network's VM calls (devices.kernel_breakdown), on this machine."""
         from devices.kernel_breakdown import kernel_breakdown
 
         return kernel_breakdown(*self._vm(artifact), runs=runs)

@@ -27,6 +27,7 @@ class TvmRpc(TvmLocal):
 
     name = "tvm-rpc"
     times_locally = False
+    breaks_down = False  # the VM's instrument hook runs in this process, not on the device
 
     def __init__(self, device, *, tracker: str = "127.0.0.1:9190", key: str | None = None,
                  cc: str | None = None, session_timeout_s: float = 120.0, retries: int = 3, **options):

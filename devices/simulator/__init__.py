@@ -1,5 +1,6 @@
 """Simulated accelerators: ZigZag-costed Eyeriss-like and Edge-TPU-like arrays (docs/accelerators.md).
 
-`devices.simulator.backend.create(device, array)` gives the `simulator` measurement backend;
-its rows follow the profile-CSV schema with provenance `simulated:zigzag`.
+`devices.backends.for_device(device, "simulator")` gives the `simulator` measurement backend
+(devices/backends/simulator.py); its rows follow the profile-CSV schema with provenance
+`simulated:zigzag`.
 """

@@ -1,25 +1,27 @@
-"""Simulator layers: the convolutions, additions and poolings one kernel row runs on an array.
+"""Simulator layers: the convolutions, additions and poolings one kernel runs on an array.
 
 A `Layer` is plain data (operator type, channels, kernel, stride, groups, input size, padding)
-that ZigZag can evaluate. `kernel_layers(row)` decomposes one profile-schema kernel row:
+that ZigZag can evaluate. A kernel is decomposed from what the caller gives:
 
-- ops of our search space (`codesign.search_space.OPS`) are built on the meta device and every
-  `nn.Conv2d` they run is recorded with its real input size; the residual op adds one `Add`
-  (its shortcut sum). Bias, LeakyReLU and PixelShuffle are folded into the producing conv's
-  output writes (same bytes written, the activation applied on the way out), so they add no
-  layer of their own; docs/accelerators.md states this model.
-- NAS-Bench-201 ops (`predictors.nb201.KERNEL_OPS`): convs and the dense layer as `Conv`,
-  average pools as `Pooling`, `add` of n inputs as n-1 `Add`s, and the single-input
-  elementwise kernels (`zero`, `bn_relu`) as one `Add`-shaped pass over the tensor.
-
-Any other op raises ValueError: a kernel the simulator cannot cost is never given zero.
+- a PyTorch module (`module_layers`, e.g. an op instance of the search space): it is run on the
+  meta device and every `nn.Conv2d` it calls is recorded with its real input size, every sum of
+  two tensors of one shape (the residual op's shortcut) as one `Add`. Bias, LeakyReLU and
+  PixelShuffle are folded into the producing conv's output writes (same bytes written, the
+  activation applied on the way out), so they add no layer of their own; docs/accelerators.md
+  states this model.
+- a NAS-Bench-201 kernel row (`kernel_layers`, ops of `predictors.nb201.KERNEL_OPS`): convs and
+  the dense layer as `Conv`, average pools as `Pooling`, `add` of n inputs as n-1 `Add`s, and
+  the single-input elementwise kernels (`zero`, `bn_relu`) as one `Add`-shaped pass over the
+  tensor. Any other op raises ValueError: a kernel the simulator cannot cost is never given zero.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,6 @@ class Layer:
                 f":g={self.groups}:p={self.padding}:h={self.h}:w={self.w}")
 
 
-RESIDUAL_ADDS = {"residual": 1}  # op → elementwise sums outside its convs (see ResidualOp.forward)
 NB201_CONVS = {"stem_conv3x3_bn", "relu_conv3x3_bn", "relu_conv1x1_bn", "conv1x1", "dense"}
 NB201_POOLS = {"avgpool3x3", "avgpool2x2", "global_avgpool"}
 NB201_ELEMENTWISE = {"add", "zero", "bn_relu"}
@@ -63,12 +64,29 @@ def _padding(row: dict) -> int:
     return max(0, ((out_h - 1) * s + k - h + 1) // 2)
 
 
-def _search_space_layers(row: dict) -> list[Layer]:
-    from codesign.search_space import OPS
+TENSOR_SUMS = {torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__}
 
-    op, cin, cout, h, w = row["op"], int(row["cin"]), int(row["cout"]), int(row["h"]), int(row["w"])
-    with torch.device("meta"):
-        module = OPS[op].build(cin, cout).eval()
+
+class _RecordSums(TorchFunctionMode):
+    """Appends an `Add` layer to `layers` for every sum of two NCHW tensors of one shape."""
+
+    def __init__(self, layers: list[Layer]):
+        super().__init__()
+        self.layers = layers
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        a, b = (args + (None, None))[:2]
+        if func in TENSOR_SUMS and isinstance(b, torch.Tensor) and a.shape == b.shape and a.dim() == 4:
+            _, c, h, w = out.shape
+            self.layers.append(Layer("Add", c, c, 1, h, w, groups=c))
+        return out
+
+
+def module_layers(module: nn.Module, input_shape: tuple[int, ...]) -> list[Layer]:
+    """The simulator layers one forward pass of ``module`` runs on an NCHW input of
+    ``input_shape`` (batch 1), in call order; the module itself is left untouched."""
+    meta = copy.deepcopy(module).to("meta").eval()
     layers: list[Layer] = []
 
     def record(conv: nn.Conv2d, inputs, _output):
@@ -76,12 +94,13 @@ def _search_space_layers(row: dict) -> list[Layer]:
         layers.append(Layer("Conv", c, conv.out_channels, conv.kernel_size[0], ih, iw,
                             conv.stride[0], conv.groups, conv.padding[0]))
 
-    hooks = [m.register_forward_hook(record) for m in module.modules() if isinstance(m, nn.Conv2d)]
-    with torch.no_grad():
-        module(torch.empty(1, cin, h, w, device="meta"))
-    for hook in hooks:
-        hook.remove()
-    layers += [Layer("Add", cout, cout, 1, h, w, groups=cout)] * RESIDUAL_ADDS.get(op, 0)
+    hooks = [m.register_forward_hook(record) for m in meta.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        with torch.no_grad(), _RecordSums(layers):
+            meta(torch.empty(*input_shape, device="meta"))
+    finally:
+        for hook in hooks:
+            hook.remove()
     return layers
 
 
@@ -98,13 +117,10 @@ def _nb201_layers(row: dict) -> list[Layer]:
 
 
 def kernel_layers(row: dict) -> list[Layer]:
-    """The simulator layers of one kernel row (profile-schema columns); ValueError for an op
-    with no simulator model."""
-    from codesign.search_space import OPS
-
+    """The simulator layers of one NAS-Bench-201 kernel row (profile-schema columns);
+    ValueError for an op with no simulator model (give its module to `module_layers`)."""
     op = row["op"]
-    if op in OPS:
-        return _search_space_layers(row)
     if op in NB201_CONVS | NB201_POOLS | NB201_ELEMENTWISE:
         return _nb201_layers(row)
-    raise ValueError(f"op {op!r} has no simulator model (not in the search space or NAS-Bench-201)")
+    raise ValueError(f"op {op!r} has no simulator model (not a NAS-Bench-201 kernel; "
+                     "give its module)")

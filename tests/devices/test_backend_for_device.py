@@ -1,7 +1,7 @@
 """One factory picks the backend from the catalog entry and the runtime."""
 import pytest
 
-from devices.backends import NoBackend, for_device
+from devices.backends import NoBackend, available_backends, create, for_device
 from devices.catalog import get_device
 
 
@@ -27,3 +27,27 @@ def test_unknown_runtime_and_simulated_devices_are_refused():
         for_device(get_device("local-cpu"), "tensorrt")
     with pytest.raises(NoBackend, match="simulated"):
         for_device(get_device("eyeriss_sim"), "tvm")
+    with pytest.raises(NoBackend, match="not simulated"):
+        for_device(get_device("local-cpu"), "simulator")
+
+
+def test_a_simulated_accelerator_is_a_backend_like_the_others():
+    backend = for_device(get_device("eyeriss_sim"), "simulator", cache_path=None)
+    assert backend.name == "simulator" and backend.array.name == "eyeriss_like"
+    assert backend.provenance == "simulated:zigzag"
+
+
+def test_capabilities_are_declared_on_the_interface():
+    cpu = get_device("local-cpu")
+    tvm, ort, torch_ = (for_device(cpu, r, trials=0) for r in ("tvm", "onnxruntime", "pytorch"))
+    assert (tvm.builds_relax, tvm.builds_onnx, tvm.breaks_down) == (True, True, True)
+    assert (ort.builds_relax, ort.builds_onnx, ort.breaks_down) == (False, True, False)
+    assert (torch_.builds_relax, torch_.builds_onnx, torch_.breaks_down) == (False, False, False)
+    with pytest.raises(NotImplementedError, match="does not build ONNX"):
+        torch_.build_onnx(b"", (1, 3, 8, 8))
+
+
+def test_backend_factory_knows_its_backends_and_rejects_others():
+    assert {"tvm-local", "tvm-rpc", "onnxruntime", "pytorch", "simulator"} <= set(available_backends())
+    with pytest.raises(ValueError, match="known backends"):
+        create("simulatorx", get_device("local-cpu"))

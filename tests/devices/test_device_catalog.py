@@ -49,7 +49,7 @@ def test_unknown_device_lists_known_ones():
 
 
 def test_profile_cli_unknown_device_exits_2_with_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "devices.profile", "--device", "nope", "--out",
+    proc = subprocess.run([sys.executable, "-m", "codesign.profile", "--device", "nope", "--out",
                            str(tmp_path / "p.csv")], capture_output=True, text=True)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

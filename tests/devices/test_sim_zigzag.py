@@ -4,10 +4,12 @@ import json
 import pandas as pd
 import pytest
 
-from codesign.op_instances import op_row
+from codesign.op_instances import build_op_module, op_row
+from devices.backends import for_device
+from devices.backends.simulator import PROFILE_COLUMNS
+from devices.catalog import get_device
 from devices.simulator.arrays import array_config
-from devices.simulator.backend import PROFILE_COLUMNS, create
-from devices.simulator.layers import Layer, kernel_layers
+from devices.simulator.layers import Layer, kernel_layers, module_layers
 from devices.simulator.zigzag_runner import CycleCache, simulate_layers
 from predictors.kernel_features import conv_row, elementwise_row, pool_row
 
@@ -57,11 +59,11 @@ def test_cache_is_reused_and_keyed_by_configuration(tmp_path, monkeypatch):
 
 
 def test_backend_rows_follow_the_profile_schema_with_simulated_provenance(tmp_path):
-    backend = create("edgetpu_sim", "edgetpu_like", tmp_path / "cache.json")
+    backend = for_device(get_device("edgetpu_sim"), "simulator", cache_path=tmp_path / "cache.json")
     kernels = pd.DataFrame([conv_row("relu_conv3x3_bn", 8, 8, 3, 8, 8),
                             pool_row("avgpool3x3", 8, 3, 8, 8),
                             elementwise_row("add", 8, 8, 8, n_inputs=3)])
-    rows = backend.measure(kernels)
+    rows = backend.measure_kernels(kernels)
     assert list(rows.columns[:len(PROFILE_COLUMNS)]) == PROFILE_COLUMNS
     assert (rows["provenance"] == "simulated:zigzag").all()
     assert rows["target"].str.contains("zigzag-dse 3.9.1 hardware=edge_tpu_like").all()
@@ -70,19 +72,37 @@ def test_backend_rows_follow_the_profile_schema_with_simulated_provenance(tmp_pa
     assert rows["n_layers"].tolist() == [1, 1, 2]  # an add of 3 inputs is 2 additions
 
 
+def _op_layers(op, cin, cout, h, w):
+    return module_layers(*build_op_module(op_row(op, cin, cout, h, w)))
+
+
 def test_search_space_ops_decompose_into_the_convs_they_run():
-    residual = kernel_layers(op_row("residual", 24, 32, 18, 32))
+    residual = _op_layers("residual", 24, 32, 18, 32)
     assert [(l.kind, l.cin, l.cout, l.kernel) for l in residual] == [
         ("Conv", 24, 32, 3), ("Conv", 32, 32, 3), ("Conv", 24, 32, 1), ("Add", 32, 32, 1)]
-    dws = kernel_layers(op_row("dwsblock", 24, 32, 18, 32))
+    dws = _op_layers("dwsblock", 24, 32, 18, 32)
     assert [(l.kind, l.groups, l.kernel) for l in dws] == [("Conv", 24, 3), ("Conv", 1, 1)]
-    upsample = kernel_layers(op_row("upsample_x2", 64, 64, 18, 32))
+    upsample = _op_layers("upsample_x2", 64, 64, 18, 32)
     assert [(l.cout, l.h, l.w) for l in upsample] == [(256, 18, 32)]  # shuffle: output writes
+
+
+def test_a_module_is_simulated_as_a_network_and_its_rows_are_labelled_simulated(tmp_path):
+    """build → run through the Backend interface: the kernel's cycles at the array's clock."""
+    backend = for_device(get_device("edgetpu_sim"), "simulator", cache_path=tmp_path / "c.json")
+    row = op_row("residual", 8, 8, 8, 8)
+    module, shape = build_op_module(row)
+    measurement = backend.measure(module, shape)
+    table = backend.measure_kernels(pd.DataFrame([row]), [module])
+    assert measurement.provenance == "simulated:zigzag" and measurement.foreign_cpu_share is None
+    assert measurement.timing.median_ms == pytest.approx(table["latency_ms"].iloc[0])
+    assert table["n_layers"].iloc[0] == 4
 
 
 def test_unknown_op_is_an_error_not_zero():
     with pytest.raises(ValueError, match="no simulator model"):
         kernel_layers(dict(conv_row("conv5x5_gelu", 8, 8, 5, 8, 8)))
+    with pytest.raises(ValueError, match="no simulator model"):
+        kernel_layers(op_row("residual", 8, 8, 8, 8))  # a search-space op needs its module
     with pytest.raises(ValueError, match="unknown simulated array"):
         array_config("tpu_v9")
 

@@ -171,7 +171,7 @@ def test_other_predictor_commands_refuse_a_file_as_output_folder(module, tmp_pat
 
 
 def test_measure_checks_its_outputs_before_building_anything(tmp_path, capsys, monkeypatch):
-    import devices.measure as measure
+    import codesign.measure as measure
 
     def no_work(*args, **kwargs):
         raise AssertionError("measure_network ran before the output paths were checked")
@@ -183,28 +183,28 @@ def test_measure_checks_its_outputs_before_building_anything(tmp_path, capsys, m
     for extra in (["--out", blocker / "nets.csv"], ["--out", tmp_path],
                   ["--out", tmp_path / "n.csv", "--breakdown", blocker / "calls.csv"],
                   ["--out", tmp_path / "n.csv", "--work-dir", blocker]):
-        code, err, _ = run_cli("devices.measure", common + extra, capsys)
+        code, err, _ = run_cli("codesign.measure", common + extra, capsys)
         assert_one_error_line(code, err)
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o500)
-        code, err, _ = run_cli("devices.measure", common + ["--out", locked / "nets.csv"], capsys)
+        code, err, _ = run_cli("codesign.measure", common + ["--out", locked / "nets.csv"], capsys)
         assert_one_error_line(code, err, "not writable")
     assert blocker.read_text() == "keep" and not leftovers(tmp_path)
 
 
 def test_profile_checks_its_output_before_measuring(tmp_path, capsys):
-    code, err, _ = run_cli("devices.profile", ["--device", "local-cpu", "--out", tmp_path], capsys)
+    code, err, _ = run_cli("codesign.profile", ["--device", "local-cpu", "--out", tmp_path], capsys)
     assert_one_error_line(code, err, "--out", "is a folder")
 
 
 # Case 15: numbers and sizes.
 
-@pytest.mark.parametrize("module", ["devices.measure", "devices.profile"])
+@pytest.mark.parametrize("module", ["codesign.measure", "codesign.profile"])
 @pytest.mark.parametrize("scale", ["0", "-2", "5", "x"])
 def test_scale_is_2_3_or_4(module, scale, tmp_path, capsys):
     argv = ["--device", "local-cpu", "--scale", scale, "--out", tmp_path / "o.csv"]
-    if module == "devices.measure":
+    if module == "codesign.measure":
         argv += ["--arch", "espcn"]
     code, err, _ = run_cli(module, argv, capsys)
     assert_one_error_line(code, err, "--scale")
@@ -279,7 +279,7 @@ def test_no_traceback_from_the_command_line(tmp_path):
 
 # Usage lines, devices.list speed.
 
-@pytest.mark.parametrize("module", ["devices.list", "devices.profile", "devices.measure", "predictors.train",
+@pytest.mark.parametrize("module", ["devices.list", "codesign.profile", "codesign.measure", "predictors.train",
                                     "predictors.evaluate", "predictors.calibrate", "predictors.import_tophub",
                                     "predictors.transfer"])
 def test_commands_name_themselves_as_python_m_and_argument_errors_are_one_line(module, capsys):

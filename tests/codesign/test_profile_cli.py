@@ -1,10 +1,11 @@
-"""devices.profile: rows follow the profile CSV schema, resume skips measured keys, bad input exits 2."""
+"""codesign.profile (over devices.profile): rows follow the profile CSV schema, resume skips measured keys, bad input exits 2."""
 import subprocess
 import sys
 
 import pandas as pd
 
-from devices.profile import main, profile_order
+from codesign.profile import main
+from devices.profile import profile_order
 from devices.profile_csv import SCHEMA
 
 
@@ -32,7 +33,7 @@ def test_profile_order_is_stable_and_deduplicated_input_stays_deduplicated():
 def test_malformed_existing_csv_exits_2_and_is_left_alone(tmp_path):
     out = tmp_path / "bad.csv"
     out.write_text("device,key\nlocal-cpu,x\n")
-    proc = subprocess.run([sys.executable, "-m", "devices.profile", "--device", "local-cpu", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "codesign.profile", "--device", "local-cpu", "--out", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and "lacks columns" in proc.stderr
@@ -92,7 +93,19 @@ def test_an_onnxruntime_profile_of_a_few_kernels_names_runtime_host_and_disturba
 
 
 def test_a_phone_cannot_be_profiled_in_a_host_runtime(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "devices.profile", "--device", "pixel7", "--runtime",
+    proc = subprocess.run([sys.executable, "-m", "codesign.profile", "--device", "pixel7", "--runtime",
                            "onnxruntime", "--out", str(tmp_path / "p.csv")], capture_output=True, text=True)
     assert proc.returncode == 2 and "this machine's CPU only" in proc.stderr
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_simulated_accelerator_is_profiled_like_any_device(tmp_path):
+    """--runtime simulator: rows equal the committed simulated profile (cycles from its cache)."""
+    out = tmp_path / "p.csv"
+    assert main(["--device", "eyeriss_sim", "--runtime", "simulator", "--limit", "3",
+                 "--out", str(out)]) == 0
+    rows = pd.read_csv(out)
+    committed = pd.read_csv("devices/simulator/profiles/eyeriss_sim.csv").set_index("key")
+    assert set(rows["provenance"]) == {"simulated:zigzag"} and set(rows["backend"]) == {"simulator"}
+    assert rows["latency_ms"].tolist() == committed.loc[rows["key"], "latency_ms"].tolist()
+    assert rows["target"].tolist() == committed.loc[rows["key"], "target"].tolist()
