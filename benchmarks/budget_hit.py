@@ -5,14 +5,14 @@
         [--finetune-steps 3000] [--network-profile FILE.csv] [--work runs/budget_hit]
         [--out benchmarks/results/budget_hit.csv]
 
-For each budget (ms, at the device's LR input), ``python -m codesign.search --device D --runtime R
---budget B`` runs with its closed loop (the derived network timed in the runtime it is deployed
+For each budget (ms, at the device's LR input), a search (codesign.search_api, what
+``python -m codesign.search --device D --runtime R --budget B`` runs) runs with its closed loop (the derived network timed in the runtime it is deployed
 with: onnxruntime, or TVM compiled and MetaSchedule-tuned; re-fit and re-derive while the
 measurement misses [0.85, 1.0] × budget, ``--rounds`` at most). Every row names the runtime,
 the host (id) and the foreign CPU share of its timing.
 Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 6× the
 cheapest network the space holds under the predictor re-fitted on the device's measured
-networks (codesign.search.default_network_profile: per host and runtime for local-cpu; every
+networks (codesign.search_inputs.default_network_profile: per host and runtime for local-cpu; every
 run extends it). One row per budget: the predicted latency
 (± the predictor's std) and the TVM-tuned measured latency of the final network, the rounds it
 took, PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
@@ -23,15 +23,18 @@ one, to start from the kernel predictor alone).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from codesign.budget import in_band
-from codesign.closed_loop import read_network_profile, refit_on
-from codesign.search import build_parser, run_search
+from codesign.budget import in_band, parse_budget
+from codesign.cost_source import cost_range
+from codesign.search_api import SearchRequest, default_schedule, plan, run
+from codesign.search_inputs import resolve_runtime, search_costs
+from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
 
 RESULTS = Path(__file__).parent / "results"
@@ -42,33 +45,28 @@ def default_budgets(device: str, count: int, predictor: str | None = None,
                     network_profile: str | None = None, runtime: str | None = None) -> list[float]:
     """``count`` budgets (ms) geometric from 1.5× to 6× the space's cheapest network under the
     predictor re-fitted on the device's measured networks (codesign.closed_loop)."""
-    from codesign.budget import parse_budget
-    from codesign.cost_source import cost_range
-    from codesign.search import cost_table_for, default_network_profile, resolve_runtime
-    from codesign.search_space import SearchSpace
     from devices.catalog import get_device
 
     dev = get_device(device)
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
     runtime = resolve_runtime(dev, runtime)
-    table = cost_table_for(dev, parse_budget("1ms"), space, lr_hw, predictor, runtime=runtime)
-    profile = network_profile or default_network_profile(dev, runtime)
-    table, _ = refit_on(table, read_network_profile(profile, lr_hw), lr_hw)
+    _, table, _ = search_costs(dev, parse_budget("1ms"), space, lr_hw, predictor,
+                               runtime=runtime, network_profile=network_profile)
     low, _ = cost_range(space, table, lr_hw)
     return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
 
 
 def budget_row(device: str, budget: float, args) -> dict:
-    cli = build_parser().parse_args([
-        "--device", device, "--runtime", args.runtime, "--budget", f"{budget:g}ms", "--out",
-        str(Path(args.work) / f"{device}-{args.runtime}-{budget:g}ms"), "--resume", "--trials", str(args.trials),
-        "--rounds", str(args.rounds), "--steps", str(args.steps),
-        "--warmup-steps", str(args.warmup_steps), "--finetune-steps", str(args.finetune_steps)]
-        + (["--predictor", args.predictor] if args.predictor else [])
-        + (["--network-profile", args.network_profile] if args.network_profile else []))
-    report = run_search(cli)
-    last = report.iloc[-1]
+    request = SearchRequest(
+        budget=f"{budget:g}ms", device=device, runtime=args.runtime,
+        out=str(Path(args.work) / f"{device}-{args.runtime}-{budget:g}ms"), resume=True,
+        trials=args.trials, rounds=args.rounds, finetune_steps=args.finetune_steps,
+        schedule=dataclasses.replace(default_schedule(), steps=args.steps,
+                                     warmup_steps=args.warmup_steps),
+        predictor=args.predictor, network_profile=args.network_profile)
+    result = run(plan(request))
+    report, last = result.report, result.final
     from devices.host_identity import describe, fingerprint
 
     return {"device": device, "runtime": args.runtime, "host": describe(fingerprint()),

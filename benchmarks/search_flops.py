@@ -6,8 +6,8 @@
         [--work runs/search_flops] [--out benchmarks/results/search_flops.csv]
 
 Budgets are GMACs (10⁹ multiply-accumulates, what SR papers call FLOPs) for a 1280×720 output
-(LR 320×180 at ×4). Every search runs ``python -m codesign.search --budget <B>GFLOPs`` with the
-given schedule (sparsestmax widths at every budget; softmax and Gumbel widths also at
+(LR 320×180 at ×4). Every search runs what ``python -m codesign.search --budget <B>GFLOPs`` runs
+(codesign.search_api) with the given schedule (sparsestmax widths at every budget; softmax and Gumbel widths also at
 ``--relaxation-budget``) and no latency measurement; each reference network is trained with
 codesign.train for ``--finetune-steps`` steps on the same built-in photos at the same batch and
 patch size (the searched net also inherits the weights its supernet trained during the search).
@@ -20,13 +20,14 @@ Runs resume from ``--work``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from benchmarks.baselines import machine, run_baseline
-from codesign.search import build_parser, run_search
+from codesign.search_api import SearchRequest, default_schedule, plan, run
 from codesign_common.atomic import write_csv_atomic
 
 RESULTS = Path(__file__).parent / "results"
@@ -36,12 +37,13 @@ STATS = [f"{n}_{s}" for n in ("gamma", "alpha", "width") for s in ("support", "m
 def searched_row(budget: float, relaxation: str, args) -> dict:
     """Run (or resume) one search and return its report row with the end-of-search stats."""
     out = Path(args.work) / f"{budget:g}GFLOPs-{relaxation}"
-    cli = build_parser().parse_args([
-        "--budget", f"{budget:g}GFLOPs", "--out", str(out), "--resume", "--no-measure",
-        "--rounds", "1", "--width-relaxation", relaxation, "--steps", str(args.steps),
-        "--warmup-steps", str(args.warmup_steps), "--finetune-steps", str(args.finetune_steps),
-        "--batch-size", str(args.batch_size), "--patch-size", str(args.patch_size)])
-    report = run_search(cli).iloc[-1]
+    schedule = dataclasses.replace(default_schedule(), width_relaxation=relaxation,
+                                   steps=args.steps, warmup_steps=args.warmup_steps,
+                                   batch_size=args.batch_size, patch_size=args.patch_size)
+    request = SearchRequest(budget=f"{budget:g}GFLOPs", out=str(out), resume=True,
+                            measure=False, rounds=1, schedule=schedule,
+                            finetune_steps=args.finetune_steps)
+    report = run(plan(request)).final
     log = pd.read_csv(out / "search_log.csv")
     searched = log.dropna(subset=["arch_loss"])
     return {"kind": "searched", "name": f"trilevel {budget:g}G {relaxation}",

@@ -26,7 +26,7 @@ import pandas as pd
 
 from codesign.budget import BAND, Budget, parse_budget
 from codesign.budget_fit import fit_to_budget
-from codesign.closed_loop import read_network_profile, refit_on, run_rounds
+from codesign.closed_loop import run_rounds
 from codesign.complexity import hd_lr_hw
 from codesign.cost_source import CostTable, cost_range, feasible_nodes
 from codesign.data import DataError, load_pairs
@@ -46,11 +46,10 @@ from codesign.search_folder import (
 from codesign.search_inputs import (
     SearchError,
     check_patch_size,
-    cost_table_for,
-    default_network_profile,
     needs_host_profile,
     parse_input,
     resolve_runtime,
+    search_costs,
 )
 from codesign.search_report import ReportOptions, write_outputs
 from codesign.search_space import SearchSpace
@@ -242,12 +241,9 @@ def plan(request: SearchRequest) -> SearchPlan:
 
             predictor = str(profile_this_host(device, runtime, space, lr_hw,
                                               progress=rank_and_world()[0] == 0))
-    predictor_table = cost_table_for(device, budget, space, lr_hw, predictor,
-                                     request.force_predictor, runtime)
-    table, network_profile = predictor_table, None
-    if device is not None and device.method == "tvm-local" and budget.metric == "latency_ms":
-        network_profile = Path(request.network_profile or default_network_profile(device, runtime))
-        table, _ = refit_on(predictor_table, read_network_profile(network_profile, lr_hw), lr_hw)
+    predictor_table, table, network_profile = search_costs(
+        device, budget, space, lr_hw, predictor, request.force_predictor, runtime,
+        request.network_profile)
     low, high = cost_range(space, table, lr_hw)
     if budget.value < low:
         raise SearchError(f"budget {budget} is below the cheapest network of this space on "

@@ -1,6 +1,7 @@
 """What a search needs resolved before it starts: the LR input, the runtime the result is
-deployed in, the device's latency predictor and the cost table of the space's op instances.
-Anything that cannot be resolved raises :class:`SearchError` with one line for the user."""
+deployed in, the device's latency predictor and the cost tables of the space's op instances
+(the predictor's, and the one re-fitted on the device's measured networks). Anything that
+cannot be resolved raises :class:`SearchError` with one line for the user."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 from codesign.budget import Budget
+from codesign.closed_loop import read_network_profile, refit_on
 from codesign.cost_source import CostTable, macs_table, predicted_latency_table
 from codesign.search_space import SearchSpace
 from codesign_common.cli import UsageError
@@ -163,3 +165,17 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
     if warning:
         print(warning, file=sys.stderr)
     return dataclasses.replace(table, provenance=label) if label != "predicted" else table
+
+
+def search_costs(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None,
+                 force_predictor: bool = False, runtime: str | None = None,
+                 network_profile: str | None = None) -> tuple[CostTable, CostTable, Path | None]:
+    """(predictor's table, table the search uses, network profile): for a latency budget on a
+    device timed here the table is re-fitted on the networks measured before in
+    ``network_profile`` (default: :func:`default_network_profile`), which the closed loop
+    extends; otherwise both tables are the same and there is no profile."""
+    table = cost_table_for(device, budget, space, lr_hw, predictor, force_predictor, runtime)
+    if device is None or device.method != "tvm-local" or budget.metric != "latency_ms":
+        return table, table, None
+    profile = Path(network_profile or default_network_profile(device, runtime))
+    return table, refit_on(table, read_network_profile(profile, lr_hw), lr_hw)[0], profile
