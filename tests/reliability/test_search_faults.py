@@ -195,6 +195,12 @@ def test_a_failed_run_looks_unfinished_and_force_starts_over(tmp_path, capsys, m
     (["--nf", "0"], ["--nf"]),
     (["--num-cells", "0"], ["--num-cells"]),
     (["--checkpoint-every-s", "0"], ["--checkpoint-every-s"]),
+    (["--strength", "nan"], ["--strength", "nan is not in [0, 5]"]),
+    (["--strength", "-1"], ["--strength", "-1 is not in [0, 5]"]),
+    (["--strength-step", "-0.5"], ["--strength-step", "must be above 0"]),
+    (["--strength-step", "nan"], ["--strength-step"]),
+    (["--order-weight", "-0.01"], ["--order-weight", "must be at least 0"]),
+    (["--order-weight", "inf"], ["--order-weight"]),
     (["--resume", "--force"], ["--force"]),
 ])
 def test_bad_schedule_is_refused_before_anything_is_written(tmp_path, capsys, bad, words):
