@@ -43,12 +43,13 @@ class ReportOptions:
 def simulate_on_device(genotype, space, device, lr_hw) -> dict:
     """Simulated latency (ms) of the derived network on a simulated accelerator: the sum of the
     simulator's latency for each op instance the network runs (cached per distinct layer)."""
-    from codesign.op_instances import op_instances
-    from devices.simulator.backend import create
+    from codesign.op_instances import build_op_module, op_instances
+    from devices.backends.base import for_device
 
     instances = op_instances(space, lr_hw).set_index("key")
     rows = instances.loc[genotype.op_keys(lr_hw)].reset_index()
-    simulated = create(device.name, device.measurement["array"]).measure(rows)
+    modules = [build_op_module(row)[0] for row in rows.to_dict("records")]
+    simulated = for_device(device, "simulator").measure_kernels(rows, modules)
     return {"simulated_ms": float(simulated.latency_ms.sum()),
             "simulation": f"{simulated.provenance.iloc[0]}: {simulated.target.iloc[0]}"}
 
