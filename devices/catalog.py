@@ -2,12 +2,13 @@
 
 Each file holds name, kind, TVM target (a JSON dict), measurement method, default LR input size
 and latency budget, a spec sheet whose every value names its source, and the provenance of the
-device's latency predictor. `local-cpu` is filled in at run time from the host (devices.host_cpu).
+device's latency predictor. Devices whose latencies come from public or transferred data also
+say how many CPU threads those latencies assume (`threads`: value and source; null for GPUs). `local-cpu` is filled in at run time from the host (devices.host_cpu).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -15,6 +16,9 @@ KINDS = ("cpu", "gpu", "mobile_cpu", "mobile_gpu", "accelerator")
 METHODS = ("tvm-local", "tvm-rpc", "simulator")
 PROVENANCES = ("measured", "public", "transferred", "simulated")
 SPEC_FIELDS = ("cores", "clock_ghz", "peak_fp32_gflops", "mem_bandwidth_gbs")
+REQUIRED = ("name", "kind", "description", "target", "measurement", "lr_input_hw", "scale",
+            "latency_budget_ms", "spec", "predictor")
+NOT_MEASURED_HERE = ("public", "transferred")  # predictor provenances that need `threads`
 LOCAL_CPU = "local-cpu"
 
 
@@ -39,7 +43,7 @@ class Device:
     latency_budget_ms: float
     spec: dict
     predictor: dict
-    extra: dict = field(default_factory=dict)
+    threads: dict | None = None  # {value: CPU threads the latencies assume (None: a GPU), source}
 
     @property
     def method(self) -> str:
@@ -58,11 +62,12 @@ class Device:
 
 def _validate(data: dict, path: Path) -> None:
     """Raise ValueError naming the file and the first field that is wrong."""
-    required = ("name", "kind", "description", "target", "measurement", "lr_input_hw", "scale",
-                "latency_budget_ms", "spec", "predictor")
-    missing = [k for k in required if k not in data]
+    missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise ValueError(f"{path.name}: missing fields {missing}")
+    unknown = sorted(set(data) - set(Device.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"{path.name}: unknown fields {unknown}")
     if data["name"] != path.stem:
         raise ValueError(f"{path.name}: name {data['name']!r} differs from the file name")
     if data["kind"] not in KINDS:
@@ -82,6 +87,13 @@ def _validate(data: dict, path: Path) -> None:
             raise ValueError(f"{path.name}: spec.{name} needs a value and a source")
     if data["predictor"].get("provenance") not in PROVENANCES:
         raise ValueError(f"{path.name}: predictor.provenance not in {PROVENANCES}")
+    threads = data.get("threads")
+    needed = data["predictor"]["provenance"] in NOT_MEASURED_HERE or threads is not None
+    if needed and (not isinstance(threads, dict) or not threads.get("source")
+                   or not (threads.get("value") is None
+                           or (isinstance(threads["value"], int) and threads["value"] > 0))):
+        raise ValueError(f"{path.name}: threads needs a value (a positive int, or null for a "
+                             f"GPU) and a source where the latencies are {data['predictor']['provenance']}")
 
 
 def _local_cpu(data: dict) -> dict:
@@ -109,9 +121,7 @@ def _load(path: Path) -> Device:
     _validate(data, path)
     if data["name"] == LOCAL_CPU:
         data = _local_cpu(data)
-    fields = {k: data.pop(k) for k in list(Device.__dataclass_fields__) if k in data and k != "extra"}
-    fields["lr_input_hw"] = tuple(fields["lr_input_hw"])
-    return Device(**fields, extra=data)
+    return Device(**(data | {"lr_input_hw": tuple(data["lr_input_hw"])}))
 
 
 def device_names() -> list[str]:

@@ -37,10 +37,11 @@ def _fmt(value) -> str:
 
 
 def catalog_table() -> str:
-    """One line per device: name, kind, method, target, LR input, budget, spec, predictor
+    """One line per device: name, kind, method, target, LR input, budget, spec, CPU threads its
+    public or transferred latencies assume ('-': measured or simulated here), predictor
     provenance and its measured accuracy."""
     header = ["name", "kind", "method", "target", "lr_input", "budget_ms", "gflops",
-              "bw_GB/s", "predictor", "predictor_accuracy"]
+              "bw_GB/s", "threads", "predictor", "predictor_accuracy"]
     rows = []
     for d in list_devices():
         target = (d.target.get("mcpu") or d.target.get("arch") or d.target.get("model")
@@ -49,7 +50,8 @@ def catalog_table() -> str:
         rows.append([d.name, d.kind, method, f"{d.target_kind} {target}".strip(),
                      "x".join(map(str, d.lr_input_hw)), _fmt(d.latency_budget_ms),
                      _fmt(d.spec["peak_fp32_gflops"]["value"]),
-                     _fmt(d.spec["mem_bandwidth_gbs"]["value"]), d.predictor["provenance"],
+                     _fmt(d.spec["mem_bandwidth_gbs"]["value"]),
+                     _fmt(d.threads["value"]) if d.threads else "-", d.predictor["provenance"],
                      predictor_accuracy(d.name)])
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows]

@@ -72,3 +72,32 @@ def test_malformed_catalog_entry_is_rejected(tmp_path, monkeypatch):
     monkeypatch.setattr(catalog, "CATALOG_DIR", tmp_path)
     with pytest.raises(ValueError, match="peak_fp32_gflops"):
         catalog.get_device("rk3399")
+
+
+def test_public_and_transferred_latencies_say_how_many_threads_they_assume():
+    """Issue 16: pixel7's transferred latencies assume its 2 Cortex-X1 threads, the TopHub
+    phones their big cores, GPUs none; the table shows it, measured devices show '-'."""
+    for device in list_devices():
+        if device.predictor["provenance"] in ("public", "transferred"):
+            assert device.threads["source"]
+            cpu = device.kind.endswith("cpu")
+            assert (device.threads["value"] == device.target["num-cores"]) if cpu else device.threads["value"] is None
+    assert get_device("pixel7").threads["value"] == 2 and "0.46" in get_device("pixel7").threads["source"]
+    lines = catalog_table().splitlines()
+    at = lines[0].index("threads")  # the columns are padded to line up
+    shown = {line.split()[0]: line[at:].split()[0] for line in lines[1:]}
+    assert (shown["pixel7"], shown["snapdragon835"], shown["adreno"], shown["local-cpu"]) == ("2", "4", "n/a", "-")
+
+
+@pytest.mark.parametrize("change, says", [(lambda e: e.pop("threads"), "threads needs a value"),
+                                          (lambda e: e["threads"].update(value=0), "threads needs a value"),
+                                          (lambda e: e.update(tophub_modle="x"), "unknown fields")])
+def test_a_transferred_entry_without_its_threads_or_with_a_stray_field_is_rejected(tmp_path, monkeypatch, change, says):
+    from devices import catalog
+
+    entry = json.loads((CATALOG_DIR / "pixel7.json").read_text())
+    change(entry)
+    (tmp_path / "pixel7.json").write_text(json.dumps(entry))
+    monkeypatch.setattr(catalog, "CATALOG_DIR", tmp_path)
+    with pytest.raises(ValueError, match=says):
+        catalog.get_device("pixel7")
