@@ -47,6 +47,9 @@ from codesign.network_tree import NetworkTree
 from codesign.op_instances import op_instances, op_key
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import fail
+from devices import host_identity
+from predictors.store import find_predictor, predictor_roots
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = "local-cpu"
@@ -239,7 +242,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-predicted-ms", type=float, default=400.0,
                    help="sample only networks the predictor puts at or below this latency (ms)")
-    p.add_argument("--predictor", default=str(REPO / "predictors" / "trained" / DEVICE))
+    p.add_argument("--predictor", help="predictor folder (default: the TVM local-cpu predictor "
+                                       "predictors.store finds for this host)")
     p.add_argument("--work", default="runs/networks_local_cpu")
     p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
     p.add_argument("--breakdown", action="store_true",
@@ -255,7 +259,10 @@ def main(argv=None) -> int:
     profile = pd.read_csv(args.profile)
     profile = profile[(profile.backend == "tvm-local") & (profile.tuned.astype(str) == "True")]
     kernel_ms = profile.groupby("key").latency_ms.last().to_dict()
-    table = predicted_latency_table(space, lr_hw, args.predictor)
+    predictor = find_predictor(DEVICE, args.predictor, host_identity.fingerprint()["host_id"], "tvm")
+    if predictor is None:
+        fail(f"no {DEVICE} predictor under {', '.join(map(str, predictor_roots()))}")
+    table = predicted_latency_table(space, lr_hw, predictor)
     instances = op_instances(space, lr_hw).set_index("key", drop=False)
     bytes_out = instances.bytes_out.to_dict()
     measurements = work / "measurements.csv"

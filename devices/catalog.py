@@ -93,7 +93,7 @@ def _validate(data: dict, path: Path) -> None:
                    or not (threads.get("value") is None
                            or (isinstance(threads["value"], int) and threads["value"] > 0))):
         raise ValueError(f"{path.name}: threads needs a value (a positive int, or null for a "
-                             f"GPU) and a source where the latencies are {data['predictor']['provenance']}")
+                         f"GPU) and a source where the latencies are {data['predictor']['provenance']}")
 
 
 def _local_cpu(data: dict) -> dict:
