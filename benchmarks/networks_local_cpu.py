@@ -211,10 +211,10 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
     """Per-call times inside the tuned build of a genotype, and the build timed again with the
     time evaluator (``remeasured_ms``: the same network measured twice); cached in ``out``."""
     if not out.exists():
+        from codesign.measure import network_from_args
         from devices import fused_kernels
         from devices.backends import create
         from devices.catalog import get_device
-        from codesign.measure import network_from_args
 
         name, module = network_from_args(None, str(genotype_path), SearchSpace().scale)
         shape = (1, 3, *lr_hw)
@@ -232,8 +232,8 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
 
 
 def main(argv=None) -> int:
-    from devices.catalog import get_device
     from codesign.measure import measure_network
+    from devices.catalog import get_device
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
