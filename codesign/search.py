@@ -20,6 +20,9 @@ next step with a checkpoint and print the command that resumes it; checkpoints a
 written every ``--checkpoint-every-s`` seconds. ``report.csv`` is written last: a folder
 without one is not a finished run. Once the outputs are written the (large) search checkpoint
 is deleted: a finished run is not resumable, ``--force`` starts it over.
+
+This command only parses its flags into a request: the search is codesign.search_api
+(``run(plan(SearchRequest(...)))``), which benchmarks and tests call directly.
 """
 from __future__ import annotations
 
