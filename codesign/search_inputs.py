@@ -110,7 +110,7 @@ def needs_host_profile(device, runtime: str | None, predictor: str | None, budge
     """True for a latency search of this host (local-cpu) in a runtime that runs here
     (onnxruntime) when no predictor of this host and runtime exists and none was given: the
     search then profiles the host first (codesign.self_profile). TVM is not self-profiled:
-    tuning every op instance takes hours (devices.profile --runtime tvm does it on request)."""
+    tuning every op instance takes hours (python -m codesign.profile --runtime tvm does it on request)."""
     from devices.backends.base import HOST_RUNTIMES
     from devices.catalog import LOCAL_CPU
 
@@ -148,7 +148,7 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
     path = find_predictor(device, predictor, runtime)
     if path is None:
         raise SearchError(
-            f"no latency predictor for {device.name}: profile it (python -m devices.profile "
+            f"no latency predictor for {device.name}: profile it (python -m codesign.profile "
             f"--device {device.name} --out PROFILE.csv), train one (python -m predictors.train "
             f"--device {device.name} --profile PROFILE.csv --out predictors/trained/{device.name}) "
             f"or give --predictor DIR; a GFLOPs budget needs none")

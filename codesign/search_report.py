@@ -66,7 +66,7 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": "not measured: a simulated accelerator (see simulated_ms)"}
     if device.method != "tvm-local":
-        how = (f"python -m devices.measure --device {device.name} --genotype "
+        how = (f"python -m codesign.measure --device {device.name} --genotype "
                f"{out / 'genotype.json'} --rpc-tracker HOST:PORT --rpc-key {device.rpc_key} "
                f"--out MEASURED.csv" if device.method == "tvm-rpc"
                else f"{device.method} backend")

@@ -276,6 +276,6 @@ def test_unreached_device_names_the_network_measuring_command():
 
     row = measure_on_device(None, get_device("pixel7"), (180, 320), Path("OUT"), trials=1)
     assert row["measured_ms"] is None
-    assert "python -m devices.measure --device pixel7 --genotype OUT/genotype.json" in \
+    assert "python -m codesign.measure --device pixel7 --genotype OUT/genotype.json" in \
         row["measurement"]
-    assert "devices.profile" not in row["measurement"]
+    assert "codesign.profile" not in row["measurement"]
