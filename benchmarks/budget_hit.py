@@ -6,10 +6,11 @@
         [--out benchmarks/results/budget_hit.csv]
 
 For each budget (ms, at the device's LR input), a search (codesign.search_api, what
-``python -m codesign.search --device D --runtime R --budget B`` runs) runs with its closed loop (the derived network timed in the runtime it is deployed
-with: onnxruntime, or TVM compiled and MetaSchedule-tuned; re-fit and re-derive while the
-measurement misses [0.85, 1.0] × budget, ``--rounds`` at most). Every row names the runtime,
-the host (id) and the foreign CPU share of its timing.
+``python -m codesign.search --device D --runtime R --budget B`` runs) runs with its closed loop
+(the derived network timed in the runtime it is deployed with: onnxruntime, or TVM compiled and
+MetaSchedule-tuned; re-fit and re-derive while the measurement misses the band,
+codesign.budget.BAND × budget, ``--rounds`` at most). Every row names the runtime, the host (id)
+and the foreign CPU share of its timing.
 Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 6× the
 cheapest network the space holds under the predictor re-fitted on the device's measured
 networks (codesign.search_inputs.default_network_profile: per host and runtime for local-cpu; every
