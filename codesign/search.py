@@ -224,7 +224,8 @@ def main(argv=None) -> int:
     if result is not None:
         report = result.report
         if len(report) > 1:
-            print(report[["round", "cost", "measured_ms", "psnr", "path"]].to_string(index=False))
+            print(report[["round", "cost", "measured_ms", "psnr", "path", "result"]]
+                  .to_string(index=False))
         row = result.final
         print(row.drop(labels=["genotype"], errors="ignore").to_string())
         print(f"outputs in {row['out_dir']}")

@@ -166,14 +166,19 @@ class SearchPlan:
 
 @dataclass(frozen=True, eq=False)
 class SearchResult:
-    """A finished search: ``report`` has one row per closed-loop round (the last is the
-    result, as in ``report.csv``) and ``out`` holds the written files."""
+    """A finished search: ``report`` has one row per closed-loop round (as in ``report.csv``;
+    after a closed loop its ``result`` column marks the delivered round, which is the one
+    measured in the band or nearest to it, not necessarily the last) and ``out`` holds the
+    written files."""
 
     report: pd.DataFrame
     out: Path
 
     @property
     def final(self) -> pd.Series:
+        """The delivered round's row."""
+        if "result" in self.report:
+            return self.report[self.report["result"].astype(bool)].iloc[0]
         return self.report.iloc[-1]
 
     @property
