@@ -15,7 +15,6 @@ benchmarks/results/accelerator_sim.csv with two sections (column `section`):
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 from devices.backends import for_device
 from devices.catalog import get_device
 from predictors.nb201 import nb201_kernels
@@ -106,8 +106,9 @@ def run(n_archs: int | None = None, seed: int = 0, out: Path = RESULTS) -> pd.Da
     return result
 
 
+@cli_main()
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.accelerator_sim", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m benchmarks.accelerator_sim", description=__doc__.splitlines()[0])
     parser.add_argument("--archs", type=int, default=None,
                         help="random subset of NAS-Bench-201 architectures (default: all 15,625)")
     parser.add_argument("--seed", type=int, default=0)

@@ -26,8 +26,16 @@ from codesign.evaluate import evaluation_table, model_min_lr_side
 from codesign.models import build_model, list_models
 from codesign.train import TrainingInterrupted, train_model
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import (Parser, UsageError, check_output_dir, check_output_file,
-                                 cli_main, nonnegative_int, positive_float, positive_int)
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_dir,
+    check_output_file,
+    cli_main,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 from codesign_common.locks import LockBusy
 
 DEFAULT_ARCHS = ("fsrcnn", "espcn", "carn_m", "imdn", "rlfn_ntire", "bicubic")

@@ -37,6 +37,7 @@ from codesign.search_api import SearchRequest, default_schedule, plan, run
 from codesign.search_inputs import resolve_runtime, search_costs
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
@@ -89,8 +90,9 @@ def budget_row(device: str, budget: float, args) -> dict:
             "finetune_steps": args.finetune_steps, "trials": args.trials}
 
 
+@cli_main()
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.budget_hit", description=__doc__,
+    p = Parser(prog="python -m benchmarks.budget_hit", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="local-cpu")
     p.add_argument("--runtime", choices=("onnxruntime", "tvm"), default="onnxruntime")

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from codesign_common.atomic import write_csv_atomic
 from codesign.measure import measure_network, network_from_args
 from codesign.profile import parse_hw
+from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 from devices.measure import RUNTIMES
 
 RESULTS = Path(__file__).parent / "results"
@@ -34,8 +35,9 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+@cli_main()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
     parser.add_argument("--genotypes", default="")
     parser.add_argument("--trials", type=int, default=8, help="MetaSchedule trials per fused task "

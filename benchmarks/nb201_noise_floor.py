@@ -27,7 +27,7 @@ import pandas as pd
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import fail
+from codesign_common.cli import Parser, cli_main, fail
 from predictors.nb201 import EDGES, parse_arch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,8 +88,9 @@ def best_reached(predictions: Path) -> pd.DataFrame:
                  "within_10pct": "best_within_10pct"})
 
 
+@cli_main()
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.nb201_noise_floor", description=__doc__,
+    p = Parser(prog="python -m benchmarks.nb201_noise_floor", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--latency", default=str(DATA / "nb201_help.csv.gz"))
     p.add_argument("--archs", default=str(DATA / "nb201_archs.csv.gz"))

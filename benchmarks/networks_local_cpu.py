@@ -47,7 +47,7 @@ from codesign.network_tree import NetworkTree
 from codesign.op_instances import op_instances, op_key
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import fail
+from codesign_common.cli import Parser, cli_main, fail
 from devices import host_identity
 from predictors.store import find_predictor, predictor_roots
 
@@ -231,11 +231,12 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
     return pd.read_csv(out)
 
 
+@cli_main()
 def main(argv=None) -> int:
     from codesign.measure import measure_network
     from devices.catalog import get_device
 
-    p = argparse.ArgumentParser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,
+    p = Parser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--trials", type=int, default=8)

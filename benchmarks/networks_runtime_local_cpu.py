@@ -33,7 +33,11 @@ from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
 from devices import host_identity
 from devices.catalog import get_device
-from predictors.network_overhead import fit_network_overhead, kernel_sums, predict_networks
+from predictors.network_overhead import (
+    fit_network_overhead,
+    kernel_sums,
+    predict_networks,
+)
 from predictors.predictor import KernelPredictor
 from predictors.store import find_predictor
 

@@ -26,6 +26,7 @@ from benchmarks.baselines import run_baseline
 from codesign.complexity import count_macs
 from codesign.models import build_model
 from codesign_common.atomic import atomic_path, write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 
 RESULTS = Path(__file__).parent / "results"
 COMPILE_RESULTS = RESULTS / "compile_local_cpu.csv"
@@ -36,8 +37,8 @@ def measured_ms(arch: str, trials: int, measurements: Path) -> dict:
     """TVM-tuned (``trials`` per fused task) and onnxruntime latency (ms) of a reference network
     at local-cpu's LR input: from benchmarks.compile_local_cpu's results when that run measured
     it so, else measured now (appended to ``measurements``)."""
-    from devices.catalog import get_device
     from codesign.measure import measure_network
+    from devices.catalog import get_device
 
     h, w = get_device(DEVICE).lr_input_hw
     key = f"network:{arch}:h={h}:w={w}"
@@ -87,8 +88,9 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+@cli_main()
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.pareto_local_cpu", description=__doc__,
+    p = Parser(prog="python -m benchmarks.pareto_local_cpu", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget-hit", default=str(RESULTS / "budget_hit.csv"))
     p.add_argument("--refs", default="fsrcnn,espcn,rlfn_ntire,carn_m,imdn")

@@ -19,14 +19,13 @@ there (the predictor codesign.search loads), its held-out scores in `meta.heldou
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import fail
+from codesign_common.cli import Parser, cli_main, fail
 from predictors.metrics import accuracy
 from predictors.profile_io import read_kernel_profile
 from predictors.train import train
@@ -115,8 +114,9 @@ def save_best(table: pd.DataFrame, profile, holdout: float, out, scores) -> str:
     return best
 
 
+@cli_main()
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.predictor_local_cpu",
+    parser = Parser(prog="python -m benchmarks.predictor_local_cpu",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default=str(DEFAULT_PROFILE))
     parser.add_argument("--models", default=",".join(MODELS))

@@ -18,7 +18,6 @@ Any CSV with columns arch_index, device, latency_ms is accepted.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from tqdm import tqdm
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import fail
+from codesign_common.cli import Parser, cli_main, fail
 from predictors.fewshot import SOURCE_PREFIX, choose_samples, fit_few_shot
 from predictors.metrics import accuracy
 from predictors.models import create
@@ -129,8 +128,9 @@ def few_shot(table, features, sources, targets, shots, repeats) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+@cli_main()
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.predictor_nb201", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m benchmarks.predictor_nb201", description=__doc__.split("\n")[0])
     parser.add_argument("--latency", default=str(DATA / "nb201_help.csv.gz"), help="CSV: arch_index,device,latency_ms")
     parser.add_argument("--archs", default=str(DATA / "nb201_archs.csv.gz"), help="CSV: arch_index,arch_str")
     parser.add_argument("--train-sizes", default="10,50,100,900")

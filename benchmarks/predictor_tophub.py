@@ -28,7 +28,6 @@ rows of the device; meta holds the held-out accuracy (`heldout_eval`, and
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,7 @@ from tqdm import tqdm
 
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import fail
+from codesign_common.cli import Parser, cli_main, fail
 from predictors.fused_ops import KNOWN_OPS, decompose
 from predictors.import_tophub import import_tophub
 from predictors.kernel_features import kernel_features
@@ -45,7 +44,12 @@ from predictors.metrics import accuracy
 from predictors.models import create
 from predictors.predictor import KernelPredictor, library_versions
 from predictors.profile_io import data_hash
-from predictors.roofline import FITTED_CLASSES, FusedRooflineModel, Roofline, nnls_relative
+from predictors.roofline import (
+    FITTED_CLASSES,
+    FusedRooflineModel,
+    Roofline,
+    nnls_relative,
+)
 from predictors.transfer import CV_FOLDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,8 +252,9 @@ def save_gpu_predictors(out_dir=TRAINED_DIR, log_dir=TOPHUB_DIR, folds: int = CV
             for d, rows in gpu_profiles(log_dir).items()]
 
 
+@cli_main()
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.predictor_tophub", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m benchmarks.predictor_tophub", description=__doc__.split("\n")[0])
     parser.add_argument("--log", nargs="+", default=[str(p) for p in DEFAULT_LOGS],
                         help="TopHub logs (default: ARM CPU, Mali, Adreno, CUDA)")
     parser.add_argument("--folds", type=int, default=5)

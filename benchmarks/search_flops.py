@@ -29,6 +29,7 @@ import pandas as pd
 from benchmarks.baselines import machine, run_baseline
 from codesign.search_api import SearchRequest, default_schedule, plan, run
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 
 RESULTS = Path(__file__).parent / "results"
 STATS = [f"{n}_{s}" for n in ("gamma", "alpha", "width") for s in ("support", "max")]
@@ -68,8 +69,9 @@ def reference_row(arch: str, args) -> dict:
             "machine": row["machine"]}
 
 
+@cli_main()
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.search_flops", description=__doc__,
+    p = Parser(prog="python -m benchmarks.search_flops", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budgets", default="2,5,17,33", help="GMACs at 720p, comma-separated")
     p.add_argument("--relaxations", default="sparsestmax,softmax,gumbel")

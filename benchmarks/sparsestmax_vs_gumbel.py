@@ -13,7 +13,6 @@ MACs at the HD LR size and params, and the whole schedule. Runs are resumed from
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from codesign.search_space import SearchSpace
 from codesign.search_train import SearchConfig, search, sparsity_stats
 from codesign.train import train_model
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -74,8 +74,9 @@ def run_relaxation(relaxation: str, space: SearchSpace, config: SearchConfig, *,
     }
 
 
+@cli_main()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sparsestmax_vs_gumbel", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m benchmarks.sparsestmax_vs_gumbel", description=__doc__.splitlines()[0])
     parser.add_argument("--relaxations", default="sparsestmax,gumbel,softmax")
     parser.add_argument("--search-steps", type=int, default=60)
     parser.add_argument("--warmup-steps", type=int, default=10)

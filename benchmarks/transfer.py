@@ -24,7 +24,6 @@ benchmarks/results/transfer.csv and every run to transfer_runs.csv.
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +31,16 @@ import pandas as pd
 from tqdm import tqdm
 
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main, fail
 from predictors.calibrate import calibrate, suggest
-from codesign_common.cli import fail
 from predictors.metrics import accuracy
 from predictors.roofline import DeviceSpec, FusedRooflineModel, Roofline
-from predictors.transfer import TOPHUB_DEVICES, TOPHUB_LOG, tophub_profiles, transferred_predictor
+from predictors.transfer import (
+    TOPHUB_DEVICES,
+    TOPHUB_LOG,
+    tophub_profiles,
+    transferred_predictor,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "transfer.csv"
@@ -148,8 +152,9 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+@cli_main()
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.transfer", description=__doc__.split("\n")[0])
+    parser = Parser(prog="python -m benchmarks.transfer", description=__doc__.split("\n")[0])
     parser.add_argument("--log", default=str(TOPHUB_LOG))
     parser.add_argument("--splits", type=int, default=3, help="random halvings of the workload keys")
     parser.add_argument("--shots", type=int, default=10)

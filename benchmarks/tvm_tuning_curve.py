@@ -32,6 +32,7 @@ import torch
 from tqdm import tqdm
 
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, cli_main
 from devices import fused_kernels, host_cpu, profile_csv
 from devices.backends import create
 from devices.catalog import get_device
@@ -191,8 +192,9 @@ def plot(df: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+@cli_main()
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.tvm_tuning_curve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python -m benchmarks.tvm_tuning_curve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", default="8,16,32,64,128", help="budgets of the main curve")
     parser.add_argument("--side-trials", default="16,64", help="budgets of the comparison variants")
     parser.add_argument("--repeats", type=int, default=10)
