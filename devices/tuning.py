@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -55,13 +55,20 @@ def handlers_set_aside(logger_name: str = META_SCHEDULE_LOGGER):
 
 @dataclass(frozen=True)
 class TuningSettings:
-    """Trial budget per task and the MetaSchedule builder/runner knobs (seconds)."""
+    """Trial budget and the MetaSchedule builder/runner knobs (seconds).
+
+    `trials` is the average per task: the tasks tuned together share `trials` x their number,
+    and MetaSchedule's gradient task scheduler gives each up to `dominant_share` x `trials`,
+    most to the tasks whose weighted latency still falls fastest (the network's dominant
+    convs). Builds run on `max_workers` processes (default: every CPU); MetaSchedule's
+    LocalRunner times each candidate only after the build batch, never beside it."""
 
     trials: int = 64
     trials_per_iter: int = 32
+    dominant_share: float = 4.0
     builder_timeout_s: float = 120.0
     runner_timeout_s: float = 60.0
-    max_workers: int = 1
+    max_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     seed: int = 0
 
 
@@ -205,7 +212,8 @@ def local_runner(settings: TuningSettings, target):
 
 
 def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export_cc: str | None = None) -> int:
-    """Tune every task that has fewer than `settings.trials` records; returns trials run now."""
+    """Tune every task tuned to a lower level than `settings.trials` (records or an earlier
+    session's level in attempted.json); returns the trial budget spent now."""
     from tvm.s_tir import meta_schedule as ms
 
     prepare_cpu_tuning(target)
@@ -222,7 +230,8 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
             contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
                 group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
             ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
-                          max_trials_global=missing * len(group), max_trials_per_task=missing,
+                          max_trials_global=missing * len(group),
+                          max_trials_per_task=max(missing, int(missing * settings.dominant_share)),
                           num_trials_per_iter=min(settings.trials_per_iter, missing),
                           builder=_builder(settings, target, export_cc), runner=runner,
                           database=database)

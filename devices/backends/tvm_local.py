@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from devices import fused_kernels, tuning
+from devices import fused_kernels, tuning, tvm_layout
 from devices.backends.base import Artifact, Backend
 from devices.timing import Timing, time_vm
 from devices.tvm_env import make_target, pin_runtime_threads
@@ -17,7 +17,8 @@ DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".ca
 
 
 class TvmLocal(Backend):
-    """Options: trials (per fused task; 0 = untuned), work_dir (tuning database directory,
+    """Options: trials (per fused task; 0 = untuned), layout (of the convs: NHWC, the default
+    for CPU targets, or NCHW as imported; devices.tvm_layout), work_dir (tuning database directory,
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
     dir is keyed by device and target, since MetaSchedule's records do not filter by target.
@@ -27,10 +28,13 @@ class TvmLocal(Backend):
     name = "tvm-local"
     builds_relax = builds_onnx = breaks_down = True
 
-    def __init__(self, device, *, trials: int = 64, work_dir=None, repeats: int = 10,
-                 min_repeat_ms: float = 100.0, warmup: int = 2, **knobs):
+    def __init__(self, device, *, trials: int = 64, layout: str | None = None, work_dir=None,
+                 repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2, **knobs):
         super().__init__(device, trials=trials)
         self.target = make_target(device.target)
+        self.layout = layout or default_layout(self.target)
+        if self.layout not in tvm_layout.LAYOUTS:
+            raise ValueError(f"unknown layout {self.layout!r}; known: {', '.join(tvm_layout.LAYOUTS)}")
         self.settings = tuning.TuningSettings(trials=trials, **knobs)
         target_id = hashlib.sha1(json.dumps(device.target, sort_keys=True).encode()).hexdigest()[:8]
         self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / f"{device.name}-{target_id}"
@@ -58,11 +62,14 @@ class TvmLocal(Backend):
         return None
 
     def build_relax(self, mod, input_shape: tuple[int, ...]) -> Artifact:
-        """Tune the fused tasks of a Relax module (unless trials == 0) and compile it."""
+        """Tune the fused tasks of a Relax module (unless trials == 0) and compile it, its
+        convs in this backend's layout (the artifact's target names it)."""
+        mod = tvm_layout.convert_layout(mod, self.layout)
+        target_text = f"{self.target} layout={self.layout}"
         tasks = fused_kernels.extract_fused_tasks(mod, self.target)
         summary = fused_kernels.task_summary(tasks)
         if self.settings.trials <= 0:
-            return Artifact(tuning.compile_untuned(mod, self.target), input_shape, str(self.target),
+            return Artifact(tuning.compile_untuned(mod, self.target), input_shape, target_text,
                             0, False, summary, "")
         with tuning.database_lock(self.work_dir):
             if tasks:
@@ -72,7 +79,7 @@ class TvmLocal(Backend):
             hits, total = tuning.database_hits(fused_kernels.fuse(mod, self.target), self.target,
                                                database)
             executable = tuning.compile_tuned(mod, self.target, self.work_dir)
-        return Artifact(executable, input_shape, str(self.target), self.settings.trials, True,
+        return Artifact(executable, input_shape, target_text, self.settings.trials, True,
                         summary, f"{hits}/{total}")
 
     def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
@@ -111,6 +118,11 @@ class TvmLocal(Backend):
         from devices.kernel_breakdown import kernel_breakdown
 
         return kernel_breakdown(*self._vm(artifact), runs=runs)
+
+
+def default_layout(target) -> str:
+    """NHWC on CPUs (tuned convs vectorise over channels: docs/devices.md), NCHW elsewhere."""
+    return "NHWC" if target.kind.name == "llvm" else "NCHW"
 
 
 BACKEND = TvmLocal
