@@ -1,13 +1,16 @@
 """Latency of one SR kernel against MetaSchedule trials, with PyTorch and onnxruntime references.
 
-    nice python -m benchmarks.tvm_tuning_curve [--trials 8,16,32,64,128] [--side-trials 16,64]
+    nice python -m benchmarks.tvm_tuning_curve [--trials 16,32,64,128,256,512] [--side-trials 16,64]
         [--work-dir DIR] [--out benchmarks/results/tvm_tuning_curve.csv]
 
-Kernel: conv3x3 64→64 + bias + LeakyReLU(0.2) at 1×64×90×160 (one fused TVM task,
-fused_conv2d_add_leaky_relu), all runtimes on the same threads (the host's physical cores).
-Variants: the curve with the detected -mcpu, TVM untuned, the same tuning with -mcpu=core-avx2
-(the target of the earlier 64-trial measurement) and an NHWC layout. The references are timed at
-the start and at the end of the run, since other jobs share the machine (load_1min per row).
+Kernel: conv3x3 64→64 + bias + LeakyReLU(0.2) at 1×64×90×160, all runtimes on the same threads
+(the host's physical cores). Variants: TVM untuned; the tuning curve of the conv in NCHW (one
+fused task) and in NHWC (the conv, whose trials are counted, plus the two layout transposes at
+the network's edges, devices.tvm_layout), both with the detected -mcpu; and a side curve with
+-mcpu=core-avx2 (AVX2 only: 256-bit vectors). Every task gets the same trials (no dominant
+share). Each tuned row counts the FMA instructions of the conv kernel's assembly by register
+width (fma_zmm: 512-bit, fma_ymm: 256-bit, fma_xmm: 128-bit). The references are timed at the
+start and at the end of the run (load_1min and foreign_cpu_share per row).
 Each tuning curve grows one MetaSchedule database in ascending trial order; a rerun resumes
 after the last row present (a variant without rows starts from an empty database).
 
@@ -33,16 +36,18 @@ from tqdm import tqdm
 
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main
-from devices import fused_kernels, host_cpu, profile_csv
+from devices import fused_kernels, host_cpu, host_identity, profile_csv
 from devices.backends import create
 from devices.catalog import get_device
 
 RESULTS = Path(__file__).parent / "results"
 SHAPE = (1, 64, 90, 160)
 KERNEL = "conv3x3_lrelu:cin=64:cout=64:h=90:w=160"
+MACS = 64 * 64 * 9 * 90 * 160
 COLUMNS = ["kernel", "variant", "runtime", "mcpu", "layout", "trials", "latency_ms", "latency_std_ms",
-           "latency_mean_ms", "latency_min_ms", "repeats", "number", "tuning_s", "database_hits",
-           "fused_tasks", "target", "provenance", "load_1min", "date", "host"]
+           "latency_mean_ms", "latency_min_ms", "gmac_per_s", "repeats", "number", "tuning_s",
+           "database_hits", "fused_tasks", "fma_zmm", "fma_ymm", "fma_xmm", "target", "provenance",
+           "load_1min", "foreign_cpu_share", "date", "host", "host_id"]
 
 
 class ConvLReLU(torch.nn.Module):
@@ -57,38 +62,45 @@ class ConvLReLU(torch.nn.Module):
         return self.act(self.conv(x))
 
 
-def _row(variant, measurement, mcpu="", layout="NCHW", tuning_s=0.0) -> dict:
+def conv_fma_counts(executable) -> dict:
+    """FMA instructions by register width in the assembly of the executable's conv kernels."""
+    import re
+
+    asm = executable.mod.imports[0].inspect_source("asm")
+    bodies = re.split(r"\n(?=[A-Za-z_][\w.]*:[^\n]*\n)", asm)
+    fmas = [line for body in bodies if body.startswith("fused_conv2d") and "_compute_" in body.split(":")[0]
+            for line in re.findall(r"vfn?madd\w+\s+[^\n]*", body)]
+    return {f"fma_{reg}": sum(f"%{reg}" in line for line in fmas) for reg in ("zmm", "ymm", "xmm")}
+
+
+def _row(variant, measurement, mcpu="", layout="NCHW", tuning_s=0.0, fma=None) -> dict:
     t = measurement.timing
     return {"kernel": KERNEL, "variant": variant, "runtime": measurement.runtime, "mcpu": mcpu,
             "layout": layout, "trials": measurement.trials, "latency_ms": t.median_ms,
             "latency_std_ms": t.std_ms, "latency_mean_ms": t.mean_ms, "latency_min_ms": t.min_ms,
+            "gmac_per_s": MACS / t.min_ms / 1e6,
             "repeats": t.repeats, "number": t.number, "tuning_s": round(tuning_s, 1),
             "database_hits": measurement.database_hits, "fused_tasks": measurement.fused_tasks,
-            "target": measurement.target,
+            **(fma or {}), "target": measurement.target, "foreign_cpu_share": measurement.foreign_cpu_share,
+            "host_id": host_identity.fingerprint()["host_id"],
             "provenance": "measured" if measurement.tuned or not measurement.backend.startswith("tvm")
             else "measured:untuned",
             "load_1min": round(os.getloadavg()[0], 2),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "host": profile_csv.host_label()}
 
 
-def _relax(layout: str):
-    from tvm import relax
-
-    mod = fused_kernels.relax_from_torch(ConvLReLU().eval(), SHAPE)
-    if layout == "NHWC":
-        mod = relax.transform.ConvertLayout({"relax.nn.conv2d": ["NHWC", "OHWI"]})(mod)
-    return mod
+def _relax():
+    return fused_kernels.relax_from_torch(ConvLReLU().eval(), SHAPE)
 
 
 def plan(trials: list[int], side_trials: list[int]) -> list[tuple[str, str, str, list[int]]]:
     """(variant, mcpu, layout, trial budgets) to run, tuned curves in ascending trials."""
     mcpu = host_cpu.detect()["mcpu"]
-    runs = [(f"tvm untuned {mcpu}", mcpu, "NCHW", [0]), ("tvm untuned core-avx2", "core-avx2", "NCHW", [0]),
-            (f"tvm tuned {mcpu}", mcpu, "NCHW", trials)]
+    runs = [(f"tvm untuned {mcpu} NCHW", mcpu, "NCHW", [0]), (f"tvm untuned {mcpu} NHWC", mcpu, "NHWC", [0]),
+            (f"tvm tuned {mcpu} NCHW", mcpu, "NCHW", trials), (f"tvm tuned {mcpu} NHWC", mcpu, "NHWC", trials)]
     if mcpu != "core-avx2":
-        runs.append(("tvm tuned core-avx2", "core-avx2", "NCHW", side_trials))
-    runs.append((f"tvm tuned {mcpu} NHWC", mcpu, "NHWC", side_trials))
+        runs.append(("tvm tuned core-avx2 NHWC", "core-avx2", "NHWC", side_trials))
     return runs
 
 
@@ -102,7 +114,7 @@ def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.Data
         done = pd.concat([done, pd.DataFrame([row], columns=COLUMNS)], ignore_index=True)
         write_csv_atomic(done, out)
 
-    timing = dict(repeats=repeats, min_repeat_ms=200)
+    timing = {"repeats": repeats, "min_repeat_ms": 200}
     steps = [("reference start", None)] + [(p, b) for p in plan(trials, side_trials) for b in p[3]] + [("reference end", None)]
     for step, budget in tqdm(steps, desc="tuning curve", file=sys.stderr):
         if budget is None:
@@ -120,20 +132,29 @@ def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.Data
         if rows.empty and db.exists():
             shutil.rmtree(db)  # a curve starts from an empty database
         dev = dataclasses.replace(device, target={**device.target, "mcpu": mcpu})
-        backend = create("tvm-local", dev, trials=budget, work_dir=db, **timing)
+        backend = create("tvm-local", dev, trials=budget, layout=layout, work_dir=db, dominant_share=1.0, **timing)
         start = time.perf_counter()
-        artifact = backend.build_relax(_relax(layout), SHAPE)
+        artifact = backend.build_relax(_relax(), SHAPE)
         tuning_s = time.perf_counter() - start
-        save(_row(variant, backend.run_measurement(artifact), mcpu, layout, tuning_s))
+        fma = conv_fma_counts(artifact.runnable) if budget else None
+        save(_row(variant, backend.run_measurement(artifact), mcpu, layout, tuning_s, fma))
     return done
 
 
 def database_prefix(db: Path, trials: int, dest: Path) -> Path:
-    """A copy of database `db` holding only its first `trials` tuning records."""
+    """A copy of database `db` holding only the first `trials` tuning records of each workload
+    (a record line starts with its workload's index)."""
+    import json
+
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(db / "database_workload.json", dest / "database_workload.json")
-    lines = (db / "database_tuning_record.json").read_text().splitlines(keepends=True)
-    (dest / "database_tuning_record.json").write_text("".join(lines[:trials]))
+    kept, seen = [], {}
+    for line in (db / "database_tuning_record.json").read_text().splitlines(keepends=True):
+        workload = json.loads(line)[0]
+        seen[workload] = seen.get(workload, 0) + 1
+        if seen[workload] <= trials:
+            kept.append(line)
+    (dest / "database_tuning_record.json").write_text("".join(kept))
     return dest
 
 
@@ -142,7 +163,7 @@ def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.D
     import tempfile
 
     device = get_device("local-cpu")
-    timing = dict(repeats=repeats, min_repeat_ms=200)
+    timing = {"repeats": repeats, "min_repeat_ms": 200}
     rows = []
     tuned = curve[curve["variant"].str.startswith("tvm tuned")].sort_values(["variant", "trials"])
     for _, r in tqdm(list(tuned.iterrows()), desc="retime", file=sys.stderr):
@@ -151,10 +172,11 @@ def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.D
         dev = dataclasses.replace(device, target={**device.target, "mcpu": r["mcpu"]})
         with tempfile.TemporaryDirectory() as tmp:
             db = database_prefix(work_dir / r["variant"].replace(" ", "_"), int(r["trials"]), Path(tmp))
-            backend = create("tvm-local", dev, trials=1, work_dir=db, **timing)  # >= 1 record: no tuning
-            artifact = backend.build_relax(_relax(r["layout"]), SHAPE)
+            backend = create("tvm-local", dev, trials=1, layout=r["layout"], work_dir=db, **timing)  # >= 1 record: no tuning
+            artifact = backend.build_relax(_relax(), SHAPE)
             artifact.trials = int(r["trials"])
-            rows.append(_row(r["variant"], backend.run_measurement(artifact), r["mcpu"], r["layout"]))
+            rows.append(_row(r["variant"], backend.run_measurement(artifact), r["mcpu"], r["layout"],
+                             fma=conv_fma_counts(artifact.runnable)))
     df = pd.DataFrame(rows, columns=COLUMNS)
     write_csv_atomic(df, out)
     return df
@@ -177,9 +199,10 @@ def plot(df: pd.DataFrame, path: Path) -> None:
         if len(ref):
             ax.axhline(ref["latency_ms"].median(), ls=style, color="k",
                        label=f"{prefix} (median {ref['latency_ms'].median():.1f} ms)")
-    for _, r in df[df["variant"].str.startswith("tvm untuned")].iterrows():
+    untuned = df[df["variant"].str.startswith("tvm untuned")]
+    for i, (_, r) in enumerate(untuned.iterrows()):
         ax.annotate(f"{r['variant']}: {r['latency_ms']:.0f} ms", (0.02, 0.97), xycoords="axes fraction",
-                    va="top", fontsize=8, xytext=(0, -12 * ("avx2" in r["variant"])), textcoords="offset points")
+                    va="top", fontsize=8, xytext=(0, -12 * i), textcoords="offset points")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("MetaSchedule trials")
@@ -195,7 +218,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 @cli_main()
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.tvm_tuning_curve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", default="8,16,32,64,128", help="budgets of the main curve")
+    parser.add_argument("--trials", default="16,32,64,128,256,512", help="budgets of the NCHW and NHWC curves")
     parser.add_argument("--side-trials", default="16,64", help="budgets of the comparison variants")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--work-dir", type=Path, default=Path.home() / ".cache" / "codesign" / "tvm_tuning_curve")

@@ -13,17 +13,18 @@ ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", 
 
 
 # LLVM's host CPU name where it follows from /proc/cpuinfo's vendor, family and model alone
-# (llvm/lib/TargetParser/Host.cpp, getAMDProcessorTypeAndSubtype, unchanged since LLVM 16):
-# family → (name for the listed model ranges, name for the other models of the family).
+# (llvm/lib/TargetParser/Host.cpp, getAMDProcessorTypeAndSubtype; family 26 as in LLVM 19-22):
+# family → (model ranges, name for them, name for the other models of the family or None).
 _AMD_FAMILIES = {
     23: ([(0x30, 0x3f), (0x47, 0x47), (0x60, 0x7f), (0x84, 0x87), (0x90, 0xaf)], "znver2", "znver1"),
     25: ([(0x10, 0x1f), (0x60, 0x7f), (0xa0, 0xaf)], "znver4", "znver3"),
+    26: ([(0x00, 0x77)], "znver5", None),
 }
 
 
 def llvm_cpu_from_cpuinfo(info: dict[str, str]) -> str | None:
     """The -mcpu TVM's LLVM detects for this host (tvm.target.codegen.llvm_get_system_cpu),
-    read from /proc/cpuinfo fields without importing TVM — for AMD Zen 1–4 only, whose name
+    read from /proc/cpuinfo fields without importing TVM — for AMD Zen 1–5 only, whose name
     depends on family and model alone; None for every other CPU (ask TVM then)."""
     try:
         family, model = int(info["cpu family"]), int(info["model"])

@@ -1,9 +1,10 @@
-"""Data layout of the convolutions TVM compiles: NCHW as imported, or NHWC (channels last).
+"""Data layout of the convolutions TVM compiles: NCHW as imported (the default), or NHWC.
 
-MetaSchedule vectorises the innermost loop of a fused conv. In NHWC that loop runs over output
-channels (48-64 in the SR bodies here: whole AVX-512 registers); in NCHW it runs over the image
-width. Measured on this project's 2-core Zen 4 VM (docs/devices.md): a 64→64 3x3 conv + LeakyReLU
-at 90x160 tuned 64 trials reached 77.6 GMAC/s in NHWC, onnxruntime 81.6 GMAC/s.
+In NHWC MetaSchedule vectorises a fused conv over output channels, in NCHW over the image
+width. Measured on a quiet 2-core Zen 4 VM (benchmarks/results/tvm_tuning_curve.csv, a 64→64
+3x3 conv + LeakyReLU at 90x160), NCHW won: 5.0-5.3 ms from 64 trials on (48 zmm FMAs in the
+kernel, onnxruntime 5.0 ms in the same run) against 7.9-9.8 ms for NHWC at any budget to 512.
+NHWC stays an option (`layout=` of the tvm-local backend) for targets where it wins.
 
 Relax's ConvertLayout rewrites the conv2d ops and every op with layout inference between them.
 Two ops of the imported networks lack it and would each put a transpose back to NCHW and one

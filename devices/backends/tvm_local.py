@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from devices import fused_kernels, tuning, tvm_layout
+from devices import fused_kernels, tuning, tuning_records, tvm_layout
 from devices.backends.base import Artifact, Backend
 from devices.timing import Timing, time_vm
 from devices.tvm_env import make_target, pin_runtime_threads
@@ -17,22 +17,23 @@ DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".ca
 
 
 class TvmLocal(Backend):
-    """Options: trials (per fused task; 0 = untuned), layout (of the convs: NHWC, the default
-    for CPU targets, or NCHW as imported; devices.tvm_layout), work_dir (tuning database directory,
+    """Options: trials (per fused task on average; 0 = untuned), layout (of the convs: NCHW as
+    imported, the default, or NHWC; devices.tvm_layout), work_dir (tuning database directory,
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
-    dir is keyed by device and target, since MetaSchedule's records do not filter by target.
+    dir is keyed by device and target, since MetaSchedule's records do not filter by target; an
+    empty one starts from the records shipped for exactly this target (devices.tuning_records).
     Kernels run (while tuning and when timed) on the target's `num-cores` threads
     (tvm_env.pin_runtime_threads), not on TVM's default of half the host's logical CPUs."""
 
     name = "tvm-local"
     builds_relax = builds_onnx = breaks_down = True
 
-    def __init__(self, device, *, trials: int = 64, layout: str | None = None, work_dir=None,
+    def __init__(self, device, *, trials: int = 64, layout: str = "NCHW", work_dir=None,
                  repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2, **knobs):
         super().__init__(device, trials=trials)
         self.target = make_target(device.target)
-        self.layout = layout or default_layout(self.target)
+        self.layout = layout
         if self.layout not in tvm_layout.LAYOUTS:
             raise ValueError(f"unknown layout {self.layout!r}; known: {', '.join(tvm_layout.LAYOUTS)}")
         self.settings = tuning.TuningSettings(trials=trials, **knobs)
@@ -72,6 +73,7 @@ class TvmLocal(Backend):
             return Artifact(tuning.compile_untuned(mod, self.target), input_shape, target_text,
                             0, False, summary, "")
         with tuning.database_lock(self.work_dir):
+            tuning_records.seed(self.work_dir, self.device.target)  # an empty database starts from the shipped records
             if tasks:
                 tuning.tune_tasks(tasks, self.target, self.work_dir, self.settings,
                                   self.tuning_runner(), self.export_cc())
@@ -118,11 +120,6 @@ class TvmLocal(Backend):
         from devices.kernel_breakdown import kernel_breakdown
 
         return kernel_breakdown(*self._vm(artifact), runs=runs)
-
-
-def default_layout(target) -> str:
-    """NHWC on CPUs (tuned convs vectorise over channels: docs/devices.md), NCHW elsewhere."""
-    return "NHWC" if target.kind.name == "llvm" else "NCHW"
 
 
 BACKEND = TvmLocal

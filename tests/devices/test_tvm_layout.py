@@ -72,13 +72,13 @@ def test_nchw_is_the_imported_module_and_unknown_layouts_are_refused():
         tvm_layout.convert_layout(mod, "NCWH")
 
 
-def test_tvm_local_builds_nhwc_on_cpu_and_names_the_layout_in_the_target(tmp_path):
+def test_tvm_local_builds_nchw_by_default_nhwc_on_request_and_names_the_layout(tmp_path):
     device = get_device("local-cpu")
     default = create("tvm-local", device, trials=0, work_dir=tmp_path)
-    assert default.layout == "NHWC"
+    assert default.layout == "NCHW"
     artifact = default.build(_body(torch.nn.ReLU()), SHAPE)
-    assert artifact.target.endswith(" layout=NHWC") and not artifact.tuned
-    nchw = create("tvm-local", device, trials=0, work_dir=tmp_path, layout="NCHW")
-    assert nchw.build(_body(torch.nn.ReLU()), SHAPE).target.endswith(" layout=NCHW")
+    assert artifact.target.endswith(" layout=NCHW") and not artifact.tuned
+    nhwc = create("tvm-local", device, trials=0, work_dir=tmp_path, layout="NHWC")
+    assert nhwc.build(_body(torch.nn.ReLU()), SHAPE).target.endswith(" layout=NHWC")
     with pytest.raises(ValueError, match="unknown layout"):
         create("tvm-local", device, trials=0, work_dir=tmp_path, layout="CHWN")

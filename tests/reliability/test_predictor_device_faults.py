@@ -321,7 +321,8 @@ def test_local_cpu_without_tvm_is_what_tvm_detects():
 
 @pytest.mark.parametrize("family,model,name", [(25, 0x11, "znver4"), (25, 0x61, "znver4"), (25, 0x21, "znver3"),
                                                (25, 0x01, "znver3"), (23, 0x31, "znver2"), (23, 0x01, "znver1"),
-                                               (23, 0x71, "znver2"), (26, 0x02, None), (6, 0x8f, None)])
+                                               (23, 0x71, "znver2"), (26, 0x02, "znver5"), (26, 0x44, "znver5"),
+                                               (26, 0x80, None), (6, 0x8f, None)])
 def test_llvm_cpu_name_from_cpuinfo(family, model, name):
     from devices.host_cpu import llvm_cpu_from_cpuinfo
 

@@ -1,0 +1,98 @@
+"""Tuning records that travel: the best MetaSchedule record of every workload, shipped in the
+repository per TVM target (as TVM's TopHub shipped AutoTVM logs), seeding a new machine's database.
+
+`devices/tuning_records/<name>/` holds `target.json` (the catalog target dict the records were
+tuned for, and the host they were tuned on) and a MetaSchedule JSON database with one record
+per workload. A tvm-local backend whose own database is empty copies the records shipped for
+exactly its target, so the default search space is not re-tuned from scratch on every machine.
+Records shipped for another target (another -mcpu, other cores) are not copied: MetaSchedule
+looks records up by workload alone, so they would be applied as if made here and would count
+as trials already spent, and this target would never be tuned. The backend says so in one
+warning line instead.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from codesign_common.atomic import write_text_atomic
+
+log = logging.getLogger(__name__)
+SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
+DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
+
+
+def _canonical(target: dict) -> str:
+    return json.dumps(target, sort_keys=True)
+
+
+def shipped(root: Path = SHIPPED_DIR) -> list[tuple[Path, dict]]:
+    """(directory, its target.json) of every shipped record set under `root`."""
+    if not root.is_dir():
+        return []
+    return [(d, json.loads((d / "target.json").read_text())) for d in sorted(root.iterdir())
+            if (d / "target.json").is_file() and all((d / f).is_file() for f in DATABASE_FILES)]
+
+
+def has_database(work_dir: Path) -> bool:
+    """Whether `work_dir` already holds a database with at least one record."""
+    records = Path(work_dir) / DATABASE_FILES[1]
+    return records.is_file() and records.stat().st_size > 0
+
+
+def seed(work_dir: str | os.PathLike, target: dict, root: Path = SHIPPED_DIR) -> str:
+    """Copy the records shipped for exactly `target` into an empty `work_dir`. Returns where
+    the database's records come from: `own` (work_dir had records), `shipped:<name>`, or
+    `none` (nothing for this target; a warning names the targets that were shipped)."""
+    work_dir = Path(work_dir)
+    if has_database(work_dir):
+        return "own"
+    sets = shipped(root)
+    for directory, meta in sets:
+        if _canonical(meta["target"]) == _canonical(target):
+            work_dir.mkdir(parents=True, exist_ok=True)
+            for name in DATABASE_FILES:
+                shutil.copyfile(directory / name, work_dir / name)
+            return f"shipped:{directory.name}"
+    others = [f"{d.name} ({m['target'].get('mcpu', m['target'].get('kind'))})" for d, m in sets]
+    if others:
+        log.warning("no tuning records shipped for this target (%s); shipped for %s, not used: "
+                    "tuning from scratch", target.get("mcpu", target.get("kind")), ", ".join(others))
+    return "none"
+
+
+def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: dict, host: dict) -> int:
+    """Write the best record of every workload in `work_dir`'s database to `dest` (a new
+    shipped set: database files + target.json naming `target` and `host`). Returns records."""
+    import tvm_ffi
+    from tvm.s_tir import meta_schedule as ms
+
+    from devices import tuning
+
+    source = tuning.open_database(work_dir)
+    dest = Path(dest)
+    staging = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    best = ms.database.JSONDatabase(work_dir=str(staging), module_equality="structural")
+    count, seen = 0, set()
+    for record in source.get_all_tuning_records():
+        workload = record.workload
+        key = tvm_ffi.structural_hash(workload.mod)
+        if key in seen:
+            continue
+        seen.add(key)
+        top = source.get_top_k(workload, 1)
+        if top:
+            best.commit_tuning_record(ms.database.TuningRecord(
+                top[0].trace, best.commit_workload(workload.mod), top[0].run_secs, top[0].target,
+                top[0].args_info))
+            count += 1
+    write_text_atomic(staging / "target.json", json.dumps({"target": target, "host": host}, indent=1, sort_keys=True))
+    if dest.exists():
+        shutil.rmtree(dest)
+    staging.rename(dest)
+    return count

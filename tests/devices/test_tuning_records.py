@@ -1,0 +1,69 @@
+"""Shipped tuning records (devices.tuning_records): the best record per workload is exported,
+seeds an empty database on the same target (a tuned build then applies them to every fused task
+without tuning again), and is refused, with one warning, on another target."""
+import json
+import logging
+
+import torch
+
+from devices import tuning, tuning_records
+from devices.backends import create
+from devices.catalog import get_device
+
+SHAPE = (1, 8, 12, 12)
+
+
+def _net():
+    return torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.LeakyReLU(0.2)).eval()
+
+
+def _lines(path):
+    return [line for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, caplog):
+    device = get_device("local-cpu")
+    tuned = create("tvm-local", device, trials=3, work_dir=tmp_path / "tuned", trials_per_iter=3,
+                   repeats=2, min_repeat_ms=5)
+    artifact = tuned.build(_net(), SHAPE)
+    n_tasks = len(artifact.fused_tasks.split("+"))
+    assert len(_lines(tmp_path / "tuned" / "database_tuning_record.json")) > n_tasks  # several per task
+
+    shipped_root = tmp_path / "shipped"
+    count = tuning_records.export_best(tmp_path / "tuned", shipped_root / "zen-test", device.target, {"host_id": "h"})
+    assert count == n_tasks  # one best record per workload
+    assert len(_lines(shipped_root / "zen-test" / "database_tuning_record.json")) == n_tasks
+    meta = json.loads((shipped_root / "zen-test" / "target.json").read_text())
+    assert meta["target"] == device.target and meta["host"] == {"host_id": "h"}
+
+    # same target: copied, then a tuned build applies the records to every fused task, tuning nothing
+    fresh = tmp_path / "fresh"
+    assert tuning_records.seed(fresh, device.target, shipped_root) == "shipped:zen-test"
+    assert tuning_records.seed(fresh, device.target, shipped_root) == "own"
+    reuse = create("tvm-local", device, trials=1, work_dir=fresh, repeats=2, min_repeat_ms=5)
+    assert reuse.build(_net(), SHAPE).database_hits == f"{n_tasks}/{n_tasks}"
+    assert len(_lines(fresh / "database_tuning_record.json")) == n_tasks
+
+    # another target: not copied, one warning naming what was shipped
+    other = {**device.target, "mcpu": "znver5" if device.target.get("mcpu") != "znver5" else "znver4"}
+    with caplog.at_level(logging.WARNING, logger="devices.tuning_records"):
+        assert tuning_records.seed(tmp_path / "elsewhere", other, shipped_root) == "none"
+    assert not tuning_records.has_database(tmp_path / "elsewhere")
+    assert any("zen-test" in r.getMessage() and "not used" in r.getMessage() for r in caplog.records)
+
+
+def test_a_tuned_build_counts_database_hits_for_every_fused_task(tmp_path):
+    device = get_device("local-cpu")
+    backend = create("tvm-local", device, trials=2, work_dir=tmp_path, trials_per_iter=2, repeats=2, min_repeat_ms=5)
+    net = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Conv2d(8, 8, 1), torch.nn.PixelShuffle(2)).eval()
+    artifact = backend.build(net, SHAPE)
+    tasks = artifact.fused_tasks.split("+")
+    assert len(tasks) >= 3 and artifact.database_hits == f"{len(tasks)}/{len(tasks)}"
+    # without the records the same build replaces nothing
+    from devices import fused_kernels, tvm_layout
+
+    mod = fused_kernels.fuse(tvm_layout.convert_layout(fused_kernels.relax_from_torch(net, SHAPE), backend.layout),
+                             backend.target)
+    empty = tuning.open_database(tmp_path / "empty")
+    assert tuning.database_hits(mod, backend.target, empty)[0] == 0
