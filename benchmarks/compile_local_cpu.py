@@ -1,68 +1,122 @@
-"""Whole SR networks on this CPU: TVM untuned, TVM tuned, onnxruntime and PyTorch in one run.
+"""Whole SR networks on this CPU: TVM untuned, TVM tuned, onnxruntime and PyTorch in one run,
+beside a measured peak.
 
     nice python -m benchmarks.compile_local_cpu [--archs fsrcnn,espcn,carn_m,imdn,rlfn_ntire]
-        [--genotypes a.json,b.json] [--trials 8] [--input 90x160] [--out benchmarks/results/compile_local_cpu.csv]
+        [--genotypes a.json,b.json] [--trials 32] [--input 90x160] [--out benchmarks/results/compile_local_cpu.csv]
 
-Derived nets: benchmarks/genotypes/local-cpu-budget-*.json are the four networks of
-benchmarks/results/budget_hit.csv (searched for 49.3 / 78.2 / 124 / 197 ms on this CPU).
-Rows are codesign.measure rows (profile schema, op = network) plus `ratio_tvm_tuned_to_ort`
-(TVM tuned latency / onnxruntime latency of the same network; the goal is <= 1). Resumes: a
-network (reference or genotype) whose four rows are present is skipped. Other jobs share this machine: see load_1min.
+Derived nets: benchmarks/genotypes/local-cpu-budget-*.json (searched for 49.3 / 78.2 / 124 /
+197 ms on this CPU's TVM build). TVM builds in the backend's default layout (NCHW, named in
+`target`) and tunes with `--trials` per fused task on average, the dominant tasks getting up to
+4x that (devices.tuning.TuningSettings). Rows are codesign.measure rows
+(profile schema, op = network) plus:
+- `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
+- `gmac_per_s`: MACs / minimum latency;
+- `ratio_tvm_tuned_to_ort`: TVM tuned median latency / onnxruntime median latency of the
+  same network (the goal is <= 1);
+- `peak` rows (op = conv): a 3x3 conv 64->64 at 180x320 (2.12 GMAC) in onnxruntime and
+  PyTorch; `share_of_peak` of every row is its gmac_per_s / the best peak row's.
+Resumes: a network (reference or genotype) whose rows are all present is skipped. Time nothing
+else on the machine meanwhile: every row records load_1min and foreign_cpu_share.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from codesign.measure import measure_network, network_from_args
 from codesign.profile import parse_hw
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main
+from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from devices.backends import create
+from devices.catalog import get_device
 from devices.measure import RUNTIMES
+from devices.profile_csv import append_rows, make_row
 
 RESULTS = Path(__file__).parent / "results"
+PEAK_SHAPE = (1, 64, 180, 320)
+PEAK_RUNTIMES = ("onnxruntime", "pytorch")
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
-    """ratio_tvm_tuned_to_ort per network key, on every row of that key."""
-    df = df.drop(columns=["ratio_tvm_tuned_to_ort"], errors="ignore")
+    """gmac_per_s and share_of_peak on every row; ratio_tvm_tuned_to_ort per network key."""
+    df = df.drop(columns=["ratio_tvm_tuned_to_ort", "gmac_per_s", "share_of_peak"], errors="ignore")
+    df["gmac_per_s"] = df["macs"] / df["latency_min_ms"] / 1e6
+    peak = df.loc[df["key"].str.startswith("peak:"), "gmac_per_s"].max()
+    df["share_of_peak"] = df["gmac_per_s"] / peak
     tuned = df[(df["backend"] == "tvm-local") & (df["tuned"].astype(str) == "True")].groupby("key")["latency_ms"].last()
     ort = df[df["backend"] == "onnxruntime"].groupby("key")["latency_ms"].last()
     df["ratio_tvm_tuned_to_ort"] = df["key"].map(tuned / ort)
     return df
 
 
+def _done(out: Path, key: str) -> int:
+    """Rows of `key` already in `out`."""
+    return int((pd.read_csv(out)["key"] == key).sum()) if out.exists() else 0
+
+
+def _with_wall(out: Path, start: float) -> None:
+    """Set wall_s on the last row of `out` (the one just appended)."""
+    df = pd.read_csv(out)
+    if "wall_s" not in df:
+        df["wall_s"] = float("nan")
+    df.loc[df.index[-1], "wall_s"] = round(time.perf_counter() - start, 1)
+    write_csv_atomic(df, out)
+
+
+def measure_peak(out: Path, repeats: int) -> None:
+    """The peak rows: a large 3x3 conv in each of PEAK_RUNTIMES (skipped when present)."""
+    device = get_device("local-cpu")
+    _, c, h, w = PEAK_SHAPE
+    key = f"peak:conv3x3:cin={c}:cout={c}:h={h}:w={w}"
+    if _done(out, key) >= len(PEAK_RUNTIMES):
+        return
+    conv = torch.nn.Conv2d(c, c, 3, padding=1).eval()
+    macs = c * c * 9 * h * w
+    features = {"key": key, "op": "conv", "cin": c, "cout": c, "kernel": 3, "groups": 1, "stride": 1,
+                "h": h, "w": w, "out_h": h, "out_w": w, "macs": macs, "params": c * c * 9 + c,
+                "bytes_in": 4 * c * h * w, "bytes_out": 4 * c * h * w}
+    for runtime in PEAK_RUNTIMES:
+        start = time.perf_counter()
+        measurement = create(runtime, device, repeats=repeats).measure(conv, PEAK_SHAPE)
+        append_rows(out, [make_row(device.name, features, measurement)])
+        _with_wall(out, start)
+
+
 @cli_main()
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
-    parser.add_argument("--genotypes", default="")
-    parser.add_argument("--trials", type=int, default=8, help="MetaSchedule trials per fused task "
-                        "(8: the budget of devices/profiles/local-cpu.csv, so its records are reused)")
+    parser.add_argument("--genotypes", default=",".join(str(p) for p in sorted((Path(__file__).parent / "genotypes").glob("local-cpu-budget-*.json"))))
+    parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, on average")
     parser.add_argument("--input", default="90x160")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=positive_int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
     args = parser.parse_args(argv)
     try:
         hw = parse_hw(args.input)
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(str(err)) from None
     nets = [("arch", a) for a in args.archs.split(",") if a] + [("genotype", g) for g in args.genotypes.split(",") if g]
+    measure_peak(args.out, args.repeats)
     for kind, name in nets:
-        if args.out.exists():
-            done = pd.read_csv(args.out)
-            label = name if kind == "arch" else network_from_args(None, name, 4)[0]
-            if (done["key"] == f"network:{label}:h={hw[0]}:w={hw[1]}").sum() >= len(RUNTIMES):
+        label = name if kind == "arch" else network_from_args(None, name, 4)[0]
+        key = f"network:{label}:h={hw[0]}:w={hw[1]}"
+        for i, runtime in enumerate(RUNTIMES):
+            if _done(args.out, key) > i:
                 continue
-        measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
-                        **({"arch": name} if kind == "arch" else {"genotype": name}))
+            start = time.perf_counter()
+            measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
+                            runtimes=[runtime], **({"arch": name} if kind == "arch" else {"genotype": name}))
+            _with_wall(args.out, start)
     df = add_ratios(pd.read_csv(args.out))
     write_csv_atomic(df, args.out)
-    print(df[["key", "backend", "tuned", "latency_ms", "ratio_tvm_tuned_to_ort", "load_1min"]].to_string(index=False))
+    print(df[["key", "backend", "tuned", "latency_ms", "gmac_per_s", "share_of_peak", "ratio_tvm_tuned_to_ort",
+              "wall_s", "foreign_cpu_share"]].to_string(index=False))
     return 0
 
 

@@ -1,7 +1,7 @@
 """Tuning records that travel: the best MetaSchedule record of every workload, shipped in the
 repository per TVM target (as TVM's TopHub shipped AutoTVM logs), seeding a new machine's database.
 
-`devices/tuning_records/<name>/` holds `target.json` (the catalog target dict the records were
+`devices/tuning_records/<name>/` (or $CODESIGN_TUNING_RECORDS) holds `target.json` (the catalog target dict the records were
 tuned for, and the host they were tuned on) and a MetaSchedule JSON database with one record
 per workload. A tvm-local backend whose own database is empty copies the records shipped for
 exactly its target, so the default search space is not re-tuned from scratch on every machine.
@@ -16,12 +16,19 @@ import json
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from codesign_common.atomic import write_text_atomic
+from codesign_common.cli import Parser, UsageError, cli_main
 
 log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
+
+
+def shipped_root() -> Path:
+    """Where shipped record sets are looked up: $CODESIGN_TUNING_RECORDS, else SHIPPED_DIR."""
+    return Path(os.environ.get("CODESIGN_TUNING_RECORDS") or SHIPPED_DIR)
 DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
 
 
@@ -29,8 +36,9 @@ def _canonical(target: dict) -> str:
     return json.dumps(target, sort_keys=True)
 
 
-def shipped(root: Path = SHIPPED_DIR) -> list[tuple[Path, dict]]:
-    """(directory, its target.json) of every shipped record set under `root`."""
+def shipped(root: Path | None = None) -> list[tuple[Path, dict]]:
+    """(directory, its target.json) of every shipped record set under `root` (default: shipped_root())."""
+    root = Path(root) if root else shipped_root()
     if not root.is_dir():
         return []
     return [(d, json.loads((d / "target.json").read_text())) for d in sorted(root.iterdir())
@@ -43,7 +51,7 @@ def has_database(work_dir: Path) -> bool:
     return records.is_file() and records.stat().st_size > 0
 
 
-def seed(work_dir: str | os.PathLike, target: dict, root: Path = SHIPPED_DIR) -> str:
+def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) -> str:
     """Copy the records shipped for exactly `target` into an empty `work_dir`. Returns where
     the database's records come from: `own` (work_dir had records), `shipped:<name>`, or
     `none` (nothing for this target; a warning names the targets that were shipped)."""
@@ -96,3 +104,39 @@ def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: di
         shutil.rmtree(dest)
     staging.rename(dest)
     return count
+
+
+def default_name(target: dict) -> str:
+    """Folder name of a shipped set: the target's -mcpu (or kind), cores and a hash of the dict."""
+    import hashlib
+
+    digest = hashlib.sha1(_canonical(target).encode()).hexdigest()[:8]
+    return f"{target.get('mcpu', target.get('kind'))}-{target.get('num-cores', 1)}c-{digest}"
+
+
+@cli_main()
+def main(argv=None) -> int:
+    """`python -m devices.tuning_records --device local-cpu`: ship the device's tuning database."""
+    from devices import host_identity
+    from devices.backends import create
+    from devices.catalog import get_device
+
+    parser = Parser(prog="python -m devices.tuning_records",
+                    description="Write the best tuning record of every workload in a device's "
+                                "MetaSchedule database to devices/tuning_records/<target>/.")
+    parser.add_argument("--device", default="local-cpu")
+    parser.add_argument("--work-dir", help="database to ship (default: the tvm-local backend's)")
+    parser.add_argument("--root", type=Path, help="where record sets are kept (default: $CODESIGN_TUNING_RECORDS, else devices/tuning_records)")
+    args = parser.parse_args(argv)
+    device = get_device(args.device)
+    work_dir = Path(args.work_dir) if args.work_dir else create("tvm-local", device, trials=0).work_dir
+    if not has_database(work_dir):
+        raise UsageError(f"no tuning records in {work_dir}")
+    dest = (args.root or shipped_root()) / default_name(device.target)
+    count = export_best(work_dir, dest, device.target, host_identity.fingerprint())
+    print(f"{count} records → {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,8 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 # a lock of their own so a test run never waits for a benchmark's timings.
 os.environ.setdefault("CODESIGN_FOREIGN_LIMIT", "1")
 os.environ.setdefault("CODESIGN_TIMING_LOCK", "/tmp/codesign-timing-tests.lock")
+# Tuning tests start from empty databases, not from the record sets shipped for this host's target.
+os.environ.setdefault("CODESIGN_TUNING_RECORDS", "/nonexistent/codesign-tuning-records")
 torch.set_num_threads(2)
 
 DATA = Path(__file__).parent / "data"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from devices import fused_kernels, tuning, tuning_records, tvm_layout
+from devices import fused_kernels, subpixel_deconv, tuning, tuning_records, tvm_layout
 from devices.backends.base import Artifact, Backend
 from devices.timing import Timing, time_vm
 from devices.tvm_env import make_target, pin_runtime_threads
@@ -64,8 +64,10 @@ class TvmLocal(Backend):
 
     def build_relax(self, mod, input_shape: tuple[int, ...]) -> Artifact:
         """Tune the fused tasks of a Relax module (unless trials == 0) and compile it, its
-        convs in this backend's layout (the artifact's target names it)."""
-        mod = tvm_layout.convert_layout(mod, self.layout)
+        convs in this backend's layout (the artifact's target names it). Strided transposed
+        convs become conv + pixel shuffle first (devices.subpixel_deconv: TVM would otherwise
+        convolve over inserted zeros, 16x the work at stride 4)."""
+        mod = tvm_layout.convert_layout(subpixel_deconv.rewrite(mod), self.layout)
         target_text = f"{self.target} layout={self.layout}"
         tasks = fused_kernels.extract_fused_tasks(mod, self.target)
         summary = fused_kernels.task_summary(tasks)

@@ -4,6 +4,7 @@ without tuning again), and is refused, with one warning, on another target."""
 import json
 import logging
 
+import pytest
 import torch
 
 from devices import tuning, tuning_records
@@ -67,3 +68,20 @@ def test_a_tuned_build_counts_database_hits_for_every_fused_task(tmp_path):
                              backend.target)
     empty = tuning.open_database(tmp_path / "empty")
     assert tuning.database_hits(mod, backend.target, empty)[0] == 0
+
+
+def test_shipping_an_empty_database_is_one_error_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        tuning_records.main(["--work-dir", str(tmp_path / "none"), "--root", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: no tuning records in")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_committed_record_sets_name_their_target_and_host():
+    sets = tuning_records.shipped(tuning_records.SHIPPED_DIR)
+    assert sets, "devices/tuning_records holds no record set"
+    for directory, meta in sets:
+        assert directory.name == tuning_records.default_name(meta["target"])
+        assert meta["target"]["kind"] == "llvm" and meta["host"]["host_id"]
