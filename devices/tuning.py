@@ -1,7 +1,8 @@
 """MetaSchedule tuning of fused tasks into a JSON database directory that later runs reuse.
 
 Re-profiling is incremental: a task whose workload already has `trials` records in the database
-is not tuned again, and one with fewer gets only the missing trials. A task whose design space
+(or was tuned at that level before) is not tuned again, and the tasks below it share the missing
+trials (TuningSettings: an average per task, more for the dominant ones). A task whose design space
 holds fewer distinct schedules than `trials` (a pixel-shuffle reshape has one) can never reach
 `trials` records, so the trials already spent on each workload are kept in `attempted.json`
 beside the database and such a task is not tuned again either. After compilation,
