@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from devices import fused_kernels, subpixel_deconv, tuning, tuning_records, tvm_layout
+from devices import fast_math, fused_kernels, subpixel_deconv, tuning, tuning_records, tvm_layout
 from devices.backends.base import Artifact, Backend
 from devices.timing import Timing, time_vm
 from devices.tvm_env import make_target, pin_runtime_threads
@@ -66,8 +66,9 @@ class TvmLocal(Backend):
         """Tune the fused tasks of a Relax module (unless trials == 0) and compile it, its
         convs in this backend's layout (the artifact's target names it). Strided transposed
         convs become conv + pixel shuffle first (devices.subpixel_deconv: TVM would otherwise
-        convolve over inserted zeros, 16x the work at stride 4)."""
-        mod = tvm_layout.convert_layout(subpixel_deconv.rewrite(mod), self.layout)
+        convolve over inserted zeros, 16x the work at stride 4), and tanh and sigmoid become
+        vectorisable approximations (devices.fast_math: TVM calls scalar expf per element)."""
+        mod = tvm_layout.convert_layout(fast_math.rewrite(subpixel_deconv.rewrite(mod)), self.layout)
         target_text = f"{self.target} layout={self.layout}"
         tasks = fused_kernels.extract_fused_tasks(mod, self.target)
         summary = fused_kernels.task_summary(tasks)
