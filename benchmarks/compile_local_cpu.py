@@ -6,8 +6,9 @@ beside a measured peak.
 
 Derived nets: benchmarks/genotypes/local-cpu-budget-*.json (searched for 49.3 / 78.2 / 124 /
 197 ms on this CPU's TVM build). TVM builds in the backend's default layout (NCHW, named in
-`target`) and tunes with `--trials` per fused task on average, the dominant tasks getting up to
-4x that (devices.tuning.TuningSettings). Rows are codesign.measure rows
+`target`) and tunes every fused task with at least `--trials` trials, the tasks holding most of
+the FLOPs up to 4x that (devices.tuning.trial_targets). TVM builds evaluate tanh and sigmoid
+with a rational approximation, as onnxruntime does (devices.fast_math). Rows are codesign.measure rows
 (profile schema, op = network) plus:
 - `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
 - `gmac_per_s`: MACs / minimum latency;
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
     parser.add_argument("--genotypes", default=",".join(str(p) for p in sorted((Path(__file__).parent / "genotypes").glob("local-cpu-budget-*.json"))))
-    parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, on average")
+    parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, at least (dominant tasks up to 4x)")
     parser.add_argument("--input", default="90x160")
     parser.add_argument("--repeats", type=positive_int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")

@@ -58,11 +58,12 @@ def handlers_set_aside(logger_name: str = META_SCHEDULE_LOGGER):
 class TuningSettings:
     """Trial budget and the MetaSchedule builder/runner knobs (seconds).
 
-    `trials` is the average per task: the tasks tuned together share `trials` x their number,
-    and MetaSchedule's gradient task scheduler gives each up to `dominant_share` x `trials`,
-    most to the tasks whose weighted latency still falls fastest (the network's dominant
-    convs). Builds run on `max_workers` processes (default: every CPU); MetaSchedule's
-    LocalRunner times each candidate only after the build batch, never beside it."""
+    Every task is tuned with at least `trials` trials, and a task that holds more than its
+    share of the network's work gets more: `trials` x tasks x its share of the FLOPs (times
+    its occurrences), rounded up to whole batches of `trials_per_iter`, at most
+    `dominant_share` x `trials` (`trial_targets`). Builds run on `max_workers` processes
+    (default: every CPU); MetaSchedule's LocalRunner times each candidate only after the build
+    batch, never beside it."""
 
     trials: int = 64
     trials_per_iter: int = 32
@@ -212,31 +213,53 @@ def local_runner(settings: TuningSettings, target):
                                  initializer=_worker_init(target))
 
 
+def task_flops(task) -> float:
+    """FLOPs of one call of an extracted task's PrimFunc (TVM's estimate_tir_flops)."""
+    from tvm.s_tir.analysis import estimate_tir_flops
+
+    return float(estimate_tir_flops(task.dispatched[0]))
+
+
+def trial_targets(tasks, settings: TuningSettings) -> list[int]:
+    """Trials each task is tuned to (see TuningSettings): MetaSchedule's gradient scheduler
+    cannot do this itself at small budgets, because its warm-up round gives every task one
+    batch of `trials_per_iter` first and a budget of `trials` per task is then spent."""
+    quantum = max(1, min(settings.trials_per_iter, settings.trials))
+    work = [task_flops(t) * int(t.weight) for t in tasks]
+    total = sum(work) or 1.0
+    cap = max(settings.trials, int(settings.dominant_share * settings.trials))
+    targets = []
+    for share in (w / total for w in work):
+        wanted = -(-settings.trials * len(tasks) * share // quantum) * quantum
+        targets.append(int(min(cap, max(settings.trials, wanted))))
+    return targets
+
+
 def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export_cc: str | None = None) -> int:
-    """Tune every task tuned to a lower level than `settings.trials` (records or an earlier
-    session's level in attempted.json); returns the trial budget spent now."""
+    """Tune every task to its level in `trial_targets` unless it reached that level before
+    (records, or an earlier session's level in attempted.json); returns the trials spent now."""
     from tvm.s_tir import meta_schedule as ms
 
     prepare_cpu_tuning(target)
     database = open_database(work_dir)
     attempts = read_attempts(work_dir)
     by_missing: dict[int, list] = {}
-    for task in tasks:  # one tuning session per budget: worker pools start once per session
-        spent = max(records_for(database, task), attempts.get(workload_id(task), 0))
-        missing = settings.trials - spent
-        if missing > 0:
-            by_missing.setdefault(missing, []).append(task)
+    levels: dict[str, int] = {}
+    for task, level in zip(tasks, trial_targets(tasks, settings)):  # one session per budget:
+        spent = max(records_for(database, task), attempts.get(workload_id(task), 0))  # pools start once
+        if level - spent > 0:
+            by_missing.setdefault(level - spent, []).append(task)
+            levels[workload_id(task)] = level
     for missing, group in sorted(by_missing.items()):
         with handlers_set_aside():  # both calls (re)create MetaSchedule's loggers
             contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
                 group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
             ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
-                          max_trials_global=missing * len(group),
-                          max_trials_per_task=max(missing, int(missing * settings.dominant_share)),
+                          max_trials_global=missing * len(group), max_trials_per_task=missing,
                           num_trials_per_iter=min(settings.trials_per_iter, missing),
                           builder=_builder(settings, target, export_cc), runner=runner,
                           database=database)
-        _record_attempts(work_dir, {workload_id(t): settings.trials for t in group})
+        _record_attempts(work_dir, {workload_id(t): levels[workload_id(t)] for t in group})
     remember_database(work_dir, database)  # records_for and tuning wrote through this object
     return sum(missing * len(group) for missing, group in by_missing.items())
 

@@ -17,7 +17,7 @@ DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".ca
 
 
 class TvmLocal(Backend):
-    """Options: trials (per fused task on average; 0 = untuned), layout (of the convs: NCHW as
+    """Options: trials (per fused task, at least: devices.tuning.trial_targets; 0 = untuned), layout (of the convs: NCHW as
     imported, the default, or NHWC; devices.tvm_layout), work_dir (tuning database directory,
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work

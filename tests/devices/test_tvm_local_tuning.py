@@ -145,3 +145,19 @@ def test_tuning_survives_handlers_the_caller_put_on_meta_schedules_logger(tmp_pa
     finally:
         logger.removeHandler(unnamed)
         logger.removeHandler(named)
+
+
+def test_the_dominant_tasks_get_more_trials_up_to_the_cap():
+    from devices import fused_kernels, tuning
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.ReLU(), torch.nn.Conv2d(4, 64, 3, padding=1),
+                              torch.nn.ReLU(), torch.nn.Conv2d(64, 64, 3, padding=1)).eval()
+    target = create("tvm-local", get_device("local-cpu"), trials=2).target
+    tasks = fused_kernels.extract_fused_tasks(fused_kernels.relax_from_torch(net, (1, 3, 16, 16)), target)
+    flops = [tuning.task_flops(t) for t in tasks]
+    levels = tuning.trial_targets(tasks, tuning.TuningSettings(trials=8, trials_per_iter=4, dominant_share=2.5))
+    by_flops = [level for _, level in sorted(zip(flops, levels))]
+    assert by_flops[0] == 8  # every task gets at least `trials`
+    assert by_flops[-1] == 20  # 3 tasks x 8 x ~0.9 of the FLOPs, capped at 2.5 x 8 = 20
+    assert all(level % 4 == 0 for level in levels)
+    assert tuning.trial_targets(tasks, tuning.TuningSettings(trials=8, dominant_share=1.0)) == [8] * len(tasks)
