@@ -41,6 +41,7 @@ from devices.profile_csv import append_rows, make_row
 RESULTS = Path(__file__).parent / "results"
 PEAK_SHAPE = (1, 64, 180, 320)
 PEAK_RUNTIMES = ("onnxruntime", "pytorch")
+DEFAULT_GENOTYPES = ",".join(str(p) for p in sorted((Path(__file__).parent / "genotypes").glob("local-cpu-budget-*.json")))
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +93,7 @@ def measure_peak(out: Path, repeats: int) -> None:
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
-    parser.add_argument("--genotypes", default=",".join(str(p) for p in sorted((Path(__file__).parent / "genotypes").glob("local-cpu-budget-*.json"))))
+    parser.add_argument("--genotypes", default=DEFAULT_GENOTYPES)
     parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, at least (dominant tasks up to 4x)")
     parser.add_argument("--input", default="90x160")
     parser.add_argument("--repeats", type=positive_int, default=10)

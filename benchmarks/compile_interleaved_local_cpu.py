@@ -1,0 +1,96 @@
+"""The networks of benchmarks.compile_local_cpu timed again, all runtimes of a network interleaved.
+
+    nice python -m benchmarks.compile_interleaved_local_cpu [--archs ...] [--genotypes ...]
+        [--trials 32] [--input 90x160] [--rounds 7] [--out benchmarks/results/compile_interleaved_local_cpu.csv]
+
+compile_local_cpu times each runtime once, one after the other, in the process that has just
+tuned: on this VM the machine's speed drifts between such timings (the 78.2 ms genotype's
+onnxruntime build measured 13.2, 15.6 and 20.3 ms within an hour, quiet each time). Here TVM
+tuned (records from the tuning database, tuned first where missing), onnxruntime and PyTorch of
+one network are built, then timed round-robin (devices.quiet_timing.interleaved: a warm-up,
+then `--rounds` rounds of one untimed call and one repeat of >= 100 ms per runtime), so a slow
+minute touches all three alike. One row per network and runtime: median and min over the
+rounds (ms), max/min spread, largest foreign CPU share, GMAC/s (by the min), and per network
+`ratio_tvm_to_ort` (medians) and `ratio_tvm_to_ort_min` (minima). Resumes per network.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.compile_local_cpu import DEFAULT_GENOTYPES
+from codesign.complexity import count_macs
+from codesign.measure import network_from_args
+from codesign.profile import parse_hw
+from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from devices import host_identity
+from devices.backends import create
+from devices.catalog import get_device
+from devices.quiet_timing import interleaved
+
+RESULTS = Path(__file__).parent / "results"
+RUNTIMES = ("tvm-local", "onnxruntime", "pytorch")
+
+
+def time_network(name: str, module, shape, trials: int, rounds: int) -> list[dict]:
+    """Rows of one network: every runtime built, then all timed interleaved."""
+    device = get_device("local-cpu")
+    calls, versions = {}, {}
+    for runtime in RUNTIMES:
+        backend = create(runtime, device, **({"trials": trials} if runtime == "tvm-local" else {}))
+        calls[runtime] = backend.call(backend.build(module, shape))
+        versions[runtime] = backend.runtime
+    timed = interleaved(calls, rounds=rounds)
+    fp = host_identity.fingerprint()
+    macs = count_macs(module, shape[2:], shape[1])
+    ended = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    rows = [{"network": name, "runtime": versions[r], "backend": r, "trials": trials if r == "tvm-local" else 0,
+             "median_ms": t.median_ms, "min_ms": t.min_ms, "spread": t.max_ms / t.min_ms, "rounds": t.repeats,
+             "macs": macs, "gmac_per_s": macs / t.min_ms / 1e6, "foreign_cpu_share": share,
+             "host": host_identity.describe(fp), "host_id": fp["host_id"], "ended": ended}
+            for r, (t, share) in timed.items()]
+    tvm, ort = timed["tvm-local"][0], timed["onnxruntime"][0]
+    for row in rows:
+        row["ratio_tvm_to_ort"] = tvm.median_ms / ort.median_ms
+        row["ratio_tvm_to_ort_min"] = tvm.min_ms / ort.min_ms
+    return rows
+
+
+@cli_main()
+def main(argv=None) -> int:
+    parser = Parser(prog="python -m benchmarks.compile_interleaved_local_cpu", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
+    parser.add_argument("--genotypes", default=DEFAULT_GENOTYPES)
+    parser.add_argument("--trials", type=positive_int, default=32, help="as compile_local_cpu's")
+    parser.add_argument("--input", default="90x160")
+    parser.add_argument("--rounds", type=positive_int, default=7)
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_interleaved_local_cpu.csv")
+    args = parser.parse_args(argv)
+    try:
+        hw = parse_hw(args.input)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network"])
+    nets = [(a, None) for a in args.archs.split(",") if a] + [(None, g) for g in args.genotypes.split(",") if g]
+    for arch, genotype in nets:
+        name, module = network_from_args(arch, genotype, 4)
+        if name in set(done["network"]):
+            continue
+        rows = time_network(name, module, (1, 3, *hw), args.trials, args.rounds)
+        done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if len(done) else pd.DataFrame(rows)
+        write_csv_atomic(done, args.out)
+        print(pd.DataFrame(rows)[["network", "backend", "median_ms", "min_ms", "ratio_tvm_to_ort"]].to_string(index=False), flush=True)
+    ratios = done.drop_duplicates("network")
+    print(f"TVM tuned / onnxruntime over {len(ratios)} networks: median {ratios.ratio_tvm_to_ort.median():.2f} "
+          f"(by minima {ratios.ratio_tvm_to_ort_min.median():.2f}), max {ratios.ratio_tvm_to_ort.max():.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
