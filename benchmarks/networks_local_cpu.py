@@ -200,7 +200,7 @@ def add_to_network_profile(path: Path, measured: pd.Series, genotype: str, lr_hw
         return False
     tuned = f"tuned, {int(measured.trials)} MetaSchedule trials per fused task"
     append_network_profile(path, DEVICE, lr_hw, {
-        "measured_ms": measured.latency_ms, "measured_std_ms": measured.latency_std_ms,
+        "measured_ms": measured.latency_ms, "measured_statistic": "median", "measured_std_ms": measured.latency_std_ms,
         "measured_load_1min": measured.get("load_1min"), "genotype": genotype,
         "measurement": f"measured: TVM {tuned}, median of {int(measured.repeats)} repeats "
                        f"({measured.runtime}, {measured.target}); benchmarks.networks_local_cpu"})

@@ -6,8 +6,10 @@ measured, beside the test-retest ceiling.
         [--out benchmarks/results/networks_local_cpu_onnxruntime.csv]
 
 Times nothing: the measured latencies are the two passes of benchmarks.retest_local_cpu on this
-host (``first_ms`` is scored, ``second_ms`` is the retest), so prediction and ceiling are read
-on the same timings. The kernel predictor is this host's and runtime's (predictors.store); each
+host (the first pass is scored, the second is the retest), by the statistic the kernel
+predictor learned (its ``meta.statistic``: the minimum or the median of the repeats; column
+``statistic``), so prediction and ceiling are read on the same timings. The kernel predictor
+is this host's and runtime's (predictors.store); each
 network's latency is the sum of its op instances' predictions (codesign.genotype.op_keys) plus
 the network model of predictors.network_overhead (overhead + scale × kernel sum), fitted
 leave-one-out on the other networks, so every network is held out of the fit that predicts it.
@@ -42,6 +44,8 @@ from predictors.predictor import KernelPredictor
 from predictors.store import find_predictor
 
 RESULTS = Path(__file__).parent / "results"
+# (scored, retest) columns of benchmarks.retest_local_cpu per statistic the predictor learned
+TIMING_COLUMNS = {"median": ("first_ms", "second_ms"), "min": ("first_min_ms", "second_min_ms")}
 DEVICE = "local-cpu"
 
 
@@ -76,8 +80,7 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
     fp = host_identity.fingerprint()
     timings = pd.read_csv(timings_csv)
     timings = timings[(timings["runtime"] == runtime) & (timings["host_id"] == fp["host_id"])]
-    timings = timings.dropna(subset=["first_ms", "second_ms"])
-    if len(timings) < 3:
+    if len(timings.dropna(subset=["first_ms", "second_ms"])) < 3:
         raise UsageError(f"{timings_csv}: fewer than 3 networks timed twice in {runtime} on this host "
                          f"({fp['host_id']}); run python -m benchmarks.retest_local_cpu --runtime {runtime}")
     path = find_predictor(DEVICE, predictor_dir, fp["host_id"], runtime)
@@ -85,16 +88,20 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
     if predictor is None or predictor.meta.get("host_id") != fp["host_id"] or predictor.meta.get("runtime") != runtime:
         raise UsageError(f"no {runtime} predictor of this host ({fp['host_id']}) found (found: {path}); "
                          "profile and train one first (README)")
+    statistic = predictor.meta.get("statistic", "median")  # what the kernel predictor learned
+    first, second = TIMING_COLUMNS.get(statistic, TIMING_COLUMNS["median"])
+    timings = timings.dropna(subset=[first, second])
     names = timings["network"].tolist()
     genotypes = dict(zip(names, pd.read_csv(RESULTS / "networks_local_cpu.csv").drop_duplicates("network")
                          .set_index("network").loc[names, "genotype"].map(Genotype.from_json)))
     lr_hw = tuple(get_device(DEVICE).lr_input_hw)
     kernels = network_kernels(genotypes, lr_hw)
-    measured = dict(zip(names, timings["first_ms"]))
+    measured = dict(zip(names, timings[first]))
     sums = kernel_sums(predictor, kernels)
     loo = leave_one_out(predictor, kernels, measured)
-    rows = timings[["network", "runtime", "device", "host", "host_id", "first_ms", "second_ms"]].rename(
-        columns={"first_ms": "measured_ms", "second_ms": "retest_ms"}).set_index("network")
+    rows = timings[["network", "runtime", "device", "host", "host_id", first, second]].rename(
+        columns={first: "measured_ms", second: "retest_ms"}).set_index("network")
+    rows["statistic"] = statistic
     rows["kernels"] = [len(kernels[n]) for n in rows.index]
     rows["kernel_sum_ms"] = sums["kernel_sum_ms"]
     rows["predicted_ms"] = loo["mean_ms"]
@@ -107,13 +114,14 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
         {"estimate": "overhead_plus_scaled_kernel_sum_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
         {"estimate": "kernel_sum", **score(rows["kernel_sum_ms"], rows["measured_ms"])},
         {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
-    ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"))
+    ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"),
+              statistic=statistic)
     write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
     if save_overhead:
         fitted = fit_network_overhead(predictor, kernels, measured)
         loo = summary.iloc[0]
         fitted.meta["network_overhead"] = {
-            "networks": len(measured), "timings": _relative(timings_csv), "column": "first_ms",
+            "networks": len(measured), "timings": _relative(timings_csv), "column": first,
             "model": "overhead_ms + kernel_scale x kernel sum, non-negative, least relative squares",
             "loo_within_10pct": round(float(loo.within_10pct), 3), "loo_mape_pct": round(float(loo.mape_pct), 2)}
         fitted.save(path)

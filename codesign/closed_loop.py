@@ -52,6 +52,7 @@ from codesign.search_train import CHECKPOINT
 from codesign.supernet import Supernet
 from codesign.train import train_model
 from codesign_common.atomic import write_csv_atomic
+from devices.timing import STATISTIC
 
 log = logging.getLogger("codesign.search")
 
@@ -73,11 +74,14 @@ def refit_table(table: CostTable, scale: float, rows: int) -> CostTable:
 
 
 def read_network_profile(path: Path, lr_hw) -> pd.DataFrame:
-    """Networks measured before on this device at this LR input (genotype, measured_ms)."""
+    """Networks measured before on this device at this LR input by devices.timing.STATISTIC
+    (genotype, measured_ms); rows timed by another statistic (rows without a ``statistic``
+    column were medians) are left out, so that one fit never mixes the two."""
     if not Path(path).exists():
-        return pd.DataFrame(columns=["genotype", "lr_h", "lr_w", "measured_ms"])
+        return pd.DataFrame(columns=["genotype", "lr_h", "lr_w", "measured_ms", "statistic"])
     rows = pd.read_csv(path)
-    return rows[(rows.lr_h == lr_hw[0]) & (rows.lr_w == lr_hw[1])]
+    statistic = rows["statistic"].fillna("median") if "statistic" in rows else "median"
+    return rows[(rows.lr_h == lr_hw[0]) & (rows.lr_w == lr_hw[1]) & (statistic == STATISTIC)]
 
 
 def append_network_profile(path: Path, device: str, lr_hw, report_row: dict) -> None:
@@ -85,6 +89,7 @@ def append_network_profile(path: Path, device: str, lr_hw, report_row: dict) -> 
     old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame()
     new = {"device": device, "lr_h": lr_hw[0], "lr_w": lr_hw[1],
            "measured_ms": report_row["measured_ms"],
+           "statistic": report_row.get("measured_statistic", STATISTIC),
            "measured_std_ms": report_row.get("measured_std_ms"),
            "measurement": report_row.get("measurement"),
            "load_1min": report_row.get("measured_load_1min"), "genotype": report_row["genotype"]}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, check_output_file, cli_main
+from devices.timing import PROFILE_COLUMNS
 from predictors.metrics import accuracy
 from predictors.predictor import KernelPredictor
 from predictors.profile_io import read_kernel_profile
@@ -22,7 +23,8 @@ from predictors.profile_io import read_kernel_profile
 def evaluate(model_dir, profile) -> pd.DataFrame:
     """Accuracy table of the predictor in `model_dir` on held-out rows of `profile`."""
     predictor = KernelPredictor.load(model_dir)
-    rows = read_kernel_profile(profile, predictor.device)
+    learned = predictor.meta.get("statistic", "median")  # predictors from before it was recorded learned latency_ms
+    rows = read_kernel_profile(profile, predictor.device, learned if learned in PROFILE_COLUMNS else "median")
     trained = set(predictor.meta.get("training_keys", []))
     held_out = rows[~rows["key"].astype(str).isin(trained)].reset_index(drop=True)
     if len(held_out) < 2:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from devices.profile_csv import ProfileError
+from devices.timing import PROFILE_COLUMNS, STATISTIC
 from predictors.kernel_features import KERNEL_COLUMNS
 
 REQUIRED_COLUMNS = ["key"] + KERNEL_COLUMNS + ["latency_ms", "provenance"]
@@ -80,10 +81,16 @@ def read_kernel_rows(path) -> pd.DataFrame:
     return rows
 
 
-def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
+def read_kernel_profile(path, device: str | None = None, statistic: str = STATISTIC) -> pd.DataFrame:
     """Kernel rows of a profile CSV (network rows and untuned TVM timings, provenance
     ``measured:untuned``, dropped: latencies users see come from tuned builds), checked;
     optionally one device's.
+
+    ``latency_ms`` of the result is the latency the predictors learn: the `statistic`
+    (devices.timing.STATISTIC) where every kernel row has it (a profile made by devices.profile
+    has ``latency_min_ms``), else the profile's own ``latency_ms`` (imported profiles: TopHub's
+    mean, HELP's). Column ``latency_statistic`` names which ("min", "median", or
+    "latency_ms" for a profile's own); ``latency_median_ms`` keeps the profile's ``latency_ms``.
 
     Raises ProfileError (a ValueError) with a one-line reason on a malformed profile: a missing
     column, or a latency that is not a finite positive number, or a feature that is not a
@@ -98,8 +105,14 @@ def read_kernel_profile(path, device: str | None = None) -> pd.DataFrame:
     if profile.empty:
         raise ProfileError(f"profile {path} has no kernel rows" + (f" for device {device}" if device else ""))
     check_numbers(profile, path, [], COUNT_COLUMNS)
+    column = PROFILE_COLUMNS[statistic]
+    has_column = column in profile.columns and profile[column].notna().all()
+    if has_column:
+        check_numbers(profile, path, [column], [])
     profile = profile.reset_index(drop=True)
-    profile["latency_ms"] = pd.to_numeric(profile["latency_ms"])
+    profile["latency_median_ms"] = pd.to_numeric(profile["latency_ms"])
+    profile["latency_ms"] = pd.to_numeric(profile[column]) if has_column else profile["latency_median_ms"]
+    profile["latency_statistic"] = statistic if has_column else "latency_ms"
     for column in COUNT_COLUMNS:
         profile[column] = pd.to_numeric(profile[column])
     return profile

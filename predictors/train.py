@@ -36,7 +36,8 @@ def train(device: str, profile, model: str = "xgb", out=None, holdout: float = 0
     training = rows[rows["key"].astype(str).isin(set(train_keys))]
     predictor = train_kernel_predictor(training, device, model)
     predictor.meta.update(measured_where(rows, profile))
-    predictor.meta.update({"profile": str(profile), "holdout": holdout, "split_seed": seed,
+    predictor.meta.update({"profile": str(profile), "statistic": str(rows["latency_statistic"].iloc[0]),
+                           "holdout": holdout, "split_seed": seed,
                            "heldout_keys": int(len(held_keys)),
                            "heldout_rows": int(len(rows) - len(training))})
     if out is not None:

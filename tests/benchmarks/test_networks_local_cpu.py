@@ -46,9 +46,10 @@ def test_measured_networks_join_the_device_network_profile_once(tmp_path):
     path = tmp_path / "net.csv"
     assert add_to_network_profile(path, measured, g.to_json(), LR)
     assert not add_to_network_profile(path, measured, g.to_json(), LR)
-    rows = read_network_profile(path, LR)
-    assert len(rows) == 1 and rows.measured_ms.iloc[0] == 42.0
+    rows = pd.read_csv(path)
+    assert len(rows) == 1 and rows.measured_ms.iloc[0] == 42.0 and rows.statistic.iloc[0] == "median"
     assert rows.measurement.iloc[0].startswith("measured: TVM tuned, 8 MetaSchedule trials")
+    assert read_network_profile(path, LR).empty  # medians never join a fit of minima
 
 
 def test_a_rerun_scores_the_networks_of_the_previous_results(tmp_path):
