@@ -22,12 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.compile_local_cpu import DEFAULT_GENOTYPES
+from benchmarks.compile_local_cpu import add_network_arguments, selected_networks
 from codesign.complexity import count_macs
 from codesign.measure import network_from_args
-from codesign.profile import parse_hw
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from codesign_common.cli import Parser, cli_main, positive_int
 from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
@@ -48,7 +47,7 @@ def time_network(name: str, module, shape, trials: int, rounds: int) -> list[dic
     timed = interleaved(calls, rounds=rounds)
     fp = host_identity.fingerprint()
     macs = count_macs(module, shape[2:], shape[1])
-    ended = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     rows = [{"network": name, "runtime": versions[r], "backend": r, "trials": trials if r == "tvm-local" else 0,
              "median_ms": t.median_ms, "min_ms": t.min_ms, "spread": t.max_ms / t.min_ms, "rounds": t.repeats,
              "macs": macs, "gmac_per_s": macs / t.min_ms / 1e6, "foreign_cpu_share": share,
@@ -65,21 +64,14 @@ def time_network(name: str, module, shape, trials: int, rounds: int) -> list[dic
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.compile_interleaved_local_cpu", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
-    parser.add_argument("--genotypes", default=DEFAULT_GENOTYPES)
-    parser.add_argument("--trials", type=positive_int, default=32, help="as compile_local_cpu's")
-    parser.add_argument("--input", default="90x160")
+    add_network_arguments(parser)
     parser.add_argument("--rounds", type=positive_int, default=7)
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_interleaved_local_cpu.csv")
     args = parser.parse_args(argv)
-    try:
-        hw = parse_hw(args.input)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    hw, nets = selected_networks(args)
     done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network"])
-    nets = [(a, None) for a in args.archs.split(",") if a] + [(None, g) for g in args.genotypes.split(",") if g]
-    for arch, genotype in nets:
-        name, module = network_from_args(arch, genotype, 4)
+    for kind, spec in nets:
+        name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
         if name in set(done["network"]):
             continue
         rows = time_network(name, module, (1, 3, *hw), args.trials, args.rounds)

@@ -89,21 +89,31 @@ def measure_peak(out: Path, repeats: int) -> None:
         _with_wall(out, start)
 
 
-@cli_main()
-def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_network_arguments(parser) -> None:
+    """--archs, --genotypes, --trials and --input (the networks compared and how TVM tunes them)."""
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
     parser.add_argument("--genotypes", default=DEFAULT_GENOTYPES)
     parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, at least (dominant tasks up to 4x)")
     parser.add_argument("--input", default="90x160")
-    parser.add_argument("--repeats", type=positive_int, default=10)
-    parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
-    args = parser.parse_args(argv)
+
+
+def selected_networks(args) -> tuple[tuple[int, int], list[tuple[str, str]]]:
+    """(LR input (h, w), [(kind "arch" or "genotype", name or JSON path)]) of parsed arguments."""
     try:
         hw = parse_hw(args.input)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    nets = [("arch", a) for a in args.archs.split(",") if a] + [("genotype", g) for g in args.genotypes.split(",") if g]
+    return hw, [("arch", a) for a in args.archs.split(",") if a] + [("genotype", g) for g in args.genotypes.split(",") if g]
+
+
+@cli_main()
+def main(argv=None) -> int:
+    parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_network_arguments(parser)
+    parser.add_argument("--repeats", type=positive_int, default=10)
+    parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
+    args = parser.parse_args(argv)
+    hw, nets = selected_networks(args)
     measure_peak(args.out, args.repeats)
     for kind, name in nets:
         label = name if kind == "arch" else network_from_args(None, name, 4)[0]
