@@ -245,8 +245,9 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
     attempts = read_attempts(work_dir)
     by_missing: dict[int, list] = {}
     levels: dict[str, int] = {}
-    for task, level in zip(tasks, trial_targets(tasks, settings)):  # one session per budget:
-        spent = max(records_for(database, task), attempts.get(workload_id(task), 0))  # pools start once
+    # tasks missing the same number of trials tune in one session: worker pools start once each
+    for task, level in zip(tasks, trial_targets(tasks, settings)):
+        spent = max(records_for(database, task), attempts.get(workload_id(task), 0))
         if level - spent > 0:
             by_missing.setdefault(level - spent, []).append(task)
             levels[workload_id(task)] = level
