@@ -8,8 +8,9 @@ and PyTorch, as profile-CSV rows (op = network).
         --out FILE.csv
 
 The network is built here (codesign.models, codesign.genotype; MACs and parameters counted by
-codesign.complexity) and timed by devices.measure. `--trials` is per fused task (every distinct
-fused kernel of the network is tuned); the row's database_hits says how many of the network's
+codesign.complexity) and timed by devices.measure. `--trials` is per fused task, at least (every distinct
+fused kernel of the network is tuned; those holding most of the FLOPs up to 4x that,
+devices.tuning.trial_targets); the row's database_hits says how many of the network's
 fused kernels the tuned records replaced. `--breakdown FILE.csv` also writes the local `tvm`
 build's per-call times inside the network (devices.kernel_breakdown: fused kernels and VM
 builtins, in call order).

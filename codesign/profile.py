@@ -9,7 +9,7 @@
 Op instances come from codesign.op_instances (stable keys, features); each is built as the
 PyTorch block the supernet runs and timed by devices.profile in `--runtime`
 (devices.backends.for_device): TVM compiles it (fused as TVM fuses it) and tunes it with
-MetaSchedule (`--trials` per fused task, database in --work-dir reused across runs);
+MetaSchedule (`--trials` per fused task, at least; database in --work-dir reused across runs);
 onnxruntime and PyTorch run it on this CPU; a simulated accelerator costs it. Every timing is
 guarded (devices.quiet_timing: one at a time, repeated then refused when other processes take
 over 5 % of the CPU) and its row names the host (host_id) and foreign CPU share.
