@@ -42,5 +42,9 @@ def test_two_ranks_equal_one_process_with_the_global_batch(tmp_path):
                     out_dir=tmp_path / "single", progress=False, device="cpu").state_dict()
     for name, value in single.items():
         torch.testing.assert_close(ranks[0][name], ranks[1][name], rtol=0, atol=0)
-        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=1e-5, msg=name)
+        # Adam divides by the gradient's running RMS: on architecture logits whose gradient is
+        # about 0, the rounding of 2 + 2 against 4 samples moves them by up to ~1 % of their
+        # size (an Intel Xeon host: 1.5e-5 on width logits of 2.6e-3; weights agree to 1e-8)
+        atol = 1e-2 * float(value.abs().max()) if name.endswith("_logits") else 1e-5
+        torch.testing.assert_close(ranks[0][name], value, rtol=1e-4, atol=atol, msg=name)
     assert (tmp_path / "ddp" / "search_checkpoint.pt").exists()
