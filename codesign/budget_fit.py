@@ -18,6 +18,8 @@ and the width logits (every inner width). The argmax network has regret 0, so a 
 landed in the band is returned unchanged. Dynamic programming over the network tree and every
 cell's chain of positions, with costs in bins of ``high · budget / bins`` (each op's cost
 rounded to the nearest bin; the exact cost of the result is recomputed by the caller).
+``fit_in_aim`` aims a latency search a few % inside the band (codesign.budget.AIM), for the
+timing scatter of the measurement that judges it.
 """
 from __future__ import annotations
 
@@ -106,6 +108,21 @@ def fit_to_budget(supernet: Supernet, table: CostTable, lr_hw: tuple[int, int], 
     if best is None:
         return None
     return _backtrack(supernet, best[3], best[4], back, to_bins)
+
+
+def fit_in_aim(supernet: Supernet, table: CostTable, lr_hw: tuple[int, int], budget: float,
+               aim: tuple[float, float] = BAND) -> Genotype | None:
+    """fit_to_budget aimed at ``aim`` × ``budget`` (codesign.budget.aim_band, inside BAND); when
+    no network costs that much, at BAND itself, so that a network the band holds is never
+    traded for one under it."""
+    genotype = fit_to_budget(supernet, table, lr_hw, budget, band=aim)
+    if aim == BAND or (genotype is not None and _cost(table, genotype, lr_hw) >= aim[0] * budget):
+        return genotype
+    return fit_to_budget(supernet, table, lr_hw, budget, band=BAND)
+
+
+def _cost(table: CostTable, genotype: Genotype, lr_hw) -> float:
+    return table.network_cost(genotype.op_keys(lr_hw))[0]
 
 
 def _backtrack(supernet: Supernet, node_index: int, b: int, back: dict, to_bins) -> Genotype:

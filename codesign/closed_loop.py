@@ -20,7 +20,8 @@ After the search, the derived network is compiled, tuned and timed on the device
   measured in ``round<k>/``. What the re-fitted model still gets wrong about the networks of
   this run is corrected locally, by a secant through them (:func:`cost_band`): measured latency
   is read as a piecewise-linear function of re-fitted cost through the networks measured so far
-  (proportional beyond them), and the next network must cost what that curve puts in the band.
+  (proportional beyond them), and the next network must cost what that curve puts in the band
+  less the timing scatter (codesign.budget.AIM).
   One measured network makes that "aim 10 % lower after a network measured 10 % over its cost";
   two on either side of the band bracket it, and the next network lies between them. (Aiming by
   the last network's ratio alone alternated between a network 10 % over and one 30 % under a
@@ -42,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from codesign.budget import BAND, in_band
+from codesign.budget import AIM, BAND, in_band
 from codesign.budget_fit import fit_to_budget
 from codesign.checkpoint import load
 from codesign.cost_source import CostTable, feasible_nodes, node_cost_range
@@ -123,7 +124,8 @@ def nearest_to_band(measured_ms: list, budget: float) -> int:
 def cost_band(points: list[tuple[float, float]], budget: float,
               grid: int = 4000) -> tuple[float, float, float]:
     """(low, high, target) cost that the measured networks ``points`` ((cost, measured_ms), costs
-    under the current table) say will measure in BAND × budget, resp. at its middle.
+    under the current table) say will measure in codesign.budget.AIM × budget (the band less
+    the timing scatter), resp. at its middle.
 
     Measured latency is read as cost × ratio(cost), the ratio measured / cost interpolated
     linearly between the networks' costs and held beyond them: one network gives the band scaled
@@ -133,9 +135,9 @@ def cost_band(points: list[tuple[float, float]], budget: float,
     ratios = by_cost.to_numpy(float) / costs
     cost = np.linspace(0.0, 2.0 * budget / ratios.min(), grid + 1)[1:]
     measured = cost * np.interp(cost, costs, ratios)
-    middle = sum(BAND) / 2 * budget
+    middle = sum(AIM) / 2 * budget
     target = int(np.abs(measured - middle).argmin())
-    inside = (measured >= BAND[0] * budget) & (measured <= BAND[1] * budget)
+    inside = (measured >= AIM[0] * budget) & (measured <= AIM[1] * budget)
     if not inside[target]:  # the curve steps over the band: aim at its middle only
         return cost[target], cost[target], cost[target]
     low = high = target

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from codesign.budget import BAND, Budget, parse_budget
-from codesign.budget_fit import fit_to_budget
+from codesign.budget import BAND, Budget, aim_band, parse_budget
+from codesign.budget_fit import fit_in_aim
 from codesign.closed_loop import run_rounds
 from codesign.complexity import hd_lr_hw
 from codesign.cost_source import CostTable, cost_range, feasible_nodes
@@ -375,17 +375,19 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
         plan.space, request.schedule, out_dir=out, data=request.data,
         finetune_steps=request.finetune_steps, penalty=plan.penalty_hook(),
         resume=request.resume, device=request.torch_device, feasible_nodes=plan.feasible,
-        fit=partial(fit_to_budget, table=table, lr_hw=lr_hw, budget=budget.value)
+        fit=partial(fit_in_aim, table=table, lr_hw=lr_hw, budget=budget.value,
+                    aim=aim_band(budget))
         if request.fit else None, stop=stop)
     argmax = summary["argmax_genotype"]
     if argmax != genotype:
         cost = table.network_cost(genotype.op_keys(lr_hw))[0]
-        where = ("the least-regret network inside it" if cost >= BAND[0] * budget.value
+        aim = aim_band(budget)
+        where = (f"the least-regret network at {cost:.3g} {unit}" if cost >= BAND[0] * budget.value
                  else f"instead the costliest network under the budget ({cost:.3g} {unit}): no "
                       f"network of the space lies inside the band")
-        log.info("the argmax network (%s %.3g %s) was outside %s; derived %s "
-                 "(codesign.budget_fit)", table.provenance,
-                 table.network_cost(argmax.op_keys(lr_hw))[0], unit, BAND_TEXT, where)
+        log.info("the argmax network (%s %.3g %s) was outside the aim [%g, %g] x budget "
+                 "(inside %s); derived %s (codesign.budget_fit)", table.provenance,
+                 table.network_cost(argmax.op_keys(lr_hw))[0], unit, *aim, BAND_TEXT, where)
     options = plan.report_options()
     timing = {"train_device": describe(default_device(request.torch_device)),
               "search_finetune_wall_s": round(time.perf_counter() - started, 1)}

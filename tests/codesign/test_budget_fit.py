@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 import torch
 
-from codesign.budget_fit import fit_to_budget
+from codesign.budget import AIM, BAND
+from codesign.budget_fit import fit_in_aim, fit_to_budget
 from codesign.cost_source import cost_range, feasible_nodes, macs_table, node_cost_range
 from codesign.derive import derive_genotype
 from codesign.search_space import SearchSpace
@@ -66,3 +68,29 @@ def test_an_argmax_network_already_in_the_band_is_kept(table):
 def test_no_network_under_the_budget_gives_none(table):
     low, _ = cost_range(SPACE, table, LR)
     assert fit_to_budget(_net(4), table, LR, 0.5 * low) is None
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, 0.6, 0.9])
+def test_a_latency_search_aims_inside_the_band(table, share):
+    low, high = cost_range(SPACE, table, LR)
+    budget = low + share * (high - low)
+    net = _net(2)
+    net.restrict_nodes(feasible_nodes(SPACE, table, LR, budget))
+    cost = table.network_cost(fit_in_aim(net, table, LR, budget, AIM).op_keys(LR))[0]
+    assert AIM[0] * budget * 0.995 <= cost <= AIM[1] * budget * 1.005
+
+
+def test_with_nothing_in_the_aim_the_band_is_fitted_instead(table):
+    net = _net(3)
+    argmax = derive_genotype(net)
+    budget = table.network_cost(argmax.op_keys(LR))[0] / 0.99  # the argmax lies in the band
+    # slivers of the band just under the argmax's cost: the first one no network costs
+    for top in np.linspace(0.989, 0.86, 400):
+        aim = (top - 1e-4, top)
+        fitted = fit_to_budget(net, table, LR, budget, band=aim)
+        if table.network_cost(fitted.op_keys(LR))[0] < aim[0] * budget:
+            break
+    else:
+        pytest.fail("every sliver of the band holds a network")
+    assert fit_in_aim(net, table, LR, budget, aim) == argmax == fit_to_budget(net, table, LR,
+                                                                               budget, BAND)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from codesign.budget import in_band
+from codesign.budget import AIM, BAND, in_band
 from codesign.budget_fit import fit_to_budget
 from codesign.closed_loop import (cost_band, cost_scale, fit_unmeasured, nearest_to_band,
                                   run_rounds)
@@ -99,17 +99,18 @@ def test_on_a_noisy_device_every_round_moves_toward_the_band(tmp_path):
 
 def test_cost_band_scales_by_one_network_and_takes_the_secant_between_two():
     low, high, target = cost_band([(10.0, 12.0)], budget=30.0)  # measures 1.2x its cost
-    assert low == pytest.approx(0.85 * 30 / 1.2, rel=2e-3)
-    assert high == pytest.approx(30 / 1.2, rel=2e-3)
-    assert target == pytest.approx(0.925 * 30 / 1.2, rel=2e-3)
+    assert low == pytest.approx(AIM[0] * 30 / 1.2, rel=2e-3)
+    assert high == pytest.approx(AIM[1] * 30 / 1.2, rel=2e-3)
+    assert target == pytest.approx(sum(AIM) / 2 * 30 / 1.2, rel=2e-3)
+    assert BAND[0] < AIM[0] < AIM[1] < BAND[1]  # aimed inside the band it is judged on
     # 0.8x at cost 10, 1.2x at cost 20: the band lies between them, on the interpolated curve
     low, high, target = cost_band([(20.0, 24.0), (10.0, 8.0)], budget=15.0)
     assert 10 < low < target < high < 20
 
     def measured(c):
         return c * (0.8 + 0.4 * (c - 10) / 10)
-    assert measured(low) == pytest.approx(0.85 * 15, rel=2e-3)
-    assert measured(high) == pytest.approx(15, rel=2e-3)
+    assert measured(low) == pytest.approx(AIM[0] * 15, rel=2e-3)
+    assert measured(high) == pytest.approx(AIM[1] * 15, rel=2e-3)
 
 
 def test_the_delivered_round_is_the_first_in_band_else_the_nearest():
