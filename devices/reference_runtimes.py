@@ -11,16 +11,18 @@ import torch
 from devices.timing import Timing, runs_per_repeat
 
 
-def time_callable(fn, repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2) -> Timing:
+def time_callable(fn, repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2,
+                  min_span_s: float = 0.0) -> Timing:
     """Time `fn()` like TVM's evaluator: warm-up calls, then `repeats` repeats of enough runs to
-    last `min_repeat_ms`, each repeat's mean per run kept."""
+    last `min_repeat_ms`, more until they span `min_span_s` seconds; each repeat's mean per run
+    kept."""
     for _ in range(max(1, warmup)):
         start = time.perf_counter()
         fn()
         estimate_ms = (time.perf_counter() - start) * 1e3
     number = runs_per_repeat(estimate_ms, min_repeat_ms)
-    seconds = []
-    for _ in range(repeats):
+    seconds, started = [], time.perf_counter()
+    while len(seconds) < repeats or time.perf_counter() - started < min_span_s:
         start = time.perf_counter()
         for _ in range(number):
             fn()

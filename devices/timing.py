@@ -13,6 +13,14 @@ onnxruntime agreed within +-10 % for 100 % of them by their minimum and 88 % by 
 minimum is what this machine can reproduce, the median carries whatever else ran."""
 PROFILE_COLUMNS = {"median": "latency_ms", "min": "latency_min_ms"}  # profile rows (devices.profile_csv)
 
+NETWORK_SPAN_S = 6.0
+"""Wall time (s) the repeats of a whole-network timing span at least (codesign.search_report,
+devices.measure). On a 2-vCPU Intel Xeon VM (family 6, model 207) a 10 ms onnxruntime network
+ran 1.3x slower for 2-4 s about every 12 s while nothing else ran in the VM (40 s of timing: all
+8,000 busy jiffies ours, 7 stolen), so the minimum of repeats within ~1 s fell inside such a
+spell about one timing in four: the same 40 networks re-timed three times spread by up to 1.45x
+(max/min). Repeats over 6 s always include a stretch outside the spell."""
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -44,9 +52,11 @@ def runs_per_repeat(estimate_ms: float, min_repeat_ms: float) -> int:
     return max(1, int(np.ceil(min_repeat_ms / max(estimate_ms, 1e-3))))
 
 
-def time_vm(vm, dev, args, repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2) -> Timing:
+def time_vm(vm, dev, args, repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2,
+            min_span_s: float = 0.0) -> Timing:
     """Time `vm["main"](*args)` on `dev` with TVM's time evaluator: `warmup` untimed calls, then
-    `repeats` repeats of enough runs to last `min_repeat_ms` each."""
+    `repeats` repeats of enough runs to last `min_repeat_ms` each, more (in batches of
+    `repeats`) until they span `min_span_s` seconds."""
     import time
 
     for _ in range(max(1, warmup)):
@@ -56,4 +66,7 @@ def time_vm(vm, dev, args, repeats: int = 10, min_repeat_ms: float = 100.0, warm
         estimate_ms = (time.perf_counter() - start) * 1e3
     number = runs_per_repeat(estimate_ms, min_repeat_ms)
     evaluator = vm.time_evaluator("main", dev, number=number, repeat=repeats)
-    return Timing.from_seconds(evaluator(*args).results, number)
+    seconds, started = [], time.perf_counter()
+    while not seconds or time.perf_counter() - started < min_span_s:
+        seconds.extend(evaluator(*args).results)
+    return Timing.from_seconds(seconds, number)

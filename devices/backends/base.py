@@ -114,13 +114,15 @@ class Backend(ABC):
 
 class CpuReferenceBackend(Backend):
     """Shared options of the reference CPU runtimes: threads (default: the device's cores),
-    repeats, min_repeat_ms, warmup."""
+    repeats, min_repeat_ms, warmup, min_span_s (devices.timing.NETWORK_SPAN_S)."""
 
     def __init__(self, device: Device, *, threads: int | None = None, repeats: int = 10,
-                 min_repeat_ms: float = 100.0, warmup: int = 2, **_ignored):
+                 min_repeat_ms: float = 100.0, warmup: int = 2, min_span_s: float = 0.0,
+                 **_ignored):
         super().__init__(device)
         self.threads = threads or int(device.target.get("num-cores", 1))
-        self.timing = dict(repeats=repeats, min_repeat_ms=min_repeat_ms, warmup=warmup)
+        self.timing = dict(repeats=repeats, min_repeat_ms=min_repeat_ms, warmup=warmup,
+                           min_span_s=min_span_s)
 
 
 def available_backends() -> list[str]:

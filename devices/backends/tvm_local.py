@@ -19,7 +19,7 @@ DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".ca
 class TvmLocal(Backend):
     """Options: trials (per fused task, at least: devices.tuning.trial_targets; 0 = untuned), layout (of the convs: NCHW as
     imported, the default, or NHWC; devices.tvm_layout), work_dir (tuning database directory,
-    default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, and the
+    default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, min_span_s, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
     dir is keyed by device and target, since MetaSchedule's records do not filter by target; an
     empty one starts from the records shipped for exactly this target (devices.tuning_records).
@@ -30,7 +30,8 @@ class TvmLocal(Backend):
     builds_relax = builds_onnx = breaks_down = True
 
     def __init__(self, device, *, trials: int = 64, layout: str = "NCHW", work_dir=None,
-                 repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2, **knobs):
+                 repeats: int = 10, min_repeat_ms: float = 100.0, warmup: int = 2,
+                 min_span_s: float = 0.0, **knobs):
         super().__init__(device, trials=trials)
         self.target = make_target(device.target)
         self.layout = layout
@@ -40,6 +41,7 @@ class TvmLocal(Backend):
         target_id = hashlib.sha1(json.dumps(device.target, sort_keys=True).encode()).hexdigest()[:8]
         self.work_dir = Path(work_dir) if work_dir else DEFAULT_WORK_DIR / f"{device.name}-{target_id}"
         self.repeats, self.min_repeat_ms, self.warmup = repeats, min_repeat_ms, warmup
+        self.min_span_s = min_span_s
         self.threads = int(device.target.get("num-cores", 1))
         self._pin_cpu_threads()  # before any TVM kernel (constant folding too) starts the pool
 
@@ -116,7 +118,7 @@ class TvmLocal(Backend):
 
     def run(self, artifact: Artifact) -> Timing:
         vm, dev, args = self._vm(artifact)
-        return time_vm(vm, dev, args, self.repeats, self.min_repeat_ms, self.warmup)
+        return time_vm(vm, dev, args, self.repeats, self.min_repeat_ms, self.warmup, self.min_span_s)
 
     def breakdown(self, artifact: Artifact, runs: int = 5):
         """Per-call times of the network's VM calls (devices.kernel_breakdown), on this machine."""

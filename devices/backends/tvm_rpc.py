@@ -83,7 +83,8 @@ class TvmRpc(TvmLocal):
                     dev = remote.device(self.target.get_target_device_type())
                     vm = relax.VirtualMachine(remote.load_module("net.so"), dev)
                     x = np.random.default_rng(0).standard_normal(artifact.input_shape, dtype="float32")
-                    return time_vm(vm, dev, [tvm.runtime.tensor(x, dev)], self.repeats, self.min_repeat_ms, self.warmup)
+                    return time_vm(vm, dev, [tvm.runtime.tensor(x, dev)], self.repeats, self.min_repeat_ms,
+                                   self.warmup, self.min_span_s)
                 except (RuntimeError, OSError) as err:  # tvm.error.RPCError and timeouts included
                     error = err
                     time.sleep(min(2.0 ** attempt, 10.0))
