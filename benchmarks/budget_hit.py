@@ -38,6 +38,7 @@ from codesign.search_inputs import resolve_runtime, search_costs
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main
+from devices.quiet_timing import DisturbedTiming
 
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def budget_row(device: str, budget: float, args) -> dict:
             "finetune_steps": args.finetune_steps, "trials": args.trials}
 
 
-@cli_main()
+@cli_main(DisturbedTiming)
 def main(argv=None) -> int:
     p = Parser(prog="python -m benchmarks.budget_hit", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

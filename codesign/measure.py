@@ -38,6 +38,7 @@ from codesign_common.cli import (
 from devices.catalog import UnknownDeviceError, get_device
 from devices.measure import RUNTIMES, onnx_input_shape, time_network
 from devices.profile_csv import ProfileError, read_profile
+from devices.quiet_timing import DisturbedTiming
 
 
 def network_from_args(arch: str | None, genotype: str | None, scale: int):
@@ -66,7 +67,7 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
                         repeats=repeats, breakdown=breakdown)
 
 
-@cli_main()
+@cli_main(DisturbedTiming)
 def main(argv=None) -> int:
     parser = Parser(prog="python -m codesign.measure", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)

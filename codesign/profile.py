@@ -42,6 +42,7 @@ from devices.backends import RUNTIMES
 from devices.catalog import UnknownDeviceError, get_device
 from devices.profile import profile_kernels
 from devices.profile_csv import ProfileError, measured_keys
+from devices.quiet_timing import DisturbedTiming
 
 SCALES = (2, 3, 4)  # the upscaling factors every command accepts
 
@@ -86,7 +87,7 @@ def profile(device_name: str, out: str, *, runtime: str = "tvm", space=None, sca
                            repeats=repeats, redo_above_load=redo_above_load, progress=progress)
 
 
-@cli_main()
+@cli_main(DisturbedTiming)
 def main(argv=None) -> int:
     parser = Parser(prog="python -m codesign.profile", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -195,6 +195,7 @@ def main(argv=None) -> int:
     argv = _attach_budget_value(argv)
     args = build_parser().parse_args(argv)
     from devices.catalog import UnknownDeviceError
+    from devices.quiet_timing import DisturbedTiming
 
     stop = StopOnSignal().install() if _main_thread() else None
     try:
@@ -205,7 +206,7 @@ def main(argv=None) -> int:
             return 0
         result = run(checked, stop)
     except (UsageError, BudgetError, UnknownDeviceError, DataError, LockBusy,
-            ResumeMismatch) as exc:
+            ResumeMismatch, DisturbedTiming) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SearchInterrupted as exc:
