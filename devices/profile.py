@@ -9,7 +9,9 @@ costs it. Every timing is guarded (devices.quiet_timing) and its row names the h
 foreign CPU share. Keys already in the CSV for this device and backend are skipped; every
 finished row is appended atomically. `limit` measures at most that many new kernels, in a fixed
 pseudo-random order (hash of the key) so a partial profile covers all ops and sizes;
-`redo_above_load` first drops rows timed while the 1-minute load average was above it.
+`redo_above_load` first drops rows timed while the 1-minute load average was above it. A
+kernel whose timing is refused (devices.quiet_timing) is skipped and the others are timed; the
+profile then ends with DisturbedTiming naming how many are missing, and a re-run times them.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from tqdm import tqdm
 from devices.backends import for_device
 from devices.catalog import Device
 from devices.profile_csv import append_rows, drop_loaded_rows, make_row, measured_keys
+from devices.quiet_timing import DisturbedTiming
 
 
 def profile_order(keys) -> list[str]:
@@ -43,13 +46,22 @@ def profile_kernels(device: Device, out: str, kernels: pd.DataFrame, build_modul
         drop_loaded_rows(out, device.name, backend.name, redo_above_load)
     done = measured_keys(out, device.name, backend.name)
     todo = [k for k in profile_order(kernels.index) if k not in done][:limit]
-    added = 0
+    added, refused = 0, []
     try:
         for key in tqdm(todo, desc=f"profile {device.name}", disable=not progress, file=sys.stderr):
             row = kernels.loc[key]
             module, shape = build_module(row)
-            append_rows(out, [make_row(device.name, row.to_dict(), backend.measure(module, shape))])
+            try:
+                measurement = backend.measure(module, shape)
+            except DisturbedTiming as exc:  # the others are still timed; a re-run retries it
+                refused.append(str(exc))
+                continue
+            append_rows(out, [make_row(device.name, row.to_dict(), measurement)])
             added += 1
     finally:
         backend.close()
+    if refused:
+        raise DisturbedTiming(f"{len(refused)} of {len(todo)} kernels were not timed ({refused[-1]}); "
+                              f"the {added} timed are in {out}: run the same command again to "
+                              "time the rest")
     return added

@@ -92,6 +92,35 @@ def test_an_onnxruntime_profile_of_a_few_kernels_names_runtime_host_and_disturba
     assert rows["foreign_cpu_share"].between(0, 1).all()
 
 
+def test_a_refused_timing_skips_its_kernel_and_a_rerun_times_it(tmp_path, monkeypatch, capsys):
+    from devices.backends.base import Backend
+    from devices.quiet_timing import DisturbedTiming
+
+    real, calls = Backend.run_measurement, []
+
+    def second_refused(self, artifact):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DisturbedTiming("timing refused: its repeats ran unsteadily")
+        return real(self, artifact)
+
+    monkeypatch.setattr(Backend, "run_measurement", second_refused)
+    out = tmp_path / "ort.csv"
+    args = ["--device", "local-cpu", "--runtime", "onnxruntime", "--limit", "3", "--input", "8x12",
+            "--repeats", "2", "--out", str(out)]
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "1 of 3 kernels were not timed" in capsys.readouterr().err
+    first = list(pd.read_csv(out)["key"])
+    assert len(first) == 2  # the other two are saved
+    monkeypatch.setattr(Backend, "run_measurement", real)
+    assert main(args) == 0  # --limit 3 new kernels: the refused one comes first, then two more
+    order = profile_order(pd.read_csv(out)["key"])
+    assert len(order) == 5 and [order.index(k) for k in first] == [0, 2]
+
+
 def test_a_phone_cannot_be_profiled_in_a_host_runtime(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "codesign.profile", "--device", "pixel7", "--runtime",
                            "onnxruntime", "--out", str(tmp_path / "p.csv")], capture_output=True, text=True)
