@@ -22,14 +22,24 @@ _AMD_FAMILIES = {
 }
 
 
+# Intel family 6 server models whose name depends on the model alone (the same Host.cpp,
+# getIntelProcessorTypeAndSubtype): model → name. Others (e.g. 0x55, named by its features) are
+# left to TVM.
+_INTEL_FAMILY_6 = {0x6a: "icelake-server", 0x6c: "icelake-server", 0x8f: "sapphirerapids",
+                   0xcf: "emeraldrapids", 0xad: "graniterapids", 0xae: "graniterapids-d"}
+
+
 def llvm_cpu_from_cpuinfo(info: dict[str, str]) -> str | None:
     """The -mcpu TVM's LLVM detects for this host (tvm.target.codegen.llvm_get_system_cpu),
-    read from /proc/cpuinfo fields without importing TVM — for AMD Zen 1–5 only, whose name
-    depends on family and model alone; None for every other CPU (ask TVM then)."""
+    read from /proc/cpuinfo fields without importing TVM — for AMD Zen 1–5 and the Intel Xeons
+    of _INTEL_FAMILY_6, whose names depend on family and model alone; None for every other CPU
+    (ask TVM then)."""
     try:
         family, model = int(info["cpu family"]), int(info["model"])
     except (KeyError, ValueError):
         return None
+    if info.get("vendor_id") == "GenuineIntel" and family == 6:
+        return _INTEL_FAMILY_6.get(model)
     if info.get("vendor_id") != "AuthenticAMD" or family not in _AMD_FAMILIES:
         return None
     ranges, listed, other = _AMD_FAMILIES[family]

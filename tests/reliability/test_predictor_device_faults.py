@@ -328,8 +328,19 @@ def test_llvm_cpu_name_from_cpuinfo(family, model, name):
 
     info = {"vendor_id": "AuthenticAMD", "cpu family": str(family), "model": str(model)}
     assert llvm_cpu_from_cpuinfo(info) == name
-    assert llvm_cpu_from_cpuinfo({**info, "vendor_id": "GenuineIntel"}) is None
+    assert llvm_cpu_from_cpuinfo({**info, "vendor_id": "HygonGenuine"}) is None
     assert llvm_cpu_from_cpuinfo({}) is None
+
+
+@pytest.mark.parametrize("model,name", [(0xcf, "emeraldrapids"), (0x8f, "sapphirerapids"),
+                                        (0x6a, "icelake-server"), (0xad, "graniterapids"),
+                                        (0x55, None), (0x9e, None)])
+def test_llvm_cpu_name_of_intel_xeons_from_cpuinfo(model, name):
+    from devices.host_cpu import llvm_cpu_from_cpuinfo
+
+    info = {"vendor_id": "GenuineIntel", "cpu family": "6", "model": str(model)}
+    assert llvm_cpu_from_cpuinfo(info) == name
+    assert llvm_cpu_from_cpuinfo({**info, "cpu family": "25"}) is None
 
 
 # Issue 15: one predictor lookup.
