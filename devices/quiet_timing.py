@@ -19,7 +19,8 @@ earlier "noise floors" were mostly that. So every timing (devices.backends.Backe
   1.3-1.6x slower for seconds to minutes with all busy jiffies ours and steal under 0.5 %. The
   spread shows it: on the quiet Zen 4 VM, 20 networks timed in a search had median / min 1.01-1.09
   but one at 1.77 (a timing 2x its prediction), and 1.6 % of 306 kernels exceeded 1.15; on the
-  Intel VM 9 of 20 networks and 15 % of the kernels did.
+  Intel VM 9 of 20 networks (benchmarks/results/budget_hit.csv) and 15 % of the kernels of its
+  self-made profile (in ~/.cache, not committed) did.
 
 ``CODESIGN_FOREIGN_LIMIT`` changes the share limit (``1`` switches refusal off; the share is still
 recorded), ``CODESIGN_SPREAD_LIMIT`` the spread limit (``inf`` switches it off).

@@ -19,8 +19,8 @@ devices.measure). On a 2-vCPU Intel Xeon VM (family 6, model 207) a 10 ms onnxru
 ran 1.3x slower for 2-4 s about every 12 s while nothing else ran in the VM (40 s of timing: all
 8,000 busy jiffies ours, 7 stolen), so the minimum of repeats within ~1 s fell inside such a
 spell about one timing in four: the same 40 networks re-timed three times spread by up to 1.45x
-(max/min). Over 6 s, 12 of them re-timed three times spread by 1.04 (median; at most 1.10) while
-the spells were short, but 1.21 (at most 1.43) against 1.38 over ~1 s later that morning, when
+(max/min; an ad-hoc re-timing of one budget_hit run, kept in no CSV). Over 6 s, 12 of them
+re-timed three times spread by 1.04 (median; at most 1.10; ad hoc too) while the spells were short, but 1.21 (at most 1.43) against 1.38 over ~1 s later that morning, when
 the machine ran slow for minutes (benchmarks/results/timing_span_local_cpu_summary.csv): the span
 helps; what it cannot remove, devices.quiet_timing's spread limit refuses."""
 
