@@ -13,8 +13,9 @@ is this host's and runtime's (predictors.store); each
 network's latency is the sum of its op instances' predictions (codesign.genotype.op_keys) plus
 the network model of predictors.network_overhead (overhead + scale × kernel sum), fitted
 leave-one-out on the other networks, so every network is held out of the fit that predicts it.
-Rows: one per network; summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's
-share within ±10 %) in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the overhead
+Rows: one per network (other hosts' and runtimes' rows are kept, benchmarks.host_rows);
+summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's share within ±10 %) per
+host and runtime in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the overhead
 on all the networks and saves it into the predictor (``overhead_ms``, ``kernel_scale``, with
 ``meta.network_overhead`` saying on what), so the search's network costs are overhead + scale ×
 kernel sums.
@@ -28,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import spearmanr
 
+from benchmarks.host_rows import with_other_hosts
 from codesign.genotype import Genotype
 from codesign.op_instances import op_instances
 from codesign.search_space import SearchSpace
@@ -69,7 +71,7 @@ def leave_one_out(predictor: KernelPredictor, kernels: dict[str, pd.DataFrame],
 
 def score(predicted: pd.Series, truth: pd.Series) -> dict:
     error = predicted / truth - 1
-    return {"n": int(len(truth)), "within_10pct": float((error.abs() <= 0.10).mean()),
+    return {"n": len(truth), "within_10pct": float((error.abs() <= 0.10).mean()),
             "within_20pct": float((error.abs() <= 0.20).mean()),
             "mape_pct": float(100 * error.abs().mean()),
             "spearman": float(spearmanr(predicted, truth).statistic)}
@@ -109,14 +111,15 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
     rows["provenance"] = "predicted (overhead + scale x kernel sum, fitted leave-one-out)"
     rows["predictor"] = _relative(path)
     rows = rows.reset_index()
-    write_csv_atomic(rows, out)
+    write_csv_atomic(with_other_hosts(out, rows, runtime, fp["host_id"]), out)
     summary = pd.DataFrame([
         {"estimate": "overhead_plus_scaled_kernel_sum_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
         {"estimate": "kernel_sum", **score(rows["kernel_sum_ms"], rows["measured_ms"])},
         {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
     ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"),
               statistic=statistic)
-    write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
+    summary_path = out.with_name(out.stem + "_summary.csv")
+    write_csv_atomic(with_other_hosts(summary_path, summary, runtime, fp["host_id"]), summary_path)
     if save_overhead:
         fitted = fit_network_overhead(predictor, kernels, measured)
         loo = summary.iloc[0]

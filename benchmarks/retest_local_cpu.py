@@ -10,8 +10,9 @@ runtime and times them all interleaved (devices.quiet_timing.interleaved: warm-u
 ``--rounds`` rounds of one repeat each, every round under the machine-wide timing lock and
 refused when other processes used more than 5 % of the CPU). The first pass is saved at once;
 the second starts ``--gap-minutes`` after the first ended (a re-run resumes there). Rows: one
-per network and runtime, with the host, the median, min and max/min spread of each pass and its
-foreign CPU share; summary rows per statistic (median, min: share within ±10 %/±5 %,
+per network, runtime and host (other hosts' rows are kept, benchmarks.host_rows), with the
+median, min and max/min spread of each pass and its foreign CPU share; summary rows per host,
+runtime and statistic (median, min: share within ±10 %/±5 %,
 median |ratio − 1|) go to
 ``<out stem>_summary.csv``.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.host_rows import other_hosts_rows
 from codesign.genotype import Genotype, build_trilevel
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
@@ -62,7 +64,7 @@ def time_pass(networks: dict[str, Genotype], runtime: str, rounds: int) -> pd.Da
         artifact = backend.build(build_trilevel(genotype.scale, genotype).eval(), (1, 3, h, w))
         calls[name] = backend.call(artifact)
     timed = interleaved(calls, rounds=rounds)
-    ended = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return pd.DataFrame([{"network": name, "ms": t.median_ms, "min_ms": t.min_ms,
                           "spread": t.max_ms / t.min_ms, "foreign_cpu_share": share, "ended": ended}
                          for name, (t, share) in timed.items()])
@@ -76,12 +78,12 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per runtime and statistic: share of networks whose two passes agree within ±10 %/±5 %,
     the median |second/first − 1| and the largest foreign CPU share of either pass."""
     out = []
-    for runtime in rows["runtime"].unique():
-        m = rows["runtime"] == runtime
+    for (runtime, host_id), group in rows.groupby(["runtime", "host_id"], sort=False):
+        m = rows.index.isin(group.index)
         for statistic, column in STATISTICS.items():
             change = (rows.loc[m, f"second_{column}"] / rows.loc[m, f"first_{column}"] - 1).abs()
             out.append({"runtime": runtime, "statistic": statistic,
-                        "host_id": rows["host_id"].iloc[0], "networks": int(m.sum()),
+                        "host_id": host_id, "networks": int(m.sum()),
                         "within_10pct": float((change <= 0.10).mean()),
                         "within_5pct": float((change <= 0.05).mean()),
                         "median_abs_change": float(change.median()),
@@ -94,11 +96,8 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
     networks = load_networks(networks_csv)
     fp = host_identity.fingerprint()
     done = pd.read_csv(out) if out.exists() else pd.DataFrame()
-    if not done.empty:
-        others = done[(done["runtime"] != runtime) | (done["host_id"] != fp["host_id"])]
-        mine = done.drop(others.index)
-    else:
-        others, mine = done, done
+    others = other_hosts_rows(out, runtime, fp["host_id"])
+    mine = done.drop(others.index) if not done.empty else done
     for k, label in enumerate(PASSES):
         if f"{label}_ms" in mine and mine[f"{label}_ms"].notna().all() and len(mine) == len(networks):
             continue

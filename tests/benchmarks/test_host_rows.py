@@ -1,0 +1,27 @@
+import pandas as pd
+
+from benchmarks.host_rows import with_other_hosts
+from benchmarks.retest_local_cpu import summarise
+
+
+def test_a_rerun_replaces_its_hosts_rows_and_keeps_the_others(tmp_path):
+    path = tmp_path / "rows.csv"
+    old = pd.DataFrame({"network": ["a", "a", "a"], "runtime": ["onnxruntime", "tvm-local", "onnxruntime"],
+                        "host_id": ["zen4", "zen4", "intel"], "ms": [1.0, 2.0, 3.0]})
+    old.to_csv(path, index=False)
+    new = pd.DataFrame({"network": ["a"], "runtime": ["onnxruntime"], "host_id": ["intel"], "ms": [4.0]})
+    rows = with_other_hosts(path, new, "onnxruntime", "intel")
+    assert sorted(zip(rows.runtime, rows.host_id, rows.ms)) == [
+        ("onnxruntime", "intel", 4.0), ("onnxruntime", "zen4", 1.0), ("tvm-local", "zen4", 2.0)]
+
+
+def test_retest_summary_is_per_host_never_across_hosts():
+    def host(host_id, second):
+        return pd.DataFrame({"runtime": "onnxruntime", "host_id": host_id, "first_ms": [10.0, 10.0],
+                             "second_ms": second, "first_min_ms": [10.0, 10.0], "second_min_ms": second,
+                             "first_foreign_cpu_share": 0.0, "second_foreign_cpu_share": 0.0})
+    summary = summarise(pd.concat([host("zen4", [10.2, 10.1]), host("intel", [10.2, 13.0])],
+                                  ignore_index=True)).set_index(["host_id", "statistic"])
+    assert summary.loc[("zen4", "min"), "within_10pct"] == 1.0
+    assert summary.loc[("intel", "min"), "within_10pct"] == 0.5
+    assert summary.loc[("intel", "min"), "networks"] == 2
