@@ -85,15 +85,21 @@ def read_network_profile(path: Path, lr_hw) -> pd.DataFrame:
     return rows[(rows.lr_h == lr_hw[0]) & (rows.lr_w == lr_hw[1]) & (statistic == STATISTIC)]
 
 
-def append_network_profile(path: Path, device: str, lr_hw, report_row: dict) -> None:
-    """Add one measured network (atomically) to the device's network profile."""
+def append_network_profile(path: Path, device: str, lr_hw, report_row: dict,
+                           run: str | None = None) -> None:
+    """Add one measured network (atomically) to the device's network profile. ``run`` names the
+    measurement (a search folder and round): a row of the same run is replaced, so that a
+    resumed search re-measuring its rounds adds each of them once."""
     old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame()
+    if run is not None and "run" in old:
+        old = old[old["run"] != run]
     new = {"device": device, "lr_h": lr_hw[0], "lr_w": lr_hw[1],
            "measured_ms": report_row["measured_ms"],
            "statistic": report_row.get("measured_statistic", STATISTIC),
            "measured_std_ms": report_row.get("measured_std_ms"),
            "measurement": report_row.get("measurement"),
-           "load_1min": report_row.get("measured_load_1min"), "genotype": report_row["genotype"]}
+           "load_1min": report_row.get("measured_load_1min"), "genotype": report_row["genotype"],
+           "run": run}
     write_csv_atomic(pd.concat([old, pd.DataFrame([new])], ignore_index=True), path)
 
 
@@ -185,7 +191,8 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
         last = rows[-1]
         if last.get("measured_ms") is None or pd.isna(last.get("measured_ms")):
             break
-        append_network_profile(profile_path, device, lr_hw, last)
+        append_network_profile(profile_path, device, lr_hw, last,
+                               run=f"{Path(out).resolve()} round {last.get('round', 0)}")
         if in_band(last["measured_ms"], budget) or k == rounds:
             break
         measured = read_network_profile(profile_path, lr_hw)

@@ -68,6 +68,13 @@ def test_rounds_refit_the_costs_until_the_measured_latency_is_in_the_band(tmp_pa
     measured = pd.read_csv(tmp_path / "networks.csv")  # the device's network profile
     assert measured.measured_ms.tolist() == pytest.approx(report.measured_ms.tolist())
     assert (tmp_path / "round1" / "genotype.json").exists()
+    again = run_rounds(pd.Series({**row0, "measured_ms": row0.measured_ms * 1.01}), out=tmp_path,
+                       space=TINY, table=table, lr_hw=LR, budget=budget, rounds=3, finetune=finetune,
+                       evaluate_round=evaluate_round, profile_path=tmp_path / "networks.csv",
+                       device="stand-in")  # a resumed search: round 0 measured once more
+    measured = pd.read_csv(tmp_path / "networks.csv")
+    assert len(again) == 2 and len(measured) == 2  # each round once, its latest timing kept
+    assert measured.measured_ms.tolist() == pytest.approx(again.measured_ms.tolist())
 
 
 def test_on_a_noisy_device_every_round_moves_toward_the_band(tmp_path):
