@@ -204,7 +204,11 @@ def main(argv=None) -> int:
         if request.dry_run:
             print(checked.summary())
             return 0
-        result = run(checked, stop)
+        try:
+            result = run(checked, stop)
+        except DisturbedTiming as exc:  # the searched, fine-tuned network waits in its folder
+            raise DisturbedTiming(f"{exc}; the searched network is kept in {checked.out}: time it "
+                                  f"again with: {resume_command(argv, checked.out)}") from exc
     except (UsageError, BudgetError, UnknownDeviceError, DataError, LockBusy,
             ResumeMismatch, DisturbedTiming) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -128,3 +128,20 @@ def test_a_host_without_its_own_predictor_profiles_itself_once_and_searches_on_i
     again = subprocess.run(args + ["--force"], capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "profiling" not in again.stderr  # cached: this host is profiled once
+
+
+def test_a_refused_final_timing_keeps_the_search_and_names_the_resume_command(tmp_path, capsys,
+                                                                               monkeypatch):
+    import codesign.search
+    from devices.quiet_timing import DisturbedTiming
+
+    def refused(plan, stop=None):
+        raise DisturbedTiming("timing refused: its repeats ran unsteadily")
+
+    monkeypatch.setattr(codesign.search, "run", refused)
+    out = tmp_path / "run"
+    assert main(["--budget", "0.05GFLOPs", "--out", str(out), *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: timing refused")
+    assert f"kept in {out}: time it again with: python -m codesign.search" in err
+    assert f"--out {out}" in err and err.endswith("--resume")
