@@ -13,6 +13,8 @@ Error against float64: below 1e-6 absolute over [-20, 20] (tests/devices/test_fa
 """
 from __future__ import annotations
 
+from devices.relax_rewrite import rewrite_functions
+
 
 def _fast_sigmoid(x):
     from tvm import tirx, topi
@@ -25,7 +27,7 @@ def rewrite(mod):
     """`mod` with every float32 `relax.tanh` and `relax.sigmoid` replaced by its fast
     approximation; other calls are left as they are."""
     import tvm
-    from tvm import relax, topi
+    from tvm import topi
     from tvm.relax.expr_functor import PyExprMutator, mutator
 
     kernels = {"relax.tanh": topi.fast_tanh, "relax.sigmoid": _fast_sigmoid}
@@ -40,8 +42,4 @@ def rewrite(mod):
             return self.builder_.call_te(kernels[call.op.name], call.args[0],
                                          primfunc_name_hint=call.op.name.split(".")[-1] + "_fast")
 
-    mutator_ = FastMath(mod)
-    for gvar, func in mod.functions.items():
-        if isinstance(func, relax.Function):
-            mutator_.builder_.update_func(gvar, mutator_.visit_expr(func))
-    return mutator_.builder_.get()
+    return rewrite_functions(mod, FastMath)

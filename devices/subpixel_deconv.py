@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from devices.relax_rewrite import rewrite_functions
+
 
 def phase_taps(stride: int, pad: int, kernel: int) -> tuple[int, int]:
     """(t_lo, t_hi): the input offsets any phase reads (t in [t_lo, t_hi])."""
@@ -97,7 +99,4 @@ def rewrite(mod):
             y = relax.op.permute_dims(y, [0, 1, 4, 2, 5, 3])
             return relax.op.reshape(y, [n, c_out, h * stride[0], w * stride[1]])
 
-    out = tvm.IRModule(attrs=mod.attrs) if mod.attrs else tvm.IRModule()
-    for gvar, func in mod.functions.items():
-        out[gvar] = SubpixelDeconv().visit_expr(func) if isinstance(func, relax.Function) else func
-    return out
+    return rewrite_functions(mod, SubpixelDeconv)

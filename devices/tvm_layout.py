@@ -17,6 +17,8 @@ forward again around themselves, and split the conv's epilogue into a kernel of 
 """
 from __future__ import annotations
 
+from devices.relax_rewrite import rewrite_functions
+
 LAYOUTS = ("NCHW", "NHWC")
 # conv2d_transpose stays NCHW: LegalizeOps lowers it in NCHW/IOHW only (TVM 0.27).
 _DESIRED = {"NHWC": {"relax.nn.conv2d": ["NHWC", "OHWI"], "relax.nn.conv2d_transpose": ["NCHW", "IOHW"]}}
@@ -80,7 +82,6 @@ def _rewriter():
 
 def convert_layout(mod, layout: str):
     """`mod` with its conv2d ops in `layout` (one of LAYOUTS); NCHW returns `mod` unchanged."""
-    import tvm
     from tvm import relax
 
     if layout not in LAYOUTS:
@@ -88,8 +89,4 @@ def convert_layout(mod, layout: str):
     if layout == "NCHW":
         return mod
     mod = relax.transform.FoldConstant()(mod)  # reshaped constants become constants
-    rewriter = _rewriter()
-    out = tvm.IRModule(attrs=mod.attrs) if mod.attrs else tvm.IRModule()
-    for gvar, func in mod.functions.items():
-        out[gvar] = rewriter().visit_expr(func) if isinstance(func, relax.Function) else func
-    return relax.transform.ConvertLayout(_DESIRED[layout])(out)
+    return relax.transform.ConvertLayout(_DESIRED[layout])(rewrite_functions(mod, _rewriter()))
