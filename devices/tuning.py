@@ -63,11 +63,13 @@ class TuningSettings:
     its occurrences), rounded up to whole batches of `trials_per_iter`, at most
     `dominant_share` x `trials` (`trial_targets`). Builds run on `max_workers` processes
     (default: every CPU); MetaSchedule's LocalRunner times each candidate only after the build
-    batch, never beside it."""
+    batch, never beside it. `population` is the evolutionary search's population per round
+    (MetaSchedule's default, 512; a small one only makes tiny test builds quicker)."""
 
     trials: int = 64
     trials_per_iter: int = 32
     dominant_share: float = 4.0
+    population: int = 512
     builder_timeout_s: float = 120.0
     runner_timeout_s: float = 60.0
     max_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -254,7 +256,8 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
     for missing, group in sorted(by_missing.items()):
         with handlers_set_aside():  # both calls (re)create MetaSchedule's loggers
             contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
-                group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed)
+                group, str(work_dir), num_threads=settings.max_workers, seed=settings.seed,
+                strategy=ms.search_strategy.EvolutionarySearch(population_size=settings.population))
             ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                           max_trials_global=missing * len(group), max_trials_per_task=missing,
                           num_trials_per_iter=min(settings.trials_per_iter, missing),

@@ -12,6 +12,7 @@ from devices.backends import create
 from devices.catalog import get_device
 
 SHAPE = (1, 8, 12, 12)
+SMALL_POPULATION = 32  # evolutionary-search population: tiny kernels tune in seconds, not minutes
 
 
 def _net():
@@ -24,7 +25,8 @@ def _lines(path):
 
 def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, caplog):
     device = get_device("local-cpu")
-    tuned = create("tvm-local", device, trials=3, work_dir=tmp_path / "tuned", trials_per_iter=3,
+    tuned = create("tvm-local", device, trials=3, population=SMALL_POPULATION,
+                   work_dir=tmp_path / "tuned", trials_per_iter=3,
                    repeats=2, min_repeat_ms=5)
     artifact = tuned.build(_net(), SHAPE)
     n_tasks = len(artifact.fused_tasks.split("+"))
@@ -41,7 +43,8 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
     fresh = tmp_path / "fresh"
     assert tuning_records.seed(fresh, device.target, shipped_root) == "shipped:zen-test"
     assert tuning_records.seed(fresh, device.target, shipped_root) == "own"
-    reuse = create("tvm-local", device, trials=1, work_dir=fresh, repeats=2, min_repeat_ms=5)
+    reuse = create("tvm-local", device, trials=1, population=SMALL_POPULATION,
+                   work_dir=fresh, repeats=2, min_repeat_ms=5)
     assert reuse.build(_net(), SHAPE).database_hits == f"{n_tasks}/{n_tasks}"
     assert len(_lines(fresh / "database_tuning_record.json")) == n_tasks
 
@@ -55,7 +58,8 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
 
 def test_a_tuned_build_counts_database_hits_for_every_fused_task(tmp_path):
     device = get_device("local-cpu")
-    backend = create("tvm-local", device, trials=2, work_dir=tmp_path, trials_per_iter=2, repeats=2, min_repeat_ms=5)
+    backend = create("tvm-local", device, trials=2, population=SMALL_POPULATION, work_dir=tmp_path,
+                     trials_per_iter=2, repeats=2, min_repeat_ms=5)
     net = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.Conv2d(8, 8, 1), torch.nn.PixelShuffle(2)).eval()
     artifact = backend.build(net, SHAPE)
