@@ -42,15 +42,14 @@ def check_patch_size(patch_size: int, scale: int) -> None:
 
 
 def resolve_runtime(device, requested: str | None) -> str | None:
-    """The runtime the result is deployed and measured with: ``requested``, else onnxruntime
-    for local-cpu (TVM tuned ran a median 2.18x slower here, compile_local_cpu.csv) and TVM for
-    every other device; None without a device."""
+    """The runtime the result is deployed and measured with: ``requested``, else the device's
+    (devices.catalog.default_runtime); None without a device."""
     if device is None:
         return None
     from devices.backends.base import NoBackend, check_runtime
-    from devices.catalog import LOCAL_CPU
+    from devices.catalog import default_runtime
 
-    runtime = requested or ("onnxruntime" if device.name == LOCAL_CPU else "tvm")
+    runtime = requested or default_runtime(device)
     try:
         check_runtime(device, runtime)
     except NoBackend as exc:
@@ -88,22 +87,11 @@ def predictor_state(path: Path) -> dict:
 
 
 def predictor_provenance(state: dict, device_name: str, runtime: str | None) -> tuple[str, str | None]:
-    """("predicted", None), or ("transferred-from-<where>", one warning line) when a predictor
-    of this host's device was made on another host (predictors.store.host_provenance) or in
-    another runtime than the one the result is deployed with."""
-    from predictors.store import host_provenance
+    """("predicted", None), or ("transferred-from-<where>", one warning line):
+    predictors.store.provenance_here on the predictor.json ``state``."""
+    from predictors.store import provenance_here
 
-    meta = state.get("meta") or {}
-    label, warning = host_provenance(meta, device_name)
-    made_on = meta.get("host_id") or "unrecorded-host"
-    timed_in = meta.get("runtime")
-    if label == "transferred":
-        return f"transferred-from-{made_on}", warning
-    if runtime and timed_in and not str(timed_in).startswith(runtime):
-        warning = (f"warning: the {device_name} predictor was timed in {timed_in}, the result "
-                   f"is deployed in {runtime}: its latencies are labelled transferred")
-        return f"transferred-from-{timed_in}", warning
-    return "predicted", None
+    return provenance_here(state.get("meta") or {}, device_name, runtime)
 
 
 def needs_host_profile(device, runtime: str | None, predictor: str | None, budget: Budget) -> bool:

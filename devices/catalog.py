@@ -22,6 +22,13 @@ NOT_MEASURED_HERE = ("public", "transferred")  # predictor provenances that need
 LOCAL_CPU = "local-cpu"
 
 
+def default_runtime(device) -> str:
+    """The runtime a device's results are deployed and measured with unless one is asked for:
+    onnxruntime for local-cpu (TVM tuned ran a median 2.18x slower here,
+    benchmarks/results/compile_local_cpu.csv), TVM for every other device."""
+    return "onnxruntime" if device.name == LOCAL_CPU else "tvm"
+
+
 class UnknownDeviceError(KeyError):
     """A device name that is not in the catalog; str() is one line listing the known ones."""
 

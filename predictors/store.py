@@ -76,3 +76,19 @@ def host_provenance(meta: dict, device_name: str) -> tuple[str, str | None]:
                            f"host ({here['host_id']}): its latencies are labelled transferred; profile "
                            f"this host (python -m codesign.profile --device {device_name} --runtime "
                            f"onnxruntime) for measured ones")
+
+
+def provenance_here(meta: dict, device_name: str, runtime: str | None) -> tuple[str, str | None]:
+    """("predicted", None), or ("transferred-from-<where>", one warning line) when a predictor
+    of this host's device was made on another host (host_provenance) or timed in another
+    runtime than ``runtime``, the one the result is deployed with."""
+    label, warning = host_provenance(meta, device_name)
+    made_on = meta.get("host_id") or "unrecorded-host"
+    timed_in = meta.get("runtime")
+    if label == "transferred":
+        return f"transferred-from-{made_on}", warning
+    if runtime and timed_in and not str(timed_in).startswith(runtime):
+        warning = (f"warning: the {device_name} predictor was timed in {timed_in}, the result "
+                   f"is deployed in {runtime}: its latencies are labelled transferred")
+        return f"transferred-from-{timed_in}", warning
+    return "predicted", None

@@ -157,7 +157,7 @@ def test_evaluate_out_onto_a_folder_and_train_out_onto_a_file_exit_2(tmp_path, c
     assert blocker.read_text() == "keep" and not leftovers(tmp_path)
 
 
-@pytest.mark.parametrize("module", ["predictors.import_tophub", "predictors.calibrate", "predictors.transfer"])
+@pytest.mark.parametrize("module", ["predictors.import_tophub", "predictors.calibrate", "predictors.transfer", "predictors.list"])
 def test_other_predictor_commands_refuse_a_file_as_output_folder(module, tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("keep")
@@ -281,7 +281,7 @@ def test_no_traceback_from_the_command_line(tmp_path):
 
 @pytest.mark.parametrize("module", ["devices.list", "codesign.profile", "codesign.measure", "predictors.train",
                                     "predictors.evaluate", "predictors.calibrate", "predictors.import_tophub",
-                                    "predictors.transfer"])
+                                    "predictors.transfer", "predictors.list"])
 def test_commands_name_themselves_as_python_m_and_argument_errors_are_one_line(module, capsys):
     code, _, out = run_cli(module, ["--help"], capsys)
     assert code == 0 and out.startswith(f"usage: python -m {module} "), out[:80]
