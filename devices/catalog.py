@@ -24,8 +24,9 @@ LOCAL_CPU = "local-cpu"
 
 def default_runtime(device) -> str:
     """The runtime a device's results are deployed and measured with unless one is asked for:
-    onnxruntime for local-cpu (TVM tuned ran a median 2.18x slower here,
-    benchmarks/results/compile_local_cpu.csv), TVM for every other device."""
+    onnxruntime for local-cpu (tuned TVM ran a median 1.06x onnxruntime, 0.68-1.26x, on the
+    Zen 4 host, benchmarks/results/compile_interleaved_local_cpu.csv, and needs tuning on every
+    new target; README), TVM for every other device."""
     return "onnxruntime" if device.name == LOCAL_CPU else "tvm"
 
 
