@@ -157,7 +157,7 @@ def test_evaluate_out_onto_a_folder_and_train_out_onto_a_file_exit_2(tmp_path, c
     assert blocker.read_text() == "keep" and not leftovers(tmp_path)
 
 
-@pytest.mark.parametrize("module", ["predictors.import_tophub", "predictors.calibrate", "predictors.transfer", "predictors.list"])
+@pytest.mark.parametrize("module", ["predictors.import_tophub", "predictors.calibrate", "predictors.transfer"])
 def test_other_predictor_commands_refuse_a_file_as_output_folder(module, tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("keep")
