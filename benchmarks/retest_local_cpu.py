@@ -75,20 +75,19 @@ STATISTICS = {"median": "ms", "min": "min_ms"}
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per runtime and statistic: share of networks whose two passes agree within ±10 %/±5 %,
-    the median |second/first − 1| and the largest foreign CPU share of either pass."""
+    """Per runtime, host and statistic: share of networks whose two passes agree within
+    ±10 %/±5 %, the median |second/first − 1| and the largest foreign CPU share of either pass."""
     out = []
     for (runtime, host_id), group in rows.groupby(["runtime", "host_id"], sort=False):
-        m = rows.index.isin(group.index)
         for statistic, column in STATISTICS.items():
-            change = (rows.loc[m, f"second_{column}"] / rows.loc[m, f"first_{column}"] - 1).abs()
+            change = (group[f"second_{column}"] / group[f"first_{column}"] - 1).abs()
             out.append({"runtime": runtime, "statistic": statistic,
-                        "host_id": host_id, "networks": int(m.sum()),
+                        "host_id": host_id, "networks": len(group),
                         "within_10pct": float((change <= 0.10).mean()),
                         "within_5pct": float((change <= 0.05).mean()),
                         "median_abs_change": float(change.median()),
-                        "max_foreign_cpu_share": float(rows.loc[m, ["first_foreign_cpu_share",
-                                                                    "second_foreign_cpu_share"]].max().max())})
+                        "max_foreign_cpu_share": float(group[["first_foreign_cpu_share",
+                                                              "second_foreign_cpu_share"]].max().max())})
     return pd.DataFrame(out)
 
 

@@ -58,19 +58,14 @@ def resolve_runtime(device, requested: str | None) -> str | None:
 
 
 def find_predictor(device, explicit: str | None, runtime: str | None = None) -> Path | None:
-    """The predictor folder for a device (predictors.store, the one lookup every command uses):
-    ``explicit``, else this host's predictor for ``runtime`` (local-cpu), else the device's,
-    under ``$CODESIGN_PREDICTORS`` then ``predictors/trained``; None when none exists."""
-    from devices.catalog import LOCAL_CPU
-    from predictors.store import find_predictor as lookup
+    """The predictor folder for a device (predictors.store.find_device_predictor, the one lookup
+    every command uses): ``explicit``, else this host's predictor for ``runtime`` (local-cpu),
+    else the device's, under ``$CODESIGN_PREDICTORS`` then ``predictors/trained``; None when
+    none exists."""
+    from predictors.store import find_device_predictor
 
-    host_id = None
-    if device.name == LOCAL_CPU:
-        from devices.host_identity import fingerprint
-
-        host_id = fingerprint()["host_id"]
     try:
-        return lookup(device.name, explicit, host_id, runtime)
+        return find_device_predictor(device.name, explicit, runtime)
     except ValueError as exc:
         raise SearchError(str(exc)) from None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from codesign_common.cli import Parser, cli_main
 from devices.catalog import LOCAL_CPU, default_runtime, list_devices
-from predictors.store import FILE_NAME, find_predictor, provenance_here
+from predictors.store import FILE_NAME, find_device_predictor, provenance_here
 
 
 def predictor_accuracy(meta: dict) -> str:
@@ -33,12 +33,7 @@ def predictor_accuracy(meta: dict) -> str:
 def predictor_row(device, runtime: str | None = None) -> dict:
     """device, runtime, predictor folder, label here and accuracy of the predictor found."""
     runtime = runtime or default_runtime(device)
-    host_id = None
-    if device.name == LOCAL_CPU:
-        from devices.host_identity import fingerprint
-
-        host_id = fingerprint()["host_id"]
-    path = find_predictor(device.name, None, host_id, runtime)
+    path = find_device_predictor(device.name, None, runtime)
     if path is None:
         return {"device": device.name, "runtime": runtime, "predictor": "none",
                 "label": "-", "accuracy": "no predictor"}

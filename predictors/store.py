@@ -56,6 +56,20 @@ def find_predictor(device_name: str, explicit: str | os.PathLike | None = None,
     return next((path for path in candidates if (path / FILE_NAME).is_file()), None)
 
 
+def find_device_predictor(device_name: str, explicit: str | os.PathLike | None = None,
+                          runtime: str | None = None) -> Path | None:
+    """find_predictor for a device as every command looks it up: the local CPU per host (this
+    machine's host id) and ``runtime``, every other device by its name."""
+    from devices.catalog import LOCAL_CPU
+
+    host_id = None
+    if device_name == LOCAL_CPU:
+        from devices.host_identity import fingerprint
+
+        host_id = fingerprint()["host_id"]
+    return find_predictor(device_name, explicit, host_id, runtime)
+
+
 def host_provenance(meta: dict, device_name: str) -> tuple[str, str | None]:
     """How a predictor's numbers may be labelled on this machine: ("predicted", None) when it
     describes the host the command runs on, or a remote device (its numbers describe that
