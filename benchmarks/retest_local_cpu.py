@@ -9,7 +9,8 @@ predictor can beat on this host. The networks are the derived genotypes of ``--n
 runtime and times them all interleaved (devices.quiet_timing.interleaved: warm-up, then
 ``--rounds`` rounds of one repeat each, every round under the machine-wide timing lock and
 refused when other processes used more than 5 % of the CPU). The first pass is saved at once;
-the second starts ``--gap-minutes`` after the first ended (a re-run resumes there). Rows: one
+the second starts ``--gap-minutes`` after the first ended (a re-run with the same ``--rounds``
+resumes there; another ``--rounds`` re-times both passes). Rows: one
 per network, runtime and host (other hosts' rows are kept, benchmarks.host_rows), with the
 median, min and max/min spread of each pass and its foreign CPU share; summary rows per host,
 runtime and statistic (median, min: share within ±10 %/±5 %,
@@ -97,6 +98,8 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
     done = pd.read_csv(out) if out.exists() else pd.DataFrame()
     others = other_hosts_rows(out, runtime, fp["host_id"])
     mine = done.drop(others.index) if not done.empty else done
+    if not mine.empty and (mine["rounds"] != rounds).any():
+        mine = pd.DataFrame()  # passes of another --rounds are not resumed: a new protocol re-times both
     for k, label in enumerate(PASSES):
         if f"{label}_ms" in mine and mine[f"{label}_ms"].notna().all() and len(mine) == len(networks):
             continue

@@ -25,3 +25,25 @@ def test_retest_summary_is_per_host_never_across_hosts():
     assert summary.loc[("zen4", "min"), "within_10pct"] == 1.0
     assert summary.loc[("intel", "min"), "within_10pct"] == 0.5
     assert summary.loc[("intel", "min"), "networks"] == 2
+
+
+def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatch):
+    import benchmarks.retest_local_cpu as retest
+
+    networks = {"genotype:a": None, "genotype:b": None}
+    timed = []
+
+    def time_pass(nets, runtime, rounds):
+        timed.append(rounds)
+        return pd.DataFrame({"network": list(nets), "ms": 10.0, "min_ms": 9.0, "spread": 1.1,
+                             "foreign_cpu_share": 0.0, "ended": "2026-12-01T00:00:00+00:00"})
+
+    monkeypatch.setattr(retest, "load_networks", lambda path: networks)
+    monkeypatch.setattr(retest, "time_pass", time_pass)
+    out = tmp_path / "retest.csv"
+    retest.run(tmp_path / "n.csv", out, "onnxruntime", gap_minutes=0, rounds=7)
+    retest.run(tmp_path / "n.csv", out, "onnxruntime", gap_minutes=0, rounds=7)  # done: resumed
+    assert timed == [7, 7]
+    retest.run(tmp_path / "n.csv", out, "onnxruntime", gap_minutes=0, rounds=60)
+    assert timed == [7, 7, 60, 60]
+    assert (pd.read_csv(out)["rounds"] == 60).all()
