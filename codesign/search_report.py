@@ -73,9 +73,9 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
         return {"measured_ms": None, "measured_std_ms": None,
                 "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
     from devices.backends.base import for_device
-    from devices.timing import NETWORK_SPAN_S
+    from devices.timing import network_span_s
 
-    backend = for_device(device, runtime, trials=trials, min_span_s=NETWORK_SPAN_S)
+    backend = for_device(device, runtime, trials=trials, min_span_s=network_span_s())
     try:
         if runtime != "tvm":
             measurement = backend.run_measurement(backend.build_onnx(str(out / "model.onnx"),
@@ -99,7 +99,7 @@ def _measured_columns(measurement, what: str, built: str) -> dict:
     predictors learn and budgets are judged by), the median and std beside it (ms), load,
     foreign CPU share, host id, and one line saying what was timed where."""
     from devices.host_identity import describe, fingerprint
-    from devices.timing import NETWORK_SPAN_S, STATISTIC
+    from devices.timing import STATISTIC, network_span_s
 
     timing = measurement.timing
     return {"measured_ms": timing.value_ms(STATISTIC), "measured_statistic": STATISTIC,
@@ -108,7 +108,7 @@ def _measured_columns(measurement, what: str, built: str) -> dict:
             "measured_foreign_cpu_share": measurement.foreign_cpu_share,
             "measured_host_id": fingerprint()["host_id"],
             "measurement": f"measured: {what}, {STATISTIC} of {timing.repeats} repeats over "
-                           f">= {NETWORK_SPAN_S:g} s on "
+                           f">= {network_span_s():g} s on "
                            f"{describe(fingerprint())} ({built})"}
 
 

@@ -16,7 +16,7 @@ from devices.backends import for_device
 from devices.backends.base import NotThisHost
 from devices.catalog import get_device
 from devices.profile_csv import append_rows, make_row
-from devices.timing import NETWORK_SPAN_S
+from devices.timing import network_span_s
 
 RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")  # the default order of a measurement
 
@@ -56,7 +56,7 @@ def time_network(device_name: str, out: str, name: str, shape, scale: int, *, mo
         try:
             backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key,
                                  trials=trials, work_dir=work_dir, repeats=repeats,
-                                 min_span_s=NETWORK_SPAN_S)
+                                 min_span_s=network_span_s())
         except NotThisHost:
             continue  # references run on this CPU only
         if onnx_path and not backend.builds_onnx:

@@ -97,8 +97,7 @@ class Backend(ABC):
         """run under the machine-wide timing lock (devices.quiet_timing: repeated, then refused,
         when other processes disturb it), with how the artifact was built, as one Measurement."""
         if self.times_locally:
-            timing, share = quiet_timing.guarded(lambda: self.run(artifact),
-                                                 spread=lambda t: t.median_ms / t.min_ms)
+            timing, share = quiet_timing.guarded(lambda: self.run(artifact))
         else:
             timing, share = self.run(artifact), None
         return Measurement(timing, self.name, self.runtime, artifact.target, artifact.trials,

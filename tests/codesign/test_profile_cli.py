@@ -101,7 +101,7 @@ def test_a_refused_timing_skips_its_kernel_and_a_rerun_times_it(tmp_path, monkey
     def second_refused(self, artifact):
         calls.append(1)
         if len(calls) == 2:
-            raise DisturbedTiming("timing refused: its repeats ran unsteadily")
+            raise DisturbedTiming("timing refused: other processes used 40% of the CPU")
         return real(self, artifact)
 
     monkeypatch.setattr(Backend, "run_measurement", second_refused)

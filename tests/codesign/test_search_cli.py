@@ -136,7 +136,7 @@ def test_a_refused_final_timing_keeps_the_search_and_names_the_resume_command(tm
     from devices.quiet_timing import DisturbedTiming
 
     def refused(plan, stop=None):
-        raise DisturbedTiming("timing refused: its repeats ran unsteadily")
+        raise DisturbedTiming("timing refused: other processes used 40% of the CPU")
 
     monkeypatch.setattr(codesign.search, "run", refused)
     out = tmp_path / "run"

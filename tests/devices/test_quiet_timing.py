@@ -61,20 +61,6 @@ def test_a_timing_disturbed_every_time_is_refused_with_the_shares(tmp_path):
     assert len(calls) == 3
 
 
-def test_unsteady_repeats_are_timed_again_then_refused_though_the_cpu_looked_quiet(tmp_path,
-                                                                                   monkeypatch):
-    monkeypatch.setenv("CODESIGN_SPREAD_LIMIT", "1.15")
-    spreads = [1.6, 1.04]
-    _Scripted.shares = [0.0, 0.0]
-    result, share = guarded(lambda: spreads.pop(0), limit=0.05, pause_s=0, lock=tmp_path / "l",
-                            sampler=_Scripted, spread=lambda s: s)
-    assert (result, share, spreads) == (1.04, 0.0, [])
-    _Scripted.shares = [0.0, 0.0, 0.0]
-    with pytest.raises(DisturbedTiming, match=r"unsteadily, median / min 1.60, 1.30, 1.20 in 3"):
-        guarded(iter([1.6, 1.3, 1.2]).__next__, limit=0.05, retries=2, pause_s=0,
-                lock=tmp_path / "l", sampler=_Scripted, spread=lambda s: s)
-
-
 def test_another_process_busy_on_a_cpu_shows_as_foreign_share(tmp_path):
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
