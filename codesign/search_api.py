@@ -386,7 +386,7 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
                  else f"instead the costliest network under the budget ({cost:.3g} {unit}): no "
                       f"network of the space lies inside the band")
         log.info("the argmax network (%s %.3g %s) was outside the aim [%g, %g] x budget "
-                 "(inside %s); derived %s (codesign.budget_fit)", table.provenance,
+                 "(an aim inside the band %s); derived %s (codesign.budget_fit)", table.provenance,
                  table.network_cost(argmax.op_keys(lr_hw))[0], unit, *aim, BAND_TEXT, where)
     options = plan.report_options()
     timing = {"train_device": describe(default_device(request.torch_device)),
