@@ -54,10 +54,39 @@ def simulate_on_device(genotype, space, device, lr_hw) -> dict:
             "simulation": f"{simulated.provenance.iloc[0]}: {simulated.target.iloc[0]}"}
 
 
-def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str = "tvm") -> dict:
+RETIME_OFF = 0.15
+"""|measured / predicted - 1| above which the derived network is timed once more and the lower
+of the two minima kept (devices.timing.STATISTIC is the minimum, so more repeats only bring it
+nearer the floor). The network model predicts measured networks within 4.8 % (MAPE, leave-one-out,
+benchmarks/results/networks_local_cpu_onnxruntime_summary.csv), while on a 2-vCPU Intel Xeon VM
+about one 24 s timing in four lands up to 1.4x above the floor: in a budget_hit run there, two of
+the three missed budgets followed a first round measured 1.28x and 1.27x what the same network
+re-timed at once measured (benchmarks/results/budget_hit.csv; the re-timing was ad hoc)."""
+
+
+def _timed(backend, artifact, predicted_ms: float | None):
+    """(measurement, timings taken, note for the measurement line): ``artifact`` timed by
+    ``backend``; timed again, the lower kept, when the first lies more than RETIME_OFF from
+    ``predicted_ms`` (ms)."""
+    first = backend.run_measurement(artifact)
+    first_ms = first.timing.value_ms()
+    if predicted_ms is None or abs(first_ms / predicted_ms - 1) <= RETIME_OFF:
+        return first, 1, ""
+    again = backend.run_measurement(artifact)
+    log.info("measured %.3g ms, %.2fx the predicted %.3g ms: timed again, %.3g ms", first_ms,
+             first_ms / predicted_ms, predicted_ms, again.timing.value_ms())
+    kept = min(first, again, key=lambda m: m.timing.value_ms())
+    return kept, 2, (f"; timed twice, {first_ms:.4g} then {again.timing.value_ms():.4g} ms (the "
+                     f"first {first_ms / predicted_ms:.2f}x the predicted {predicted_ms:.4g} ms), "
+                     "the lower kept")
+
+
+def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str = "tvm",
+                      predicted_ms: float | None = None) -> dict:
     """Time the derived network where the device is this machine, in ``runtime``: onnxruntime
     runs ``out/model.onnx``; TVM compiles ``net`` for the device's target (``model_tvm.so``).
-    Returns the measurement columns of the report."""
+    A timing more than RETIME_OFF from ``predicted_ms`` is taken twice. Returns the measurement
+    columns of the report."""
     shape = (1, 3, *lr_hw)
     if device is None:
         return {"measured_ms": None, "measured_std_ms": None,
@@ -78,26 +107,28 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
     backend = for_device(device, runtime, trials=trials, min_span_s=network_span_s())
     try:
         if runtime != "tvm":
-            measurement = backend.run_measurement(backend.build_onnx(str(out / "model.onnx"),
-                                                                     shape))
+            measurement, timings, note = _timed(
+                backend, backend.build_onnx(str(out / "model.onnx"), shape), predicted_ms)
             return _measured_columns(measurement, f"{measurement.runtime}, {measurement.target}",
-                                     "model.onnx")
+                                     "model.onnx", timings, note)
         log.info("compiling with TVM for %s and tuning (%d trials per fused task)…",
                  device.name, trials)
         artifact = backend.build(net.cpu().eval(), shape)
         with atomic_path(out / "model_tvm.so", suffix=".so") as tmp:
             artifact.runnable.export_library(str(tmp))
-        measurement = backend.run_measurement(artifact)
+        measurement, timings, note = _timed(backend, artifact, predicted_ms)
     finally:
         backend.close()
     tuned = f"tuned, >= {trials} MetaSchedule trials per fused task (FLOP-dominant ones up to 4x)" if artifact.tuned else "untuned"
-    return _measured_columns(measurement, f"TVM {tuned}", f"{backend.runtime}, {artifact.target}")
+    return _measured_columns(measurement, f"TVM {tuned}", f"{backend.runtime}, {artifact.target}",
+                             timings, note)
 
 
-def _measured_columns(measurement, what: str, built: str) -> dict:
+def _measured_columns(measurement, what: str, built: str, timings: int = 1, note: str = "") -> dict:
     """The report's measurement columns: ``measured_ms`` by devices.timing.STATISTIC (what
     predictors learn and budgets are judged by), the median and std beside it (ms), load,
-    foreign CPU share, host id, and one line saying what was timed where."""
+    foreign CPU share, host id, how many timings were taken (``measured_timings``: 2 when the
+    first lay far from the prediction) and one line saying what was timed where."""
     from devices.host_identity import describe, fingerprint
     from devices.timing import STATISTIC, network_span_s
 
@@ -109,7 +140,8 @@ def _measured_columns(measurement, what: str, built: str) -> dict:
             "measured_host_id": fingerprint()["host_id"],
             "measurement": f"measured: {what}, {STATISTIC} of {timing.repeats} repeats over "
                            f">= {network_span_s():g} s on "
-                           f"{describe(fingerprint())} ({built})"}
+                           f"{describe(fingerprint())} ({built}){note}",
+            "measured_timings": timings}
 
 
 def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, unit: str,
@@ -169,7 +201,8 @@ def write_outputs(out: Path, genotype, net, table, options: ReportOptions, argma
     if not options.measure:
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
     else:
-        row.update(measure_on_device(net, device, lr_hw, out, options.trials, options.runtime))
+        row.update(measure_on_device(net, device, lr_hw, out, options.trials, options.runtime,
+                                     predicted_ms=cost if table.unit == "ms" else None))
     if device is not None and device.method == "simulator":
         row.update(simulate_on_device(genotype, options.space, device, lr_hw))
     if row["measured_ms"] is not None and budget.metric == "latency_ms":
