@@ -15,8 +15,9 @@ Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× t
 cheapest network the space holds under the predictor re-fitted on the device's measured
 networks (codesign.search_inputs.default_network_profile: per host and runtime for local-cpu; every
 run extends it). One row per budget: the predicted latency
-(± the predictor's std) and the TVM-tuned measured latency of the final network, the rounds it
-took, PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
+(± the predictor's std) and the measured latency of the final network, the rounds it took
+(and how many were timed twice, far from their prediction: codesign.search_report.RETIME_OFF),
+PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
 band; a last row gives the share of budgets met (goal ≥ 95 %). Runs resume from ``--work``.
 ``--network-profile`` names another network profile to re-fit on and extend (e.g. an empty
 one, to start from the kernel predictor alone).
@@ -84,6 +85,7 @@ def budget_row(device: str, budget: float, args) -> dict:
             "measured_std_ms": last.measured_std_ms, "measurement": last.measurement,
             "load_1min": last.get("measured_load_1min"),
             "first_round_measured_ms": report.iloc[0].measured_ms,
+            "retimed_rounds": int((report.get("measured_timings", pd.Series(dtype=float)) == 2).sum()),
             "measured_over_budget": last.measured_ms / budget,
             "predicted_in_band": in_band(last.cost, budget),
             "measured_in_band": in_band(last.measured_ms, budget),
