@@ -16,7 +16,7 @@ cheapest network the space holds under the predictor re-fitted on the device's m
 networks (codesign.search_inputs.default_network_profile: per host and runtime for local-cpu; every
 run extends it). One row per budget: the predicted latency
 (± the predictor's std) and the measured latency of the final network, the rounds it took
-(and how many were timed twice, far from their prediction: codesign.search_report.RETIME_OFF),
+(and how many were timed twice, far over their prediction: codesign.search_report.RETIME_OFF),
 PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
 band; a last row gives the share of budgets met (goal ≥ 95 %). Runs resume from ``--work``.
 ``--network-profile`` names another network profile to re-fit on and extend (e.g. an empty
