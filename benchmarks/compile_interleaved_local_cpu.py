@@ -11,7 +11,8 @@ one network are built, then timed round-robin (devices.quiet_timing.interleaved:
 then `--rounds` rounds of one untimed call and one repeat of >= 100 ms per runtime), so a slow
 minute touches all three alike. One row per network and runtime: median and min over the
 rounds (ms), max/min spread, largest foreign CPU share, GMAC/s (by the min), and per network
-`ratio_tvm_to_ort` (medians) and `ratio_tvm_to_ort_min` (minima). Resumes per network.
+`ratio_tvm_to_ort` (medians) and `ratio_tvm_to_ort_min` (minima). Rows of other hosts are kept;
+resumes per network and host.
 """
 from __future__ import annotations
 
@@ -69,17 +70,18 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_interleaved_local_cpu.csv")
     args = parser.parse_args(argv)
     hw, nets = selected_networks(args)
-    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network"])
+    host_id = host_identity.fingerprint()["host_id"]
+    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network", "host_id"])
     for kind, spec in nets:
         name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
-        if name in set(done["network"]):
+        if name in set(done.loc[done["host_id"] == host_id, "network"]):
             continue
         rows = time_network(name, module, (1, 3, *hw), args.trials, args.rounds)
         done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if len(done) else pd.DataFrame(rows)
         write_csv_atomic(done, args.out)
         print(pd.DataFrame(rows)[["network", "backend", "median_ms", "min_ms", "ratio_tvm_to_ort"]].to_string(index=False), flush=True)
-    ratios = done.drop_duplicates("network")
-    print(f"TVM tuned / onnxruntime over {len(ratios)} networks: median {ratios.ratio_tvm_to_ort.median():.2f} "
+    ratios = done[done["host_id"] == host_id].drop_duplicates("network")
+    print(f"TVM tuned / onnxruntime over {len(ratios)} networks on this host: median {ratios.ratio_tvm_to_ort.median():.2f} "
           f"(by minima {ratios.ratio_tvm_to_ort_min.median():.2f}), max {ratios.ratio_tvm_to_ort.max():.2f}")
     return 0
 

@@ -13,10 +13,12 @@ with a rational approximation, as onnxruntime does (devices.fast_math). Rows are
 - `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
 - `gmac_per_s`: MACs / minimum latency;
 - `ratio_tvm_tuned_to_ort`: TVM tuned median latency / onnxruntime median latency of the
-  same network (the goal is <= 1);
+  same network on the same host (the goal is <= 1); `ratio_tvm_tuned_to_ort_min` the same of
+  the minima;
 - `peak` rows (op = conv): a 3x3 conv 64->64 at 180x320 (2.12 GMAC) in onnxruntime and
-  PyTorch; `share_of_peak` of every row is its gmac_per_s / the best peak row's.
-Resumes: a network (reference or genotype) whose rows are all present is skipped. Time nothing
+  PyTorch; `share_of_peak` of every row is its gmac_per_s / the best peak row's of its host.
+Rows of other hosts are kept and never compared with this host's. Resumes: a network (reference
+or genotype) whose rows on this host are all present is skipped. Time nothing
 else on the machine meanwhile: every row records load_1min and foreign_cpu_share.
 """
 from __future__ import annotations
@@ -33,6 +35,7 @@ from codesign.measure import measure_network, network_from_args
 from codesign.profile import parse_hw
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
 from devices.measure import RUNTIMES
@@ -45,20 +48,32 @@ DEFAULT_GENOTYPES = ",".join(str(p) for p in sorted((Path(__file__).parent / "ge
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
-    """gmac_per_s and share_of_peak on every row; ratio_tvm_tuned_to_ort per network key."""
-    df = df.drop(columns=["ratio_tvm_tuned_to_ort", "gmac_per_s", "share_of_peak"], errors="ignore")
+    """gmac_per_s and share_of_peak (of that host's best peak row) on every row;
+    ratio_tvm_tuned_to_ort (medians) and ratio_tvm_tuned_to_ort_min (minima) per host and network
+    key: ratios count only within one host's run."""
+    df = df.drop(columns=["ratio_tvm_tuned_to_ort", "ratio_tvm_tuned_to_ort_min", "gmac_per_s",
+                          "share_of_peak"], errors="ignore")
     df["gmac_per_s"] = df["macs"] / df["latency_min_ms"] / 1e6
-    peak = df.loc[df["key"].str.startswith("peak:"), "gmac_per_s"].max()
-    df["share_of_peak"] = df["gmac_per_s"] / peak
-    tuned = df[(df["backend"] == "tvm-local") & (df["tuned"].astype(str) == "True")].groupby("key")["latency_ms"].last()
-    ort = df[df["backend"] == "onnxruntime"].groupby("key")["latency_ms"].last()
-    df["ratio_tvm_tuned_to_ort"] = df["key"].map(tuned / ort)
+    host = df["host_id"].fillna("")
+    is_peak = df["key"].str.startswith("peak:")
+    df["share_of_peak"] = df["gmac_per_s"] / host.map(df[is_peak].groupby(host[is_peak])["gmac_per_s"].max())
+    pairs = pd.MultiIndex.from_arrays([host, df["key"]])
+    tuned_rows = (df["backend"] == "tvm-local") & (df["tuned"].astype(str) == "True")
+    ort_rows = df["backend"] == "onnxruntime"
+    for column, statistic in (("ratio_tvm_tuned_to_ort", "latency_ms"),
+                              ("ratio_tvm_tuned_to_ort_min", "latency_min_ms")):
+        tuned = df[tuned_rows].groupby([host[tuned_rows], df["key"]])[statistic].last()
+        ort = df[ort_rows].groupby([host[ort_rows], df["key"]])[statistic].last()
+        df[column] = (tuned / ort).reindex(pairs).to_numpy()
     return df
 
 
-def _done(out: Path, key: str) -> int:
-    """Rows of `key` already in `out`."""
-    return int((pd.read_csv(out)["key"] == key).sum()) if out.exists() else 0
+def _done(out: Path, key: str, host_id: str) -> int:
+    """Rows of `key` measured on host `host_id` already in `out`."""
+    if not out.exists():
+        return 0
+    df = pd.read_csv(out)
+    return int(((df["key"] == key) & (df["host_id"] == host_id)).sum())
 
 
 def _with_wall(out: Path, start: float) -> None:
@@ -75,7 +90,7 @@ def measure_peak(out: Path, repeats: int) -> None:
     device = get_device("local-cpu")
     _, c, h, w = PEAK_SHAPE
     key = f"peak:conv3x3:cin={c}:cout={c}:h={h}:w={w}"
-    if _done(out, key) >= len(PEAK_RUNTIMES):
+    if _done(out, key, host_identity.fingerprint()["host_id"]) >= len(PEAK_RUNTIMES):
         return
     conv = torch.nn.Conv2d(c, c, 3, padding=1).eval()
     macs = c * c * 9 * h * w
@@ -115,11 +130,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     hw, nets = selected_networks(args)
     measure_peak(args.out, args.repeats)
+    host_id = host_identity.fingerprint()["host_id"]
     for kind, name in nets:
         label = name if kind == "arch" else network_from_args(None, name, 4)[0]
         key = f"network:{label}:h={hw[0]}:w={hw[1]}"
         for i, runtime in enumerate(RUNTIMES):
-            if _done(args.out, key) > i:
+            if _done(args.out, key, host_id) > i:
                 continue
             start = time.perf_counter()
             measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
@@ -127,8 +143,8 @@ def main(argv=None) -> int:
             _with_wall(args.out, start)
     df = add_ratios(pd.read_csv(args.out))
     write_csv_atomic(df, args.out)
-    print(df[["key", "backend", "tuned", "latency_ms", "gmac_per_s", "share_of_peak", "ratio_tvm_tuned_to_ort",
-              "wall_s", "foreign_cpu_share"]].to_string(index=False))
+    print(df[df["host_id"] == host_id][["key", "backend", "tuned", "latency_ms", "gmac_per_s", "share_of_peak",
+              "ratio_tvm_tuned_to_ort", "ratio_tvm_tuned_to_ort_min", "wall_s", "foreign_cpu_share"]].to_string(index=False))
     return 0
 
 

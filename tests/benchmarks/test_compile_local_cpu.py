@@ -1,0 +1,31 @@
+"""compile_local_cpu's ratios and peak shares stay within one host's rows."""
+import pandas as pd
+import pytest
+
+from benchmarks.compile_local_cpu import _done, add_ratios
+
+
+def _rows(host: str, peak_ms: float, tvm_ms: float, ort_ms: float) -> list[dict]:
+    key = "network:espcn:h=90:w=160"
+    return [
+        {"key": "peak:conv3x3", "backend": "onnxruntime", "tuned": False, "macs": 2e9,
+         "latency_ms": peak_ms, "latency_min_ms": peak_ms, "host_id": host},
+        {"key": key, "backend": "tvm-local", "tuned": True, "macs": 1e9,
+         "latency_ms": tvm_ms, "latency_min_ms": tvm_ms * 0.9, "host_id": host},
+        {"key": key, "backend": "onnxruntime", "tuned": False, "macs": 1e9,
+         "latency_ms": ort_ms, "latency_min_ms": ort_ms, "host_id": host},
+    ]
+
+
+def test_ratios_and_peak_shares_are_per_host(tmp_path):
+    df = add_ratios(pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0)))
+    zen4, intel = df[df.host_id == "zen4"], df[df.host_id == "intel"]
+    assert zen4.ratio_tvm_tuned_to_ort.dropna().unique() == pytest.approx([1.2])
+    assert zen4.ratio_tvm_tuned_to_ort_min.dropna().unique() == pytest.approx([1.08])
+    assert intel.ratio_tvm_tuned_to_ort.dropna().unique() == pytest.approx([0.5])
+    # each host's peak row is its own 100 %; the faster host's peak does not shrink the other's
+    assert df[df.key.str.startswith("peak")].share_of_peak.tolist() == pytest.approx([1.0, 1.0])
+    out = tmp_path / "c.csv"
+    df.to_csv(out, index=False)
+    assert _done(out, "network:espcn:h=90:w=160", "intel") == 2
+    assert _done(out, "network:espcn:h=90:w=160", "zen5") == 0
