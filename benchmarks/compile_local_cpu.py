@@ -85,12 +85,12 @@ def _with_wall(out: Path, start: float) -> None:
     write_csv_atomic(df, out)
 
 
-def measure_peak(out: Path, repeats: int) -> None:
-    """The peak rows: a large 3x3 conv in each of PEAK_RUNTIMES (skipped when present)."""
+def measure_peak(out: Path, repeats: int, host_id: str) -> None:
+    """The peak rows: a large 3x3 conv in each of PEAK_RUNTIMES (skipped when present on host `host_id`)."""
     device = get_device("local-cpu")
     _, c, h, w = PEAK_SHAPE
     key = f"peak:conv3x3:cin={c}:cout={c}:h={h}:w={w}"
-    if _done(out, key, host_identity.fingerprint()["host_id"]) >= len(PEAK_RUNTIMES):
+    if _done(out, key, host_id) >= len(PEAK_RUNTIMES):
         return
     conv = torch.nn.Conv2d(c, c, 3, padding=1).eval()
     macs = c * c * 9 * h * w
@@ -129,8 +129,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
     args = parser.parse_args(argv)
     hw, nets = selected_networks(args)
-    measure_peak(args.out, args.repeats)
     host_id = host_identity.fingerprint()["host_id"]
+    measure_peak(args.out, args.repeats, host_id)
     for kind, name in nets:
         label = name if kind == "arch" else network_from_args(None, name, 4)[0]
         key = f"network:{label}:h={hw[0]}:w={hw[1]}"
