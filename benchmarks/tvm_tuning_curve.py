@@ -1,18 +1,21 @@
 """Latency of one SR kernel against MetaSchedule trials, with PyTorch and onnxruntime references.
 
     nice python -m benchmarks.tvm_tuning_curve [--trials 16,32,64,128,256,512] [--side-trials 16,64]
-        [--work-dir DIR] [--out benchmarks/results/tvm_tuning_curve.csv]
+        [--layouts NCHW,NHWC] [--work-dir DIR] [--out benchmarks/results/tvm_tuning_curve.csv]
 
 Kernel: conv3x3 64→64 + bias + LeakyReLU(0.2) at 1×64×90×160, all runtimes on the same threads
 (the host's physical cores). Variants: TVM untuned; the tuning curve of the conv in NCHW (one
 fused task) and in NHWC (the conv, whose trials are counted, plus the two layout transposes at
-the network's edges, devices.tvm_layout), both with the detected -mcpu; and a side curve with
--mcpu=core-avx2 (AVX2 only: 256-bit vectors). Every task gets the same trials (no dominant
+the network's edges, devices.tvm_layout), both with the detected -mcpu (`--layouts` picks);
+and a side curve with -mcpu=core-avx2 (AVX2 only: 256-bit vectors; `--side-trials ""` skips
+it). Every task gets the same trials (no dominant
 share). Each tuned row counts the FMA instructions of the conv kernel's assembly by register
 width (fma_zmm: 512-bit, fma_ymm: 256-bit, fma_xmm: 128-bit). The references are timed at the
 start and at the end of the run (load_1min and foreign_cpu_share per row).
 Each tuning curve grows one MetaSchedule database in ascending trial order; a rerun resumes
-after the last row present (a variant without rows starts from an empty database).
+after the last row present on this host (a variant without rows starts from an empty database).
+Both CSVs keep other hosts' rows (`host_id`) and never compare across hosts; the PNG has one
+panel per host.
 
 Timings taken during tuning drift with the machine's load, so a second phase re-times every
 checkpoint back to back: the database after T trials is the first T lines of its record file
@@ -44,6 +47,7 @@ RESULTS = Path(__file__).parent / "results"
 SHAPE = (1, 64, 90, 160)
 KERNEL = "conv3x3_lrelu:cin=64:cout=64:h=90:w=160"
 MACS = 64 * 64 * 9 * 90 * 160
+LAYOUTS = ("NCHW", "NHWC")
 COLUMNS = ["kernel", "variant", "runtime", "mcpu", "layout", "trials", "latency_ms", "latency_std_ms",
            "latency_mean_ms", "latency_min_ms", "gmac_per_s", "repeats", "number", "tuning_s",
            "database_hits", "fused_tasks", "fma_zmm", "fma_ymm", "fma_xmm", "target", "provenance",
@@ -94,28 +98,42 @@ def _relax():
     return fused_kernels.relax_from_torch(ConvLReLU().eval(), SHAPE)
 
 
-def plan(trials: list[int], side_trials: list[int]) -> list[tuple[str, str, str, list[int]]]:
-    """(variant, mcpu, layout, trial budgets) to run, tuned curves in ascending trials."""
-    mcpu = host_cpu.detect()["mcpu"]
-    runs = [(f"tvm untuned {mcpu} NCHW", mcpu, "NCHW", [0]), (f"tvm untuned {mcpu} NHWC", mcpu, "NHWC", [0]),
-            (f"tvm tuned {mcpu} NCHW", mcpu, "NCHW", trials), (f"tvm tuned {mcpu} NHWC", mcpu, "NHWC", trials)]
-    if mcpu != "core-avx2":
+def plan(trials: list[int], side_trials: list[int], layouts=LAYOUTS,
+         mcpu: str | None = None) -> list[tuple[str, str, str, list[int]]]:
+    """(variant, mcpu, layout, trial budgets) to run: untuned, then the tuned curves in ascending
+    trials, of each layout with this host's -mcpu (or `mcpu`); the core-avx2 side curve last."""
+    mcpu = mcpu or host_cpu.detect()["mcpu"]
+    runs = [(f"tvm untuned {mcpu} {layout}", mcpu, layout, [0]) for layout in layouts]
+    runs += [(f"tvm tuned {mcpu} {layout}", mcpu, layout, trials) for layout in layouts]
+    if mcpu != "core-avx2" and side_trials:
         runs.append(("tvm tuned core-avx2 NHWC", "core-avx2", "NHWC", side_trials))
     return runs
 
 
-def run(trials, side_trials, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
-    """Measure everything not yet in `out`, appending (atomically) after each row."""
+def other_hosts(path: Path, host_id: str) -> pd.DataFrame:
+    """Rows of `path` (if it exists) measured on another host."""
+    if not path.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    old = pd.read_csv(path)
+    return old[old["host_id"] != host_id]
+
+
+def run(trials, side_trials, layouts, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
+    """Measure everything not yet in `out` on this host, appending (atomically) after each row.
+    Returns this host's rows."""
     device = get_device("local-cpu")
+    host_id = host_identity.fingerprint()["host_id"]
+    others = other_hosts(out, host_id)
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=COLUMNS)
+    done = done[done["host_id"] == host_id]
 
     def save(row):
         nonlocal done
         done = pd.concat([done, pd.DataFrame([row], columns=COLUMNS)], ignore_index=True)
-        write_csv_atomic(done, out)
+        write_csv_atomic(pd.concat([others, done], ignore_index=True), out)
 
     timing = {"repeats": repeats, "min_repeat_ms": 200}
-    steps = [("reference start", None)] + [(p, b) for p in plan(trials, side_trials) for b in p[3]] + [("reference end", None)]
+    steps = [("reference start", None)] + [(p, b) for p in plan(trials, side_trials, layouts) for b in p[3]] + [("reference end", None)]
     for step, budget in tqdm(steps, desc="tuning curve", file=sys.stderr):
         if budget is None:
             if (done["variant"] == f"pytorch ({step})").any():
@@ -159,7 +177,8 @@ def database_prefix(db: Path, trials: int, dest: Path) -> Path:
 
 
 def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
-    """Re-time every tuned checkpoint back to back, each between PyTorch/onnxruntime timings."""
+    """Re-time every tuned checkpoint of `curve` (this host's rows) back to back, each between
+    PyTorch/onnxruntime timings; `out` keeps other hosts' rows. Returns all of `out`."""
     import tempfile
 
     device = get_device("local-cpu")
@@ -177,39 +196,43 @@ def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.D
             artifact.trials = int(r["trials"])
             rows.append(_row(r["variant"], backend.run_measurement(artifact), r["mcpu"], r["layout"],
                              fma=conv_fma_counts(artifact.runnable)))
-    df = pd.DataFrame(rows, columns=COLUMNS)
+    df = pd.concat([other_hosts(out, host_identity.fingerprint()["host_id"]), pd.DataFrame(rows, columns=COLUMNS)],
+                   ignore_index=True)
     write_csv_atomic(df, out)
     return df
 
 
 def plot(df: pd.DataFrame, path: Path) -> None:
-    """Latency (log) against trials per tuned variant; references as horizontal lines."""
+    """Latency (log) against trials per tuned variant, one panel per host; that host's
+    references as horizontal lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    tuned = df[df["variant"].str.startswith("tvm tuned")]
-    for variant, g in tuned.groupby("variant"):
-        g = g.sort_values("trials")
-        ax.errorbar(g["trials"], g["latency_ms"], yerr=g["latency_std_ms"], marker="o", label=variant)
-    for prefix, style in (("pytorch", "--"), ("onnxruntime", ":")):
-        ref = df[df["variant"].str.startswith(prefix)]
-        if len(ref):
-            ax.axhline(ref["latency_ms"].median(), ls=style, color="k",
-                       label=f"{prefix} (median {ref['latency_ms'].median():.1f} ms)")
-    untuned = df[df["variant"].str.startswith("tvm untuned")]
-    for i, (_, r) in enumerate(untuned.iterrows()):
-        ax.annotate(f"{r['variant']}: {r['latency_ms']:.0f} ms", (0.02, 0.97), xycoords="axes fraction",
-                    va="top", fontsize=8, xytext=(0, -12 * i), textcoords="offset points")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("MetaSchedule trials")
-    ax.set_ylabel("latency (ms, median)")
-    cpu = host_cpu.detect()
-    ax.set_title(f"{KERNEL}\n{cpu['model']}, {cpu['cores']} cores, 1x64x90x160, timed back to back", fontsize=8)
-    ax.legend(fontsize=7)
+    hosts = list(dict.fromkeys(df["host_id"]))
+    fig, axes = plt.subplots(1, len(hosts), figsize=(7 * len(hosts), 4.5), squeeze=False)
+    for ax, host_id in zip(axes[0], hosts):
+        rows = df[df["host_id"] == host_id]
+        tuned = rows[rows["variant"].str.startswith("tvm tuned")]
+        for variant, g in tuned.groupby("variant"):
+            g = g.sort_values("trials")
+            ax.errorbar(g["trials"], g["latency_ms"], yerr=g["latency_std_ms"], marker="o", label=variant)
+        for prefix, style in (("pytorch", "--"), ("onnxruntime", ":")):
+            ref = rows[rows["variant"].str.startswith(prefix)]
+            if len(ref):
+                ax.axhline(ref["latency_ms"].median(), ls=style, color="k",
+                           label=f"{prefix} (median {ref['latency_ms'].median():.1f} ms)")
+        untuned = rows[rows["variant"].str.startswith("tvm untuned")]
+        for i, (_, r) in enumerate(untuned.iterrows()):
+            ax.annotate(f"{r['variant']}: {r['latency_ms']:.0f} ms", (0.02, 0.97), xycoords="axes fraction",
+                        va="top", fontsize=8, xytext=(0, -12 * i), textcoords="offset points")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("MetaSchedule trials")
+        ax.set_ylabel("latency (ms, median)")
+        ax.set_title(f"{KERNEL}\n{rows['host'].iloc[0]}, timed back to back", fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -219,7 +242,8 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.tvm_tuning_curve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", default="16,32,64,128,256,512", help="budgets of the NCHW and NHWC curves")
-    parser.add_argument("--side-trials", default="16,64", help="budgets of the comparison variants")
+    parser.add_argument("--side-trials", default="16,64", help="budgets of the core-avx2 side curve (empty: none)")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS), help="layouts of the -mcpu curves")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--work-dir", type=Path, default=Path.home() / ".cache" / "codesign" / "tvm_tuning_curve")
     parser.add_argument("--out", type=Path, default=RESULTS / "tvm_tuning_curve.csv")
@@ -227,15 +251,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         trials = sorted(int(t) for t in args.trials.split(","))
-        side = sorted(int(t) for t in args.side_trials.split(","))
+        side = sorted(int(t) for t in args.side_trials.split(",") if t)
+        layouts = [x for x in args.layouts.split(",") if x]
     except ValueError:
         print("error: --trials/--side-trials must be comma-separated integers", file=sys.stderr)
         return 2
     if min(trials + side) <= 0:
         print("error: trial budgets must be positive", file=sys.stderr)
         return 2
+    if not layouts or set(layouts) - set(LAYOUTS):
+        print(f"error: --layouts must name some of {','.join(LAYOUTS)}", file=sys.stderr)
+        return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    df = run(trials, side, args.work_dir, args.out, args.repeats)
+    df = run(trials, side, layouts, args.work_dir, args.out, args.repeats)
     if not args.no_retime:
         df = retime(df, args.work_dir, args.out.with_name(args.out.stem + "_retimed.csv"), args.repeats)
     plot(df, args.out.with_suffix(".png"))
