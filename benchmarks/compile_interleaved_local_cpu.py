@@ -1,7 +1,7 @@
 """The networks of benchmarks.compile_local_cpu timed again, all runtimes of a network interleaved.
 
     nice python -m benchmarks.compile_interleaved_local_cpu [--archs ...] [--genotypes ...]
-        [--trials 32] [--input 90x160] [--rounds 7] [--out benchmarks/results/compile_interleaved_local_cpu.csv]
+        [--trials 32] [--dominant-trials 128] [--input 90x160] [--rounds 7] [--out benchmarks/results/compile_interleaved_local_cpu.csv]
 
 compile_local_cpu times each runtime once, one after the other, in the process that has just
 tuned: on this VM the machine's speed drifts between such timings (the 78.2 ms genotype's
@@ -23,7 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.compile_local_cpu import add_network_arguments, selected_networks
+from benchmarks.compile_local_cpu import (
+    add_network_arguments,
+    selected_networks,
+    trial_budget,
+)
 from codesign.complexity import count_macs
 from codesign.measure import network_from_args
 from codesign_common.atomic import write_csv_atomic
@@ -37,12 +41,15 @@ RESULTS = Path(__file__).parent / "results"
 RUNTIMES = ("tvm-local", "onnxruntime", "pytorch")
 
 
-def time_network(name: str, module, shape, trials: int, rounds: int) -> list[dict]:
-    """Rows of one network: every runtime built, then all timed interleaved."""
+def time_network(name: str, module, shape, budget: tuple[int, int], rounds: int) -> list[dict]:
+    """Rows of one network: every runtime built (TVM tuned to `budget`: trials per fused task, at
+    least, and of the largest task), then all timed interleaved."""
+    trials, dominant_trials = budget
     device = get_device("local-cpu")
     calls, versions = {}, {}
     for runtime in RUNTIMES:
-        backend = create(runtime, device, **({"trials": trials} if runtime == "tvm-local" else {}))
+        tuning = {"trials": trials, "dominant_share": dominant_trials / trials}
+        backend = create(runtime, device, **(tuning if runtime == "tvm-local" else {}))
         calls[runtime] = backend.call(backend.build(module, shape))
         versions[runtime] = backend.runtime
     timed = interleaved(calls, rounds=rounds)
@@ -50,6 +57,7 @@ def time_network(name: str, module, shape, trials: int, rounds: int) -> list[dic
     macs = count_macs(module, shape[2:], shape[1])
     ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     rows = [{"network": name, "runtime": versions[r], "backend": r, "trials": trials if r == "tvm-local" else 0,
+             "dominant_trials": dominant_trials if r == "tvm-local" else 0,
              "median_ms": t.median_ms, "min_ms": t.min_ms, "spread": t.max_ms / t.min_ms, "rounds": t.repeats,
              "macs": macs, "gmac_per_s": macs / t.min_ms / 1e6, "foreign_cpu_share": share,
              "host": host_identity.describe(fp), "host_id": fp["host_id"], "ended": ended}
@@ -76,7 +84,7 @@ def main(argv=None) -> int:
         name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
         if name in set(done.loc[done["host_id"] == host_id, "network"]):
             continue
-        rows = time_network(name, module, (1, 3, *hw), args.trials, args.rounds)
+        rows = time_network(name, module, (1, 3, *hw), trial_budget(args), args.rounds)
         done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if len(done) else pd.DataFrame(rows)
         write_csv_atomic(done, args.out)
         print(pd.DataFrame(rows)[["network", "backend", "median_ms", "min_ms", "ratio_tvm_to_ort"]].to_string(index=False), flush=True)

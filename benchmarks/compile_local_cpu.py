@@ -2,15 +2,18 @@
 beside a measured peak.
 
     nice python -m benchmarks.compile_local_cpu [--archs fsrcnn,espcn,carn_m,imdn,rlfn_ntire]
-        [--genotypes a.json,b.json] [--trials 32] [--input 90x160] [--out benchmarks/results/compile_local_cpu.csv]
+        [--genotypes a.json,b.json] [--trials 32] [--dominant-trials 128] [--input 90x160]
+        [--out benchmarks/results/compile_local_cpu.csv]
 
 Derived nets: benchmarks/genotypes/local-cpu-budget-*.json (searched for 49.3 / 78.2 / 124 /
 197 ms on this CPU's TVM build). TVM builds in the backend's default layout (NCHW, named in
-`target`) and tunes every fused task with at least `--trials` trials, the tasks holding most of
-the FLOPs up to 4x that (devices.tuning.trial_targets). TVM builds evaluate tanh and sigmoid
+`target`) and tunes every fused task with at least `--trials` trials, the task holding the most
+FLOPs with `--dominant-trials` (default 4x `--trials`) and the others in proportion to their FLOPs
+(devices.tuning.trial_targets). TVM builds evaluate tanh and sigmoid
 with a rational approximation, as onnxruntime does (devices.fast_math). Rows are codesign.measure rows
 (profile schema, op = network) plus:
 - `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
+- `dominant_trials`: the trials of the network's largest task (every row of the network);
 - `gmac_per_s`: MACs / minimum latency;
 - `ratio_tvm_tuned_to_ort`: TVM tuned median latency / onnxruntime median latency of the
   same network on the same host (the goal is <= 1); `ratio_tvm_tuned_to_ort_min` the same of
@@ -18,7 +21,8 @@ with a rational approximation, as onnxruntime does (devices.fast_math). Rows are
 - `peak` rows (op = conv): a 3x3 conv 64->64 at 180x320 (2.12 GMAC) in onnxruntime and
   PyTorch; `share_of_peak` of every row is its gmac_per_s / the best peak row's of its host.
 Rows of other hosts are kept and never compared with this host's. Resumes: a network (reference
-or genotype) whose rows on this host are all present is skipped. Time nothing
+or genotype) whose rows on this host are all present with the same trial budgets is skipped; its
+rows with other budgets are dropped when it is measured again (git keeps them). Time nothing
 else on the machine meanwhile: every row records load_1min and foreign_cpu_share.
 """
 from __future__ import annotations
@@ -68,20 +72,40 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _done(out: Path, key: str, host_id: str) -> int:
-    """Rows of `key` measured on host `host_id` already in `out`."""
+def _mine(df: pd.DataFrame, key: str, host_id: str, budget: tuple[int, int] | None) -> pd.Series:
+    """Rows of `key` on host `host_id`, measured with `budget` (trials, dominant_trials) if given."""
+    rows = (df["key"] == key) & (df["host_id"] == host_id)
+    if budget is not None:
+        for column, value in zip(("trials_floor", "dominant_trials"), budget):
+            rows &= df.get(column, pd.Series(index=df.index, dtype=float)) == value
+    return rows
+
+
+def _done(out: Path, key: str, host_id: str, budget: tuple[int, int] | None = None) -> int:
+    """Rows of `key` measured on host `host_id` (with trial `budget`, if given) already in `out`."""
     if not out.exists():
         return 0
+    return int(_mine(pd.read_csv(out), key, host_id, budget).sum())
+
+
+def _drop_other_budgets(out: Path, key: str, host_id: str, budget: tuple[int, int]) -> None:
+    """Drop this host's rows of `key` measured with another trial budget."""
+    if not out.exists():
+        return
     df = pd.read_csv(out)
-    return int(((df["key"] == key) & (df["host_id"] == host_id)).sum())
+    stale = _mine(df, key, host_id, None) & ~_mine(df, key, host_id, budget)
+    if stale.any():
+        write_csv_atomic(df[~stale], out)
 
 
-def _with_wall(out: Path, start: float) -> None:
-    """Set wall_s on the last row of `out` (the one just appended)."""
+def _with_wall(out: Path, start: float, budget: tuple[int, int] | None = None) -> None:
+    """Set wall_s (and the trial budget's columns) on the last row of `out` (the one just appended)."""
     df = pd.read_csv(out)
     if "wall_s" not in df:
         df["wall_s"] = float("nan")
     df.loc[df.index[-1], "wall_s"] = round(time.perf_counter() - start, 1)
+    for column, value in zip(("trials_floor", "dominant_trials"), budget or ()):
+        df.loc[df.index[-1], column] = value
     write_csv_atomic(df, out)
 
 
@@ -108,7 +132,9 @@ def add_network_arguments(parser) -> None:
     """--archs, --genotypes, --trials and --input (the networks compared and how TVM tunes them)."""
     parser.add_argument("--archs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
     parser.add_argument("--genotypes", default=DEFAULT_GENOTYPES)
-    parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, at least (dominant tasks up to 4x)")
+    parser.add_argument("--trials", type=positive_int, default=32, help="MetaSchedule trials per fused task, at least")
+    parser.add_argument("--dominant-trials", type=positive_int,
+                        help="trials of the task with the most FLOPs (default 4x --trials; others in proportion)")
     parser.add_argument("--input", default="90x160")
 
 
@@ -118,7 +144,14 @@ def selected_networks(args) -> tuple[tuple[int, int], list[tuple[str, str]]]:
         hw = parse_hw(args.input)
     except ValueError as err:
         raise UsageError(str(err)) from None
+    if args.dominant_trials is not None and args.dominant_trials < args.trials:
+        raise UsageError("--dominant-trials must be at least --trials")
     return hw, [("arch", a) for a in args.archs.split(",") if a] + [("genotype", g) for g in args.genotypes.split(",") if g]
+
+
+def trial_budget(args) -> tuple[int, int]:
+    """(trials per fused task at least, trials of the largest task) of parsed arguments."""
+    return args.trials, args.dominant_trials or 4 * args.trials
 
 
 @cli_main()
@@ -129,18 +162,21 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
     args = parser.parse_args(argv)
     hw, nets = selected_networks(args)
+    budget = trial_budget(args)
     host_id = host_identity.fingerprint()["host_id"]
     measure_peak(args.out, args.repeats, host_id)
     for kind, name in nets:
         label = name if kind == "arch" else network_from_args(None, name, 4)[0]
         key = f"network:{label}:h={hw[0]}:w={hw[1]}"
+        _drop_other_budgets(args.out, key, host_id, budget)
         for i, runtime in enumerate(RUNTIMES):
-            if _done(args.out, key, host_id) > i:
+            if _done(args.out, key, host_id, budget) > i:
                 continue
             start = time.perf_counter()
             measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
-                            runtimes=[runtime], **({"arch": name} if kind == "arch" else {"genotype": name}))
-            _with_wall(args.out, start)
+                            runtimes=[runtime], dominant_share=budget[1] / budget[0],
+                            **({"arch": name} if kind == "arch" else {"genotype": name}))
+            _with_wall(args.out, start, budget)
     df = add_ratios(pd.read_csv(args.out))
     write_csv_atomic(df, args.out)
     print(df[df["host_id"] == host_id][["key", "backend", "tuned", "latency_ms", "gmac_per_s", "share_of_peak",

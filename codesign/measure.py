@@ -9,8 +9,8 @@ and PyTorch, as profile-CSV rows (op = network).
 
 The network is built here (codesign.models, codesign.genotype; MACs and parameters counted by
 codesign.complexity) and timed by devices.measure. `--trials` is per fused task, at least (every distinct
-fused kernel of the network is tuned; those holding most of the FLOPs up to 4x that,
-devices.tuning.trial_targets); the row's database_hits says how many of the network's
+fused kernel of the network is tuned; the one holding the most FLOPs 4x that, the others in
+proportion to their FLOPs, devices.tuning.trial_targets); the row's database_hits says how many of the network's
 fused kernels the tuned records replaced. `--breakdown FILE.csv` also writes the local `tvm`
 build's per-call times inside the network (devices.kernel_breakdown: fused kernels and VM
 builtins, in call order).
@@ -51,7 +51,8 @@ def network_from_args(arch: str | None, genotype: str | None, scale: int):
 
 def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onnx_path=None, scale: int = 4,
                     input_hw=None, trials: int = 64, runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None,
-                    work_dir=None, repeats: int = 10, breakdown: str | None = None) -> list[dict]:
+                    work_dir=None, repeats: int = 10, breakdown: str | None = None,
+                    dominant_share: float = 4.0) -> list[dict]:
     """Time one network (``arch``, ``genotype`` or ``onnx_path``) with each runtime in
     ``runtimes`` (devices.measure.time_network); rows are appended to `out` one by one."""
     if onnx_path:
@@ -64,7 +65,7 @@ def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onn
     return time_network(device_name, out, name, shape, scale, module=module, onnx_path=onnx_path,
                         macs=macs, params=params, trials=trials, runtimes=runtimes,
                         rpc_tracker=rpc_tracker, rpc_key=rpc_key, work_dir=work_dir,
-                        repeats=repeats, breakdown=breakdown)
+                        repeats=repeats, breakdown=breakdown, dominant_share=dominant_share)
 
 
 @cli_main(DisturbedTiming)

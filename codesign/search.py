@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width-relaxation", default=schedule.width_relaxation,
                    choices=("sparsestmax", "gumbel", "softmax"))
     p.add_argument("--trials", type=positive_int, default=SearchRequest.trials,
-                   help="MetaSchedule trials per fused task (at least; FLOP-dominant tasks up to 4x) when measuring the result")
+                   help="MetaSchedule trials per fused task (at least; the task with the most FLOPs 4x, the others in proportion) when measuring the result")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
     p.add_argument("--network-profile", help="whole networks measured on the device, re-fitted "
                    "on before searching and appended to (default: "

@@ -122,7 +122,7 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
         measurement, timings, note = _timed(backend, artifact, predicted_ms)
     finally:
         backend.close()
-    tuned = f"tuned, >= {trials} MetaSchedule trials per fused task (FLOP-dominant ones up to 4x)" if artifact.tuned else "untuned"
+    tuned = f"tuned, >= {trials} MetaSchedule trials per fused task (the one with the most FLOPs 4x, the others in proportion to their FLOPs)" if artifact.tuned else "untuned"
     return _measured_columns(measurement, f"TVM {tuned}", f"{backend.runtime}, {artifact.target}",
                              timings, note)
 

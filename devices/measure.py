@@ -45,17 +45,19 @@ def onnx_input_shape(path: str) -> tuple[int, ...]:
 def time_network(device_name: str, out: str, name: str, shape, scale: int, *, module=None,
                  onnx_path: str | None = None, macs: int = 0, params: int = 0, trials: int = 64,
                  runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None, work_dir=None,
-                 repeats: int = 10, breakdown: str | None = None) -> list[dict]:
+                 repeats: int = 10, breakdown: str | None = None, dominant_share: float = 4.0) -> list[dict]:
     """Time one network called ``name``, ``module`` (a PyTorch module) or ``onnx_path``, at
     input ``shape`` with each runtime in ``runtimes``; its rows (network_features + the timing)
-    are appended to ``out`` one by one and returned."""
+    are appended to ``out`` one by one and returned. TVM tunes every fused task with at least
+    ``trials`` trials, the one holding the most FLOPs with ``dominant_share`` x ``trials``
+    (devices.tuning.trial_targets)."""
     device = get_device(device_name)
     features = network_features(name, shape, scale, macs, params)
     rows = []
     for runtime in runtimes:
         try:
             backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key,
-                                 trials=trials, work_dir=work_dir, repeats=repeats,
+                                 trials=trials, dominant_share=dominant_share, work_dir=work_dir, repeats=repeats,
                                  min_span_s=network_span_s())
         except NotThisHost:
             continue  # references run on this CPU only

@@ -58,10 +58,10 @@ def handlers_set_aside(logger_name: str = META_SCHEDULE_LOGGER):
 class TuningSettings:
     """Trial budget and the MetaSchedule builder/runner knobs (seconds).
 
-    Every task is tuned with at least `trials` trials, and a task that holds more than its
-    share of the network's work gets more: `trials` x tasks x its share of the FLOPs (times
-    its occurrences), rounded up to whole batches of `trials_per_iter`, at most
-    `dominant_share` x `trials` (`trial_targets`). Builds run on `max_workers` processes
+    Every task is tuned with at least `trials` trials; the task holding the most FLOPs (times
+    its occurrences) gets `dominant_share` x `trials`, and every other task that much times its
+    FLOPs relative to that task's, rounded up to whole batches of `trials_per_iter`
+    (`trial_targets`). Builds run on `max_workers` processes
     (default: every CPU); MetaSchedule's LocalRunner times each candidate only after the build
     batch, never beside it. `population` is the evolutionary search's population per round
     (MetaSchedule's default, 512; a small one only makes tiny test builds quicker)."""
@@ -228,11 +228,11 @@ def trial_targets(tasks, settings: TuningSettings) -> list[int]:
     batch of `trials_per_iter` first and a budget of `trials` per task is then spent."""
     quantum = max(1, min(settings.trials_per_iter, settings.trials))
     work = [task_flops(t) * int(t.weight) for t in tasks]
-    total = sum(work) or 1.0
+    largest = max(work, default=0.0) or 1.0
     cap = max(settings.trials, int(settings.dominant_share * settings.trials))
     targets = []
-    for share in (w / total for w in work):
-        wanted = -(-settings.trials * len(tasks) * share // quantum) * quantum
+    for relative in (w / largest for w in work):
+        wanted = -(-cap * relative // quantum) * quantum
         targets.append(int(min(cap, max(settings.trials, wanted))))
     return targets
 

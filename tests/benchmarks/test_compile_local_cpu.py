@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from benchmarks.compile_local_cpu import _done, add_ratios
+from benchmarks.compile_local_cpu import _done, _drop_other_budgets, add_ratios
 
 
 def _rows(host: str, peak_ms: float, tvm_ms: float, ort_ms: float) -> list[dict]:
@@ -29,3 +29,18 @@ def test_ratios_and_peak_shares_are_per_host(tmp_path):
     df.to_csv(out, index=False)
     assert _done(out, "network:espcn:h=90:w=160", "intel") == 2
     assert _done(out, "network:espcn:h=90:w=160", "zen5") == 0
+
+
+def test_a_new_trial_budget_remeasures_this_hosts_network_only(tmp_path):
+    rows = pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0))
+    rows["trials_floor"], rows["dominant_trials"] = 32, 128
+    out = tmp_path / "c.csv"
+    rows.to_csv(out, index=False)
+    key = "network:espcn:h=90:w=160"
+    assert _done(out, key, "intel", (32, 128)) == 2
+    assert _done(out, key, "intel", (32, 512)) == 0  # another budget is not done
+    _drop_other_budgets(out, key, "intel", (32, 512))
+    left = pd.read_csv(out)
+    assert _done(out, key, "intel") == 0  # this host's rows of that network are gone
+    assert _done(out, key, "zen4", (32, 128)) == 2  # the other host's stay
+    assert (left.key.str.startswith("peak") & (left.host_id == "intel")).sum() == 1

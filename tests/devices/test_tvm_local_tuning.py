@@ -161,6 +161,12 @@ def test_the_dominant_tasks_get_more_trials_up_to_the_cap():
     levels = tuning.trial_targets(tasks, tuning.TuningSettings(trials=8, trials_per_iter=4, dominant_share=2.5))
     by_flops = [level for _, level in sorted(zip(flops, levels))]
     assert by_flops[0] == 8  # every task gets at least `trials`
-    assert by_flops[-1] == 20  # 3 tasks x 8 x ~0.9 of the FLOPs, capped at 2.5 x 8 = 20
+    assert by_flops[-1] == 20  # the largest task gets the cap, 2.5 x 8
     assert all(level % 4 == 0 for level in levels)
+    # with a high cap the others get trials in proportion to their FLOPs: the 4->64 conv (+ bias,
+    # ReLU) does a little over 1/16 of the 64->64 conv's, so 512 x that, rounded up to batches of 4
+    wide = tuning.trial_targets(tasks, tuning.TuningSettings(trials=8, trials_per_iter=4, dominant_share=64))
+    _, (middle, middle_level), (large, large_level) = sorted(zip(flops, wide))
+    assert large_level == 512 and 32 <= middle_level <= 40
+    assert middle_level == -(-512 * middle / large // 4) * 4
     assert tuning.trial_targets(tasks, tuning.TuningSettings(trials=8, dominant_share=1.0)) == [8] * len(tasks)
