@@ -12,7 +12,7 @@ then `--rounds` rounds of one untimed call and one repeat of >= 100 ms per runti
 minute touches all three alike. One row per network and runtime: median and min over the
 rounds (ms), max/min spread, largest foreign CPU share, GMAC/s (by the min), and per network
 `ratio_tvm_to_ort` (medians) and `ratio_tvm_to_ort_min` (minima). Rows of other hosts are kept;
-resumes per network and host.
+resumes per network, host and trial budget (a new budget re-times that host's network).
 """
 from __future__ import annotations
 
@@ -69,6 +69,15 @@ def time_network(name: str, module, shape, budget: tuple[int, int], rounds: int)
     return rows
 
 
+def measured(done: pd.DataFrame, name: str, host_id: str, budget: tuple[int, int]) -> bool:
+    """Whether `done` holds network `name` timed on host `host_id` with TVM tuned to `budget`
+    (trials per fused task, at least; trials of the largest task)."""
+    tvm = done[(done["network"] == name) & (done["host_id"] == host_id) & (done["backend"] == "tvm-local")]
+    if "dominant_trials" not in tvm:
+        return False  # rows from before budgets were recorded
+    return bool(((tvm["trials"] == budget[0]) & (tvm["dominant_trials"] == budget[1])).any())
+
+
 @cli_main()
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.compile_interleaved_local_cpu", description=__doc__,
@@ -79,11 +88,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     hw, nets = selected_networks(args)
     host_id = host_identity.fingerprint()["host_id"]
-    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network", "host_id"])
+    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network", "host_id", "backend", "trials", "dominant_trials"])
     for kind, spec in nets:
         name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
-        if name in set(done.loc[done["host_id"] == host_id, "network"]):
+        if measured(done, name, host_id, trial_budget(args)):
             continue
+        done = done[(done["network"] != name) | (done["host_id"] != host_id)]  # another budget's rows
         rows = time_network(name, module, (1, 3, *hw), trial_budget(args), args.rounds)
         done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if len(done) else pd.DataFrame(rows)
         write_csv_atomic(done, args.out)

@@ -44,3 +44,17 @@ def test_a_new_trial_budget_remeasures_this_hosts_network_only(tmp_path):
     assert _done(out, key, "intel") == 0  # this host's rows of that network are gone
     assert _done(out, key, "zen4", (32, 128)) == 2  # the other host's stay
     assert (left.key.str.startswith("peak") & (left.host_id == "intel")).sum() == 1
+
+
+def test_the_interleaved_run_resumes_per_network_host_and_budget():
+    from benchmarks.compile_interleaved_local_cpu import measured
+
+    done = pd.DataFrame([
+        {"network": "espcn", "host_id": "intel", "backend": "tvm-local", "trials": 32, "dominant_trials": 512},
+        {"network": "espcn", "host_id": "intel", "backend": "onnxruntime", "trials": 0, "dominant_trials": 0},
+        {"network": "imdn", "host_id": "zen4", "backend": "tvm-local", "trials": 32, "dominant_trials": 128},
+    ])
+    assert measured(done, "espcn", "intel", (32, 512))
+    assert not measured(done, "espcn", "intel", (32, 128))  # another budget is timed again
+    assert not measured(done, "imdn", "intel", (32, 128))  # another host's row does not count
+    assert not measured(done.drop(columns="dominant_trials"), "espcn", "intel", (32, 512))
