@@ -13,7 +13,8 @@ FLOPs with `--dominant-trials` (default 4x `--trials`) and the others in proport
 with a rational approximation, as onnxruntime does (devices.fast_math). Rows are codesign.measure rows
 (profile schema, op = network) plus:
 - `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
-- `dominant_trials`: the trials of the network's largest task (every row of the network);
+- `trials_floor`, `dominant_trials`: the trial budget (`--trials`, `--dominant-trials`) on every
+  row of the network;
 - `gmac_per_s`: MACs / minimum latency;
 - `ratio_tvm_tuned_to_ort`: TVM tuned median latency / onnxruntime median latency of the
   same network on the same host (the goal is <= 1); `ratio_tvm_tuned_to_ort_min` the same of
