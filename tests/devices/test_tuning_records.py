@@ -25,7 +25,7 @@ def _lines(path):
 
 def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, caplog):
     device = get_device("local-cpu")
-    tuned = create("tvm-local", device, trials=3, population=SMALL_POPULATION,
+    tuned = create("tvm-local", device, trials=3, dominant_share=1.0, population=SMALL_POPULATION,
                    work_dir=tmp_path / "tuned", trials_per_iter=3,
                    repeats=2, min_repeat_ms=5)
     artifact = tuned.build(_net(), SHAPE)
@@ -43,8 +43,8 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
     fresh = tmp_path / "fresh"
     assert tuning_records.seed(fresh, device.target, shipped_root) == "shipped:zen-test"
     assert tuning_records.seed(fresh, device.target, shipped_root) == "own"
-    reuse = create("tvm-local", device, trials=1, population=SMALL_POPULATION,
-                   work_dir=fresh, repeats=2, min_repeat_ms=5)
+    reuse = create("tvm-local", device, trials=1, dominant_share=1.0, population=SMALL_POPULATION,
+                   work_dir=fresh, repeats=2, min_repeat_ms=5)  # one trial per task: the shipped record
     assert reuse.build(_net(), SHAPE).database_hits == f"{n_tasks}/{n_tasks}"
     assert len(_lines(fresh / "database_tuning_record.json")) == n_tasks
 
@@ -58,7 +58,7 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
 
 def test_a_tuned_build_counts_database_hits_for_every_fused_task(tmp_path):
     device = get_device("local-cpu")
-    backend = create("tvm-local", device, trials=2, population=SMALL_POPULATION, work_dir=tmp_path,
+    backend = create("tvm-local", device, trials=2, dominant_share=1.0, population=SMALL_POPULATION, work_dir=tmp_path,
                      trials_per_iter=2, repeats=2, min_repeat_ms=5)
     net = torch.nn.Sequential(torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.Conv2d(8, 8, 1), torch.nn.PixelShuffle(2)).eval()

@@ -32,7 +32,7 @@ def test_tuned_kernel_is_one_fused_task_applied_from_the_database_and_correct(tm
     from tvm import relax
 
     module = ConvLReLU().eval()
-    backend = create("tvm-local", get_device("local-cpu"), trials=2, population=SMALL_POPULATION, work_dir=tmp_path,
+    backend = create("tvm-local", get_device("local-cpu"), trials=2, dominant_share=1.0, population=SMALL_POPULATION, work_dir=tmp_path,
                      repeats=3, min_repeat_ms=5, trials_per_iter=2)
     artifact = backend.build(module, SHAPE)
     assert artifact.fused_tasks == "fused_conv2d_add_leaky_relu*1"
@@ -48,7 +48,7 @@ def test_tuned_kernel_is_one_fused_task_applied_from_the_database_and_correct(tm
     timing = backend.run(artifact)
     assert timing.repeats == 3 and 0 < timing.min_ms <= timing.median_ms <= timing.max_ms
 
-    again = create("tvm-local", get_device("local-cpu"), trials=2, population=SMALL_POPULATION,
+    again = create("tvm-local", get_device("local-cpu"), trials=2, dominant_share=1.0, population=SMALL_POPULATION,
                    work_dir=tmp_path, repeats=3, min_repeat_ms=5)
     before = len(_records(tmp_path))
     assert again.build(ConvLReLU().eval(), SHAPE).database_hits == "1/1"
@@ -65,7 +65,7 @@ def test_untuned_build_is_labelled_untuned(tmp_path):
 def test_records_pointing_at_another_workload_are_salvaged_and_the_database_loads(tmp_path):
     from devices import tuning
 
-    backend = create("tvm-local", get_device("local-cpu"), trials=2, population=SMALL_POPULATION, work_dir=tmp_path,
+    backend = create("tvm-local", get_device("local-cpu"), trials=2, dominant_share=1.0, population=SMALL_POPULATION, work_dir=tmp_path,
                      repeats=2, min_repeat_ms=5, trials_per_iter=2)
     backend.build(ConvLReLU().eval(), SHAPE)
     good = (tmp_path / "database_tuning_record.json").read_text().splitlines()
@@ -73,7 +73,7 @@ def test_records_pointing_at_another_workload_are_salvaged_and_the_database_load
     # trace does not fit (a depthwise conv: no block named conv2d_nchw), and a record that
     # points at it
     workloads = (tmp_path / "database_workload.json").read_text().splitlines()
-    other = create("tvm-local", get_device("local-cpu"), trials=2, population=SMALL_POPULATION,
+    other = create("tvm-local", get_device("local-cpu"), trials=2, dominant_share=1.0, population=SMALL_POPULATION,
                    work_dir=tmp_path / "other",
                    repeats=2, min_repeat_ms=5, trials_per_iter=2)
     other.build(torch.nn.Conv2d(8, 8, 3, padding=1, groups=8).eval(), SHAPE)
@@ -106,8 +106,8 @@ def test_a_task_with_fewer_schedules_than_trials_is_not_tuned_again(tmp_path):
     from devices import fused_kernels, tuning
 
     module = torch.nn.Sequential(torch.nn.PixelShuffle(2), torch.nn.LeakyReLU(0.2)).eval()
-    backend = create("tvm-local", get_device("local-cpu"), trials=2, population=SMALL_POPULATION, work_dir=tmp_path,
-                     trials_per_iter=2)
+    backend = create("tvm-local", get_device("local-cpu"), trials=2, dominant_share=1.0, population=SMALL_POPULATION,
+                     work_dir=tmp_path, trials_per_iter=2)  # 2 trials for every task, the largest too
     tasks = fused_kernels.extract_fused_tasks(fused_kernels.relax_from_torch(module, SHAPE), backend.target)
     assert tasks
     first = tuning.tune_tasks(tasks, backend.target, tmp_path, backend.settings, backend.tuning_runner())
@@ -140,7 +140,7 @@ def test_tuning_survives_handlers_the_caller_put_on_meta_schedules_logger(tmp_pa
     logger.addHandler(unnamed)
     logger.addHandler(named)
     try:
-        backend = create("tvm-local", get_device("local-cpu"), trials=2, population=SMALL_POPULATION, work_dir=tmp_path,
+        backend = create("tvm-local", get_device("local-cpu"), trials=2, dominant_share=1.0, population=SMALL_POPULATION, work_dir=tmp_path,
                          repeats=2, min_repeat_ms=5, trials_per_iter=2)
         assert backend.build(ConvLReLU().eval(), SHAPE).database_hits == "1/1"
         assert len(_records(tmp_path)) >= 1

@@ -18,7 +18,7 @@ def test_tiny_kernel_tuned_and_timed_over_rpc_and_farm_stops_cleanly(tmp_path):
     module = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.LeakyReLU(0.2)).eval()
     with loopback_farm("test-loopback", port=9290) as (host, port):
         backend = create("tvm-rpc", get_device("local-cpu"), tracker=f"{host}:{port}", key="test-loopback",
-                         trials=1, trials_per_iter=1, population=32, work_dir=tmp_path, repeats=3,
+                         trials=1, dominant_share=1.0, trials_per_iter=1, population=32, work_dir=tmp_path, repeats=3,
                          min_repeat_ms=5)
         measurement = backend.measure(module, (1, 4, 8, 8))
     assert measurement.backend == "tvm-rpc" and measurement.tuned and measurement.database_hits == "1/1"
