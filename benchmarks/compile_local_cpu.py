@@ -45,6 +45,7 @@ from devices.backends import create
 from devices.catalog import get_device
 from devices.measure import RUNTIMES
 from devices.profile_csv import append_rows, make_row
+from devices.tuning import TuningSettings
 
 RESULTS = Path(__file__).parent / "results"
 PEAK_SHAPE = (1, 64, 180, 320)
@@ -152,7 +153,7 @@ def selected_networks(args) -> tuple[tuple[int, int], list[tuple[str, str]]]:
 
 def trial_budget(args) -> tuple[int, int]:
     """(trials per fused task at least, trials of the largest task) of parsed arguments."""
-    return args.trials, args.dominant_trials or 4 * args.trials
+    return args.trials, args.dominant_trials or int(TuningSettings.dominant_share * args.trials)
 
 
 @cli_main()

@@ -39,6 +39,7 @@ from devices.catalog import UnknownDeviceError, get_device
 from devices.measure import RUNTIMES, onnx_input_shape, time_network
 from devices.profile_csv import ProfileError, read_profile
 from devices.quiet_timing import DisturbedTiming
+from devices.tuning import TuningSettings
 
 
 def network_from_args(arch: str | None, genotype: str | None, scale: int):
@@ -52,7 +53,7 @@ def network_from_args(arch: str | None, genotype: str | None, scale: int):
 def measure_network(device_name: str, out: str, *, arch=None, genotype=None, onnx_path=None, scale: int = 4,
                     input_hw=None, trials: int = 64, runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None,
                     work_dir=None, repeats: int = 10, breakdown: str | None = None,
-                    dominant_share: float = 4.0) -> list[dict]:
+                    dominant_share: float = TuningSettings.dominant_share) -> list[dict]:
     """Time one network (``arch``, ``genotype`` or ``onnx_path``) with each runtime in
     ``runtimes`` (devices.measure.time_network); rows are appended to `out` one by one."""
     if onnx_path:

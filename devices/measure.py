@@ -17,6 +17,7 @@ from devices.backends.base import NotThisHost
 from devices.catalog import get_device
 from devices.profile_csv import append_rows, make_row
 from devices.timing import network_span_s
+from devices.tuning import TuningSettings
 
 RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")  # the default order of a measurement
 
@@ -45,7 +46,8 @@ def onnx_input_shape(path: str) -> tuple[int, ...]:
 def time_network(device_name: str, out: str, name: str, shape, scale: int, *, module=None,
                  onnx_path: str | None = None, macs: int = 0, params: int = 0, trials: int = 64,
                  runtimes=RUNTIMES, rpc_tracker=None, rpc_key=None, work_dir=None,
-                 repeats: int = 10, breakdown: str | None = None, dominant_share: float = 4.0) -> list[dict]:
+                 repeats: int = 10, breakdown: str | None = None,
+                 dominant_share: float = TuningSettings.dominant_share) -> list[dict]:
     """Time one network called ``name``, ``module`` (a PyTorch module) or ``onnx_path``, at
     input ``shape`` with each runtime in ``runtimes``; its rows (network_features + the timing)
     are appended to ``out`` one by one and returned. TVM tunes every fused task with at least
