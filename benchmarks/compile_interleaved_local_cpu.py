@@ -41,10 +41,10 @@ RESULTS = Path(__file__).parent / "results"
 RUNTIMES = ("tvm-local", "onnxruntime", "pytorch")
 
 
-def time_network(name: str, module, shape, budget: tuple[int, int], rounds: int) -> list[dict]:
+def time_network(name: str, module, shape, budget: tuple[int, int, str], rounds: int) -> list[dict]:
     """Rows of one network: every runtime built (TVM tuned to `budget`: trials per fused task, at
-    least, and of the largest task), then all timed interleaved."""
-    trials, dominant_trials = budget
+    least, of the largest task, and the rule spending them), then all timed interleaved."""
+    trials, dominant_trials, rule = budget
     device = get_device("local-cpu")
     calls, versions = {}, {}
     for runtime in RUNTIMES:
@@ -58,6 +58,7 @@ def time_network(name: str, module, shape, budget: tuple[int, int], rounds: int)
     ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     rows = [{"network": name, "runtime": versions[r], "backend": r, "trials": trials if r == "tvm-local" else 0,
              "dominant_trials": dominant_trials if r == "tvm-local" else 0,
+             "trial_rule": rule if r == "tvm-local" else "",
              "median_ms": t.median_ms, "min_ms": t.min_ms, "spread": t.max_ms / t.min_ms, "rounds": t.repeats,
              "macs": macs, "gmac_per_s": macs / t.min_ms / 1e6, "foreign_cpu_share": share,
              "host": host_identity.describe(fp), "host_id": fp["host_id"], "ended": ended}
@@ -69,13 +70,14 @@ def time_network(name: str, module, shape, budget: tuple[int, int], rounds: int)
     return rows
 
 
-def measured(done: pd.DataFrame, name: str, host_id: str, budget: tuple[int, int]) -> bool:
+def measured(done: pd.DataFrame, name: str, host_id: str, budget: tuple[int, int, str]) -> bool:
     """Whether `done` holds network `name` timed on host `host_id` with TVM tuned to `budget`
-    (trials per fused task, at least; trials of the largest task)."""
+    (trials per fused task, at least; trials of the largest task; the trial rule)."""
     tvm = done[(done["network"] == name) & (done["host_id"] == host_id) & (done["backend"] == "tvm-local")]
-    if "dominant_trials" not in tvm:
-        return False  # rows from before budgets were recorded
-    return bool(((tvm["trials"] == budget[0]) & (tvm["dominant_trials"] == budget[1])).any())
+    if "trial_rule" not in tvm:
+        return False  # rows from before budgets and rules were recorded
+    return bool(((tvm["trials"] == budget[0]) & (tvm["dominant_trials"] == budget[1])
+                 & (tvm["trial_rule"] == budget[2])).any())
 
 
 @cli_main()

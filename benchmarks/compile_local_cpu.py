@@ -8,13 +8,15 @@ beside a measured peak.
 Derived nets: benchmarks/genotypes/local-cpu-budget-*.json (searched for 49.3 / 78.2 / 124 /
 197 ms on this CPU's TVM build). TVM builds in the backend's default layout (NCHW, named in
 `target`) and tunes every fused task with at least `--trials` trials, the task holding the most
-FLOPs with `--dominant-trials` (default 4x `--trials`) and the others in proportion to their FLOPs
-(devices.tuning.trial_targets). TVM builds evaluate tanh and sigmoid
+FLOPs with `--dominant-trials` (default 4x `--trials`) and the others in proportion to their FLOPs,
+then once more by measured latency: the task holding the most time gets `--dominant-trials`, the others in
+proportion to their time (devices.tuning.trial_targets). TVM builds evaluate tanh and sigmoid
 with a rational approximation, as onnxruntime does (devices.fast_math). Rows are codesign.measure rows
 (profile schema, op = network) plus:
 - `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
-- `trials_floor`, `dominant_trials`: the trial budget (`--trials`, `--dominant-trials`) on every
-  row of the network;
+- `trials_floor`, `dominant_trials`, `trial_rule`: the trial budget (`--trials`,
+  `--dominant-trials`) and the rule that spent it (devices.tuning.TRIAL_RULE: targets by FLOPs,
+  then by each task's measured share of the network's time) on every row of the network;
 - `gmac_per_s`: MACs / minimum latency;
 - `ratio_tvm_tuned_to_ort`: TVM tuned median latency / onnxruntime median latency of the
   same network on the same host (the goal is <= 1); `ratio_tvm_tuned_to_ort_min` the same of
@@ -45,11 +47,12 @@ from devices.backends import create
 from devices.catalog import get_device
 from devices.measure import RUNTIMES
 from devices.profile_csv import append_rows, make_row
-from devices.tuning import TuningSettings
+from devices.tuning import TRIAL_RULE, TuningSettings
 
 RESULTS = Path(__file__).parent / "results"
 PEAK_SHAPE = (1, 64, 180, 320)
 PEAK_RUNTIMES = ("onnxruntime", "pytorch")
+BUDGET_COLUMNS = ("trials_floor", "dominant_trials", "trial_rule")
 DEFAULT_GENOTYPES = ",".join(str(p) for p in sorted((Path(__file__).parent / "genotypes").glob("local-cpu-budget-*.json")))
 
 
@@ -74,23 +77,23 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _mine(df: pd.DataFrame, key: str, host_id: str, budget: tuple[int, int] | None) -> pd.Series:
-    """Rows of `key` on host `host_id`, measured with `budget` (trials, dominant_trials) if given."""
+def _mine(df: pd.DataFrame, key: str, host_id: str, budget: tuple | None) -> pd.Series:
+    """Rows of `key` on host `host_id`, measured with `budget` (BUDGET_COLUMNS' values) if given."""
     rows = (df["key"] == key) & (df["host_id"] == host_id)
     if budget is not None:
-        for column, value in zip(("trials_floor", "dominant_trials"), budget):
-            rows &= df.get(column, pd.Series(index=df.index, dtype=float)) == value
+        for column, value in zip(BUDGET_COLUMNS, budget):
+            rows &= df.get(column, pd.Series(index=df.index, dtype=object)) == value
     return rows
 
 
-def _done(out: Path, key: str, host_id: str, budget: tuple[int, int] | None = None) -> int:
+def _done(out: Path, key: str, host_id: str, budget: tuple | None = None) -> int:
     """Rows of `key` measured on host `host_id` (with trial `budget`, if given) already in `out`."""
     if not out.exists():
         return 0
     return int(_mine(pd.read_csv(out), key, host_id, budget).sum())
 
 
-def _drop_other_budgets(out: Path, key: str, host_id: str, budget: tuple[int, int]) -> None:
+def _drop_other_budgets(out: Path, key: str, host_id: str, budget: tuple) -> None:
     """Drop this host's rows of `key` measured with another trial budget."""
     if not out.exists():
         return
@@ -100,13 +103,13 @@ def _drop_other_budgets(out: Path, key: str, host_id: str, budget: tuple[int, in
         write_csv_atomic(df[~stale], out)
 
 
-def _with_wall(out: Path, start: float, budget: tuple[int, int] | None = None) -> None:
+def _with_wall(out: Path, start: float, budget: tuple | None = None) -> None:
     """Set wall_s (and the trial budget's columns) on the last row of `out` (the one just appended)."""
     df = pd.read_csv(out)
     if "wall_s" not in df:
         df["wall_s"] = float("nan")
     df.loc[df.index[-1], "wall_s"] = round(time.perf_counter() - start, 1)
-    for column, value in zip(("trials_floor", "dominant_trials"), budget or ()):
+    for column, value in zip(BUDGET_COLUMNS, budget or ()):
         df.loc[df.index[-1], column] = value
     write_csv_atomic(df, out)
 
@@ -151,9 +154,9 @@ def selected_networks(args) -> tuple[tuple[int, int], list[tuple[str, str]]]:
     return hw, [("arch", a) for a in args.archs.split(",") if a] + [("genotype", g) for g in args.genotypes.split(",") if g]
 
 
-def trial_budget(args) -> tuple[int, int]:
-    """(trials per fused task at least, trials of the largest task) of parsed arguments."""
-    return args.trials, args.dominant_trials or int(TuningSettings.dominant_share * args.trials)
+def trial_budget(args) -> tuple[int, int, str]:
+    """(trials per fused task at least, trials of the largest task, the trial rule) of parsed arguments."""
+    return args.trials, args.dominant_trials or int(TuningSettings.dominant_share * args.trials), TRIAL_RULE
 
 
 @cli_main()

@@ -1,8 +1,8 @@
 """MetaSchedule tuning of fused tasks into a JSON database directory that later runs reuse.
 
-Re-profiling is incremental: a task whose workload already has `trials` records in the database
-(or was tuned at that level before) is not tuned again, and the tasks below it share the missing
-trials (TuningSettings: an average per task, more for the dominant ones). A task whose design space
+Re-profiling is incremental: a task whose workload already has the records its level asks for
+(or was tuned at that level before) is not tuned again (TuningSettings: at least `trials` per task,
+more for the tasks that hold the FLOPs, then for those that hold the measured time). A task whose design space
 holds fewer distinct schedules than `trials` (a pixel-shuffle reshape has one) can never reach
 `trials` records, so the trials already spent on each workload are kept in `attempted.json`
 beside the database and such a task is not tuned again either. After compilation,
@@ -61,7 +61,7 @@ class TuningSettings:
     Every task is tuned with at least `trials` trials; the task holding the most FLOPs (times
     its occurrences) gets `dominant_share` x `trials`, and every other task that much times its
     FLOPs relative to that task's, rounded up to whole batches of `trials_per_iter`
-    (`trial_targets`). Builds run on `max_workers` processes
+    (`trial_targets`); then the same again with measured latency in place of FLOPs (TRIAL_RULE). Builds run on `max_workers` processes
     (default: every CPU); MetaSchedule's LocalRunner times each candidate only after the build
     batch, never beside it. `population` is the evolutionary search's population per round
     (MetaSchedule's default, 512; a small one only makes tiny test builds quicker)."""
@@ -222,12 +222,23 @@ def task_flops(task) -> float:
     return float(estimate_tir_flops(task.dispatched[0]))
 
 
-def trial_targets(tasks, settings: TuningSettings) -> list[int]:
+TRIAL_RULE = "flops+latency"
+"""Name of the rule `tune_tasks` spends trials by (rows record it, so rows tuned by an older rule
+are measured again): FLOP targets first, then targets by measured latency share."""
+
+
+def trial_targets(tasks, settings: TuningSettings, latencies_s=None) -> list[int]:
     """Trials each task is tuned to (see TuningSettings): MetaSchedule's gradient scheduler
     cannot do this itself at small budgets, because its warm-up round gives every task one
-    batch of `trials_per_iter` first and a budget of `trials` per task is then spent."""
+    batch of `trials_per_iter` first and a budget of `trials` per task is then spent.
+
+    A task's work is its FLOPs x occurrences, or, given `latencies_s` (best measured seconds per
+    call, None where unknown), its measured seconds x occurrences: its share of the network's time."""
     quantum = max(1, min(settings.trials_per_iter, settings.trials))
-    work = [task_flops(t) * int(t.weight) for t in tasks]
+    if latencies_s is None:
+        work = [task_flops(t) * int(t.weight) for t in tasks]
+    else:
+        work = [(s or 0.0) * int(t.weight) for t, s in zip(tasks, latencies_s)]
     largest = max(work, default=0.0) or 1.0
     cap = max(settings.trials, int(settings.dominant_share * settings.trials))
     targets = []
@@ -237,18 +248,40 @@ def trial_targets(tasks, settings: TuningSettings) -> list[int]:
     return targets
 
 
-def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export_cc: str | None = None) -> int:
-    """Tune every task to its level in `trial_targets` unless it reached that level before
-    (records, or an earlier session's level in attempted.json); returns the trials spent now."""
-    from tvm.s_tir import meta_schedule as ms
+def best_seconds(database, task) -> float | None:
+    """Mean measured seconds of the database's best record for an extracted task (None: no valid record)."""
+    mod = task.dispatched[0]
+    if not database.has_workload(mod):
+        return None
+    best = database.get_top_k(database.commit_workload(mod), 1)
+    return sum(float(s) for s in best[0].run_secs) / len(best[0].run_secs) if best and best[0].run_secs else None
 
+
+def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export_cc: str | None = None) -> int:
+    """Tune the tasks by TRIAL_RULE: each to its FLOP level in `trial_targets`, then, once every
+    task has been timed, each to its level by measured latency share (the few tasks that hold a
+    network's time get the most trials, as MetaSchedule's gradient scheduler would weight them).
+    A task is not tuned again where it reached its level before (records, or an earlier
+    session's level in attempted.json); returns the trials spent now."""
     prepare_cpu_tuning(target)
     database = open_database(work_dir)
+    spent = _tune_to(tasks, trial_targets(tasks, settings), database, target, work_dir, settings, runner, export_cc)
+    latencies = [best_seconds(database, t) for t in tasks]
+    spent += _tune_to(tasks, trial_targets(tasks, settings, latencies), database, target, work_dir, settings,
+                      runner, export_cc)
+    remember_database(work_dir, database)  # records_for and tuning wrote through this object
+    return spent
+
+
+def _tune_to(tasks, targets, database, target, work_dir, settings: TuningSettings, runner, export_cc) -> int:
+    """Tune each task up to its level in `targets` (records or attempted.json count as reached)."""
+    from tvm.s_tir import meta_schedule as ms
+
     attempts = read_attempts(work_dir)
     by_missing: dict[int, list] = {}
     levels: dict[str, int] = {}
     # tasks missing the same number of trials tune in one session: worker pools start once each
-    for task, level in zip(tasks, trial_targets(tasks, settings)):
+    for task, level in zip(tasks, targets):
         spent = max(records_for(database, task), attempts.get(workload_id(task), 0))
         if level - spent > 0:
             by_missing.setdefault(level - spent, []).append(task)
@@ -264,7 +297,6 @@ def tune_tasks(tasks, target, work_dir, settings: TuningSettings, runner, export
                           builder=_builder(settings, target, export_cc), runner=runner,
                           database=database)
         _record_attempts(work_dir, {workload_id(t): levels[workload_id(t)] for t in group})
-    remember_database(work_dir, database)  # records_for and tuning wrote through this object
     return sum(missing * len(group) for missing, group in by_missing.items())
 
 

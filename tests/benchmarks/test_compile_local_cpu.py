@@ -33,16 +33,17 @@ def test_ratios_and_peak_shares_are_per_host(tmp_path):
 
 def test_a_new_trial_budget_remeasures_this_hosts_network_only(tmp_path):
     rows = pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0))
-    rows["trials_floor"], rows["dominant_trials"] = 32, 128
+    rows["trials_floor"], rows["dominant_trials"], rows["trial_rule"] = 32, 128, "flops+latency"
     out = tmp_path / "c.csv"
     rows.to_csv(out, index=False)
     key = "network:espcn:h=90:w=160"
-    assert _done(out, key, "intel", (32, 128)) == 2
-    assert _done(out, key, "intel", (32, 512)) == 0  # another budget is not done
-    _drop_other_budgets(out, key, "intel", (32, 512))
+    assert _done(out, key, "intel", (32, 128, "flops+latency")) == 2
+    assert _done(out, key, "intel", (32, 128, "another-rule")) == 0  # another rule is not done
+    assert _done(out, key, "intel", (32, 512, "flops+latency")) == 0  # another budget is not done
+    _drop_other_budgets(out, key, "intel", (32, 512, "flops+latency"))
     left = pd.read_csv(out)
     assert _done(out, key, "intel") == 0  # this host's rows of that network are gone
-    assert _done(out, key, "zen4", (32, 128)) == 2  # the other host's stay
+    assert _done(out, key, "zen4", (32, 128, "flops+latency")) == 2  # the other host's stay
     assert (left.key.str.startswith("peak") & (left.host_id == "intel")).sum() == 1
 
 
@@ -50,11 +51,15 @@ def test_the_interleaved_run_resumes_per_network_host_and_budget():
     from benchmarks.compile_interleaved_local_cpu import measured
 
     done = pd.DataFrame([
-        {"network": "espcn", "host_id": "intel", "backend": "tvm-local", "trials": 32, "dominant_trials": 512},
-        {"network": "espcn", "host_id": "intel", "backend": "onnxruntime", "trials": 0, "dominant_trials": 0},
-        {"network": "imdn", "host_id": "zen4", "backend": "tvm-local", "trials": 32, "dominant_trials": 128},
+        {"network": "espcn", "host_id": "intel", "backend": "tvm-local", "trials": 32, "dominant_trials": 512,
+         "trial_rule": "flops+latency"},
+        {"network": "espcn", "host_id": "intel", "backend": "onnxruntime", "trials": 0, "dominant_trials": 0,
+         "trial_rule": ""},
+        {"network": "imdn", "host_id": "zen4", "backend": "tvm-local", "trials": 32, "dominant_trials": 128,
+         "trial_rule": "flops+latency"},
     ])
-    assert measured(done, "espcn", "intel", (32, 512))
-    assert not measured(done, "espcn", "intel", (32, 128))  # another budget is timed again
-    assert not measured(done, "imdn", "intel", (32, 128))  # another host's row does not count
-    assert not measured(done.drop(columns="dominant_trials"), "espcn", "intel", (32, 512))
+    assert measured(done, "espcn", "intel", (32, 512, "flops+latency"))
+    assert not measured(done, "espcn", "intel", (32, 128, "flops+latency"))  # another budget is timed again
+    assert not measured(done, "espcn", "intel", (32, 512, "flops"))  # and so is another trial rule
+    assert not measured(done, "imdn", "intel", (32, 128, "flops+latency"))  # another host's row does not count
+    assert not measured(done.drop(columns="trial_rule"), "espcn", "intel", (32, 512, "flops+latency"))

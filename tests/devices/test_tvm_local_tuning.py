@@ -170,3 +170,23 @@ def test_the_dominant_tasks_get_more_trials_up_to_the_cap():
     assert large_level == 512 and 32 <= middle_level <= 40
     assert middle_level == -(-512 * middle / large // 4) * 4
     assert tuning.trial_targets(tasks, tuning.TuningSettings(trials=8, dominant_share=1.0)) == [8] * len(tasks)
+
+
+def test_measured_latencies_move_trials_to_the_tasks_that_hold_the_time():
+    from devices import fused_kernels, tuning
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.ReLU(), torch.nn.Conv2d(4, 64, 3, padding=1),
+                              torch.nn.ReLU(), torch.nn.Conv2d(64, 64, 3, padding=1)).eval()
+    target = create("tvm-local", get_device("local-cpu"), trials=2).target
+    tasks = fused_kernels.extract_fused_tasks(fused_kernels.relax_from_torch(net, (1, 3, 16, 16)), target)
+    settings = tuning.TuningSettings(trials=8, trials_per_iter=4, dominant_share=64)
+    smallest = min(range(len(tasks)), key=lambda i: tuning.task_flops(tasks[i]))
+    # the task with the fewest FLOPs measured slowest: it now holds the time and gets the cap
+    seconds = [1e-3] * len(tasks)
+    seconds[smallest] = 4e-3
+    by_latency = tuning.trial_targets(tasks, settings, seconds)
+    assert by_latency[smallest] == 512
+    assert all(level == 128 for i, level in enumerate(by_latency) if i != smallest)  # 1/4 of its time
+    assert tuning.trial_targets(tasks, settings)[smallest] == 8  # by FLOPs it had the floor
+    unknown = [None] * len(tasks)  # never timed: the floor
+    assert tuning.trial_targets(tasks, settings, unknown) == [8] * len(tasks)
