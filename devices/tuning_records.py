@@ -5,7 +5,8 @@ repository per TVM target (as TVM's TopHub shipped AutoTVM logs), seeding a new 
 tuned for, and the host they were tuned on) and a MetaSchedule JSON database with one record
 per workload. A tvm-local backend whose own database is empty copies the records shipped for
 exactly its target, so the default search space is not re-tuned from scratch on every machine.
-Records shipped for another target (another -mcpu, other cores) are not copied: MetaSchedule
+The trials each workload was tuned with ship beside them (`attempted.json`), so the machine
+tunes only what its budget asks beyond them. Records shipped for another target (another -mcpu, other cores) are not copied: MetaSchedule
 looks records up by workload alone, so they would be applied as if made here and would count
 as trials already spent, and this target would never be tuned. The backend says so in one
 warning line instead.
@@ -24,12 +25,13 @@ from codesign_common.cli import Parser, UsageError, cli_main
 
 log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
+DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
+LEVELS_FILE = "attempted.json"  # trials spent per workload (devices.tuning.read_attempts)
 
 
 def shipped_root() -> Path:
     """Where shipped record sets are looked up: $CODESIGN_TUNING_RECORDS, else SHIPPED_DIR."""
     return Path(os.environ.get("CODESIGN_TUNING_RECORDS") or SHIPPED_DIR)
-DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
 
 
 def _canonical(target: dict) -> str:
@@ -62,7 +64,8 @@ def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) ->
     for directory, meta in sets:
         if _canonical(meta["target"]) == _canonical(target):
             work_dir.mkdir(parents=True, exist_ok=True)
-            for name in DATABASE_FILES:
+            levels = (LEVELS_FILE,) if (directory / LEVELS_FILE).is_file() else ()
+            for name in DATABASE_FILES + levels:
                 shutil.copyfile(directory / name, work_dir / name)
             return f"shipped:{directory.name}"
     others = [f"{d.name} ({m['target'].get('mcpu', m['target'].get('kind'))})" for d, m in sets]
@@ -74,7 +77,9 @@ def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) ->
 
 def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: dict, host: dict) -> int:
     """Write the best record of every workload in `work_dir`'s database to `dest` (a new
-    shipped set: database files + target.json naming `target` and `host`). Returns records."""
+    shipped set: database files + target.json naming `target` and `host`), with the trials each
+    workload was tuned with (LEVELS_FILE): a machine seeded from the set counts them as spent, so
+    it tunes only what its trial budget asks beyond them. Returns records."""
     import tvm_ffi
     from tvm.s_tir import meta_schedule as ms
 
@@ -86,24 +91,25 @@ def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: di
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     best = ms.database.JSONDatabase(work_dir=str(staging), module_equality="structural")
-    count, seen = 0, set()
+    attempts = tuning.read_attempts(work_dir)
+    levels: dict[str, int] = {}
     for record in source.get_all_tuning_records():
         workload = record.workload
-        key = tvm_ffi.structural_hash(workload.mod)
-        if key in seen:
+        key = str(tvm_ffi.structural_hash(workload.mod))
+        if key in levels:
             continue
-        seen.add(key)
-        top = source.get_top_k(workload, 1)
+        top = source.get_top_k(workload, 1 << 20)
         if top:
             best.commit_tuning_record(ms.database.TuningRecord(
                 top[0].trace, best.commit_workload(workload.mod), top[0].run_secs, top[0].target,
                 top[0].args_info))
-            count += 1
+            levels[key] = max(len(top), attempts.get(key, 0))
+    write_text_atomic(staging / LEVELS_FILE, json.dumps(levels, indent=0, sort_keys=True))
     write_text_atomic(staging / "target.json", json.dumps({"target": target, "host": host}, indent=1, sort_keys=True))
     if dest.exists():
         shutil.rmtree(dest)
     staging.rename(dest)
-    return count
+    return len(levels)
 
 
 def default_name(target: dict) -> str:

@@ -43,8 +43,10 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
     fresh = tmp_path / "fresh"
     assert tuning_records.seed(fresh, device.target, shipped_root) == "shipped:zen-test"
     assert tuning_records.seed(fresh, device.target, shipped_root) == "own"
-    reuse = create("tvm-local", device, trials=1, dominant_share=1.0, population=SMALL_POPULATION,
-                   work_dir=fresh, repeats=2, min_repeat_ms=5)  # one trial per task: the shipped record
+    assert set(json.loads((shipped_root / "zen-test" / "attempted.json").read_text()).values()) == {3}
+    # the same budget as the shipping machine's: its trials count as spent (the levels ship too)
+    reuse = create("tvm-local", device, trials=3, dominant_share=1.0, population=SMALL_POPULATION,
+                   work_dir=fresh, trials_per_iter=3, repeats=2, min_repeat_ms=5)
     assert reuse.build(_net(), SHAPE).database_hits == f"{n_tasks}/{n_tasks}"
     assert len(_lines(fresh / "database_tuning_record.json")) == n_tasks
 
