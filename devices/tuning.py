@@ -166,8 +166,11 @@ def records_for(database, task) -> int:
     return len(database.get_top_k(database.commit_workload(mod), 1 << 20))
 
 
+ATTEMPTS_FILE = "attempted.json"  # trials spent per workload, beside the database
+
+
 def _attempts_path(work_dir) -> Path:
-    return Path(work_dir) / "attempted.json"
+    return Path(work_dir) / ATTEMPTS_FILE
 
 
 def read_attempts(work_dir) -> dict[str, int]:

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from codesign_common.atomic import write_text_atomic
 from codesign_common.cli import Parser, UsageError, cli_main
+from devices.tuning import ATTEMPTS_FILE
 
 log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
 DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
-LEVELS_FILE = "attempted.json"  # trials spent per workload (devices.tuning.read_attempts)
 
 
 def shipped_root() -> Path:
@@ -64,7 +64,7 @@ def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) ->
     for directory, meta in sets:
         if _canonical(meta["target"]) == _canonical(target):
             work_dir.mkdir(parents=True, exist_ok=True)
-            levels = (LEVELS_FILE,) if (directory / LEVELS_FILE).is_file() else ()
+            levels = (ATTEMPTS_FILE,) if (directory / ATTEMPTS_FILE).is_file() else ()
             for name in DATABASE_FILES + levels:
                 shutil.copyfile(directory / name, work_dir / name)
             return f"shipped:{directory.name}"
@@ -78,7 +78,7 @@ def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) ->
 def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: dict, host: dict) -> int:
     """Write the best record of every workload in `work_dir`'s database to `dest` (a new
     shipped set: database files + target.json naming `target` and `host`), with the trials each
-    workload was tuned with (LEVELS_FILE): a machine seeded from the set counts them as spent, so
+    workload was tuned with (ATTEMPTS_FILE): a machine seeded from the set counts them as spent, so
     it tunes only what its trial budget asks beyond them. Returns records."""
     import tvm_ffi
     from tvm.s_tir import meta_schedule as ms
@@ -104,7 +104,7 @@ def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: di
                 top[0].trace, best.commit_workload(workload.mod), top[0].run_secs, top[0].target,
                 top[0].args_info))
             levels[key] = max(len(top), attempts.get(key, 0))
-    write_text_atomic(staging / LEVELS_FILE, json.dumps(levels, indent=0, sort_keys=True))
+    write_text_atomic(staging / ATTEMPTS_FILE, json.dumps(levels, indent=0, sort_keys=True))
     write_text_atomic(staging / "target.json", json.dumps({"target": target, "host": host}, indent=1, sort_keys=True))
     if dest.exists():
         shutil.rmtree(dest)
