@@ -2,6 +2,7 @@
 
     nice python -m benchmarks.compile_interleaved_local_cpu [--archs ...] [--genotypes ...]
         [--trials 32] [--dominant-trials 128] [--input 90x160] [--rounds 7] [--out benchmarks/results/compile_interleaved_local_cpu.csv]
+        [--tune-only] [--retime]
 
 compile_local_cpu times each runtime once, one after the other, in the process that has just
 tuned: on this VM the machine's speed drifts between such timings (the 78.2 ms genotype's
@@ -11,8 +12,13 @@ one network are built, then timed round-robin (devices.quiet_timing.interleaved:
 then `--rounds` rounds of one untimed call and one repeat of >= 100 ms per runtime), so a slow
 minute touches all three alike. One row per network and runtime: median and min over the
 rounds (ms), max/min spread, largest foreign CPU share, GMAC/s (by the min), and per network
-`ratio_tvm_to_ort` (medians) and `ratio_tvm_to_ort_min` (minima). Rows of other hosts are kept;
+`ratio_tvm_to_ort` (medians), `ratio_tvm_to_ort_min` (minima) and `ratio_tvm_to_ort_paired` (the
+median over rounds of TVM's time / onnxruntime's in the same round: devices.quiet_timing.paired_ratio;
+the one to read on a VM that switches speed for seconds at a time). Rows of other hosts are kept;
 resumes per network, host and trial budget (a new budget re-times that host's network).
+`--tune-only` tunes the networks' TVM builds into the tuning database and times nothing, so that
+hours of tuning can run first and the timing later, in one quiet run; `--retime` times the
+networks again even where this host's rows with the same budget exist.
 """
 from __future__ import annotations
 
@@ -35,24 +41,30 @@ from codesign_common.cli import Parser, cli_main, positive_int
 from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
-from devices.quiet_timing import interleaved
+from devices.quiet_timing import interleaved, paired_ratio
 
 RESULTS = Path(__file__).parent / "results"
 RUNTIMES = ("tvm-local", "onnxruntime", "pytorch")
+
+
+def tvm_backend(budget: tuple[int, int, str]):
+    """The tvm-local backend of local-cpu, tuning to `budget` (trials per fused task at least,
+    trials of the largest task, the rule)."""
+    trials, dominant_trials, _ = budget
+    return create("tvm-local", get_device("local-cpu"), trials=trials, dominant_share=dominant_trials / trials)
 
 
 def time_network(name: str, module, shape, budget: tuple[int, int, str], rounds: int) -> list[dict]:
     """Rows of one network: every runtime built (TVM tuned to `budget`: trials per fused task, at
     least, of the largest task, and the rule spending them), then all timed interleaved."""
     trials, dominant_trials, rule = budget
-    device = get_device("local-cpu")
     calls, versions = {}, {}
     for runtime in RUNTIMES:
-        tuning = {"trials": trials, "dominant_share": dominant_trials / trials}
-        backend = create(runtime, device, **(tuning if runtime == "tvm-local" else {}))
+        backend = tvm_backend(budget) if runtime == "tvm-local" else create(runtime, get_device("local-cpu"))
         calls[runtime] = backend.call(backend.build(module, shape))
         versions[runtime] = backend.runtime
-    timed = interleaved(calls, rounds=rounds)
+    per_round = {}
+    timed = interleaved(calls, rounds=rounds, per_round=per_round)
     fp = host_identity.fingerprint()
     macs = count_macs(module, shape[2:], shape[1])
     ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -67,6 +79,7 @@ def time_network(name: str, module, shape, budget: tuple[int, int, str], rounds:
     for row in rows:
         row["ratio_tvm_to_ort"] = tvm.median_ms / ort.median_ms
         row["ratio_tvm_to_ort_min"] = tvm.min_ms / ort.min_ms
+        row["ratio_tvm_to_ort_paired"] = paired_ratio(per_round["tvm-local"], per_round["onnxruntime"])
     return rows
 
 
@@ -87,22 +100,32 @@ def main(argv=None) -> int:
     add_network_arguments(parser)
     parser.add_argument("--rounds", type=positive_int, default=7)
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_interleaved_local_cpu.csv")
+    parser.add_argument("--tune-only", action="store_true", help="tune the TVM builds, time nothing")
+    parser.add_argument("--retime", action="store_true", help="time networks already timed with this budget again")
     args = parser.parse_args(argv)
     hw, nets = selected_networks(args)
     host_id = host_identity.fingerprint()["host_id"]
     done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(columns=["network", "host_id", "backend", "trials", "dominant_trials"])
     for kind, spec in nets:
         name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
-        if measured(done, name, host_id, trial_budget(args)):
+        if args.tune_only:
+            tvm_backend(trial_budget(args)).build(module, (1, 3, *hw))
+            print(f"{name}: tuned to {trial_budget(args)}", flush=True)
+            continue
+        if not args.retime and measured(done, name, host_id, trial_budget(args)):
             continue
         done = done[(done["network"] != name) | (done["host_id"] != host_id)]  # another budget's rows
         rows = time_network(name, module, (1, 3, *hw), trial_budget(args), args.rounds)
         done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True) if len(done) else pd.DataFrame(rows)
         write_csv_atomic(done, args.out)
         print(pd.DataFrame(rows)[["network", "backend", "median_ms", "min_ms", "ratio_tvm_to_ort"]].to_string(index=False), flush=True)
+    if args.tune_only:
+        return 0
     ratios = done[done["host_id"] == host_id].drop_duplicates("network")
+    paired = ratios.get("ratio_tvm_to_ort_paired", pd.Series(dtype=float))
     print(f"TVM tuned / onnxruntime over {len(ratios)} networks on this host: median {ratios.ratio_tvm_to_ort.median():.2f} "
-          f"(by minima {ratios.ratio_tvm_to_ort_min.median():.2f}), max {ratios.ratio_tvm_to_ort.max():.2f}")
+          f"(by minima {ratios.ratio_tvm_to_ort_min.median():.2f}; paired by round {paired.median():.2f} over "
+          f"{paired.notna().sum()}), max {ratios.ratio_tvm_to_ort.max():.2f}")
     return 0
 
 

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
+import numpy as np
+
 from codesign_common.locks import exclusive_lock
 
 DEFAULT_LOCK = "/tmp/codesign-timing.lock"
@@ -128,14 +130,16 @@ def guarded(measure: Callable[[], T], *, limit: float | None = None, retries: in
 
 
 def interleaved(workloads: dict[str, Callable[[], object]], rounds: int = 7,
-                min_repeat_ms: float = 100.0, warmup: int = 2, **guard) -> dict[str, tuple]:
+                min_repeat_ms: float = 100.0, warmup: int = 2, per_round: dict | None = None,
+                **guard) -> dict[str, tuple]:
     """Time several workloads round-robin rather than back to back, so that a slow minute of the
     machine touches every workload alike: each warmed up, then ``rounds`` rounds in which every
     workload runs one untimed call and then one repeat (enough back-to-back calls to last
     ``min_repeat_ms``). The untimed call matters: without it, 50 onnxruntime networks timed
     round-robin measured about 1.5x what each measures alone (the previous session's intra-op
     threads still spin, its data fills the caches). Each round is one guarded timing. Returns
-    name → (Timing over the rounds, largest foreign CPU share)."""
+    name → (Timing over the rounds, largest foreign CPU share); ``per_round``, if given, receives
+    name → each round's per-run ms in order (for ratios paired within a round: paired_ratio)."""
     from devices.timing import Timing, runs_per_repeat
 
     number = {}
@@ -163,4 +167,16 @@ def interleaved(workloads: dict[str, Callable[[], object]], rounds: int = 7,
         for name, s in taken.items():
             seconds[name].append(s)
             shares[name] = max(shares[name], share)
+    if per_round is not None:
+        per_round.update({name: [s * 1e3 for s in seconds[name]] for name in workloads})
     return {name: (Timing.from_seconds(seconds[name], number[name]), shares[name]) for name in workloads}
+
+
+def paired_ratio(numerator_ms: list[float], denominator_ms: list[float]) -> float:
+    """Median over rounds of one workload's time / another's in the same round of
+    :func:`interleaved`. Both ran within about a second of each other, so a machine that switches
+    speed for seconds at a time (the Intel VM: one conv's block minima 2.7 and 4.1 ms) slows
+    both alike, where a ratio of medians compares whichever rounds fell into each speed."""
+    if len(numerator_ms) != len(denominator_ms) or not numerator_ms:
+        raise ValueError(f"paired_ratio needs rounds of equal number, got {len(numerator_ms)} and {len(denominator_ms)}")
+    return float(np.median(np.asarray(numerator_ms, float) / np.asarray(denominator_ms, float)))

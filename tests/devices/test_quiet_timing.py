@@ -98,3 +98,26 @@ def test_runtimes_time_their_builds_interleaved(tmp_path):
         calls[name] = backend.call(backend.build(torch.nn.Conv2d(4, 4, 3, padding=1), shape))
     result = interleaved(calls, rounds=3, min_repeat_ms=2, warmup=1, limit=1.0, lock=tmp_path / "l")
     assert all(timing.repeats == 3 and timing.min_ms > 0 for timing, _ in result.values())
+
+
+def test_paired_ratio_cancels_a_machine_that_switches_speed():
+    from devices.quiet_timing import paired_ratio
+
+    speed = [1.0, 1.5, 1.5, 1.0, 1.5]  # the machine's slowdown in each round, shared within a round
+    tvm = [10.0 * s for s in speed]
+    ort = [8.0 * s for s in speed]
+    tvm[3] *= 2  # one round disturbed TVM alone
+    assert paired_ratio(tvm, ort) == pytest.approx(1.25)
+    assert paired_ratio(ort, tvm) == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="equal number"):
+        paired_ratio([1.0], [1.0, 2.0])
+
+
+def test_interleaved_reports_each_rounds_times(tmp_path):
+    from devices.quiet_timing import interleaved
+
+    per_round = {}
+    result = interleaved({"a": lambda: time.sleep(0.002), "b": lambda: time.sleep(0.004)}, rounds=3,
+                         min_repeat_ms=1, warmup=1, limit=1.0, lock=tmp_path / "l", per_round=per_round)
+    assert set(per_round) == {"a", "b"} and all(len(v) == 3 for v in per_round.values())
+    assert min(per_round["a"]) == result["a"][0].min_ms and all(b > a for a, b in zip(per_round["a"], per_round["b"]))
