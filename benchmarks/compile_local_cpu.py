@@ -1,36 +1,57 @@
-"""Whole SR networks on this CPU: TVM untuned, TVM tuned, onnxruntime and PyTorch in one run,
+"""Whole SR networks on this CPU in one run: TVM untuned, TVM tuned, onnxruntime and PyTorch,
 beside a measured peak.
 
     nice python -m benchmarks.compile_local_cpu [--archs fsrcnn,espcn,carn_m,imdn,rlfn_ntire]
         [--genotypes a.json,b.json] [--trials 32] [--dominant-trials 128] [--input 90x160]
-        [--out benchmarks/results/compile_local_cpu.csv]
+        [--rounds 60] [--untuned-runs 3] [--out benchmarks/results/compile_local_cpu.csv]
+        [--tune-only] [--retime]
 
 Derived nets: benchmarks/genotypes/local-cpu-budget-*.json (searched for 49.3 / 78.2 / 124 /
 197 ms on this CPU's TVM build). TVM builds in the backend's default layout (NCHW, named in
 `target`) and tunes every fused task with at least `--trials` trials, the task holding the most
-FLOPs with `--dominant-trials` (default 4x `--trials`) and the others in proportion to their FLOPs,
-then once more by measured latency: the task holding the most time gets `--dominant-trials`, the others in
-proportion to their time (devices.tuning.trial_targets). TVM builds evaluate tanh and sigmoid
-with a rational approximation, as onnxruntime does (devices.fast_math). Rows are codesign.measure rows
-(profile schema, op = network) plus:
-- `wall_s`: wall time of that row's build (TVM: extraction, tuning, compilation) and timing;
-- `trials_floor`, `dominant_trials`, `trial_rule`: the trial budget (`--trials`,
-  `--dominant-trials`) and the rule that spent it (devices.tuning.TRIAL_RULE: targets by FLOPs,
-  then by each task's measured share of the network's time) on every row of the network;
-- `gmac_per_s`: MACs / minimum latency;
-- `ratio_tvm_tuned_to_ort`: TVM tuned median latency / onnxruntime median latency of the
-  same network on the same host (the goal is <= 1); `ratio_tvm_tuned_to_ort_min` the same of
-  the minima;
-- `peak` rows (op = conv): a 3x3 conv 64->64 at 180x320 (2.12 GMAC) in onnxruntime and
-  PyTorch; `share_of_peak` of every row is its gmac_per_s / the best peak row's of its host.
-Rows of other hosts are kept and never compared with this host's. Resumes: a network (reference
-or genotype) whose rows on this host are all present with the same trial budgets is skipped; its
-rows with other budgets are dropped when it is measured again (git keeps them). Time nothing
-else on the machine meanwhile: every row records load_1min and foreign_cpu_share.
+FLOPs with `--dominant-trials` (default 4x `--trials`) and the others in proportion to their
+FLOPs, then once more by measured latency: the task holding the most time gets
+`--dominant-trials`, the others in proportion to their time (devices.tuning.trial_targets). TVM
+builds evaluate tanh and sigmoid with a rational approximation, as onnxruntime does
+(devices.fast_math).
+
+How each network is timed: TVM tuned (records from the tuning database, tuned first where
+missing), onnxruntime and PyTorch are built, then timed round-robin
+(devices.quiet_timing.interleaved: a warm-up, then `--rounds` rounds of one untimed call and one
+repeat of >= 100 ms per runtime), so a slow spell of the VM touches all three alike (timed one
+after the other, the 78.2 ms genotype's onnxruntime build measured 13.2, 15.6 and 20.3 ms within
+an hour, quiet each time). TVM untuned, 24-62x slower, is then timed alone: `--untuned-runs`
+runs after one warm-up. The peak rows (a 3x3 conv 64->64 at 180x320, 2.12 GMAC, in onnxruntime
+and PyTorch) are timed interleaved the same way.
+
+One row per network and runtime (op = network; peak rows op = conv):
+- `latency_ms` the median over the rounds (per run), `latency_min_ms` the minimum, `spread`
+  max / min, `repeats` the rounds, `timing` how it was timed, `foreign_cpu_share` the largest
+  share of the CPUs other processes used in any round;
+- `trials_floor`, `dominant_trials`, `trial_rule`: the trial budget and the rule that spent it
+  (devices.tuning.TRIAL_RULE) on every row of the network; `database_hits` of the tuned build;
+- `tuning_trials` (tuned row): trials the database's records of the network's fused tasks rest
+  on (attempted.json; trials spent on tasks shared with other networks count);
+  `tuning_wall_s`: wall time of this host's tuning runs of the network with this budget logged in
+  `tuning_time_local_cpu.csv` (empty where it was tuned before that log was kept);
+- `build_wall_s`: wall time of the row's build (the tuned row's includes any tuning it did);
+- `gmac_per_s`: MACs / minimum latency; `share_of_peak` of every row: its gmac_per_s / the best
+  peak row's of its host;
+- `ratio_tvm_tuned_to_ort`: TVM tuned / onnxruntime by medians (the goal is <= 1),
+  `ratio_tvm_tuned_to_ort_min` by minima, `ratio_tvm_tuned_to_ort_paired` the median over rounds
+  of TVM's time / onnxruntime's in the same round (devices.quiet_timing.paired_ratio: the one to
+  read on a VM that switches speed for seconds at a time).
+
+Rows of other hosts are kept and never compared with this host's. Resumes: a network whose
+tuned row on this host has the same trial budget is skipped (`--retime` times it again); timing
+it drops this host's earlier rows of it (git keeps them). `--tune-only` tunes the TVM builds into
+the database and times nothing, so that hours of tuning can run first and the timing later, in
+one quiet run. Time nothing else on the machine meanwhile.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -38,19 +59,21 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from codesign.measure import measure_network, network_from_args
+from codesign.complexity import count_macs
+from codesign.measure import network_from_args
 from codesign.profile import parse_hw
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, cli_main, positive_int
 from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
-from devices.measure import RUNTIMES
-from devices.profile_csv import append_rows, make_row
+from devices.quiet_timing import DisturbedTiming, interleaved, paired_ratio
 from devices.tuning import TRIAL_RULE, TuningSettings
 
 RESULTS = Path(__file__).parent / "results"
+TUNING_LOG = RESULTS / "tuning_time_local_cpu.csv"
 PEAK_SHAPE = (1, 64, 180, 320)
+INTERLEAVED = ("tvm-local", "onnxruntime", "pytorch")
 PEAK_RUNTIMES = ("onnxruntime", "pytorch")
 BUDGET_COLUMNS = ("trials_floor", "dominant_trials", "trial_rule")
 DEFAULT_GENOTYPES = ",".join(str(p) for p in sorted((Path(__file__).parent / "genotypes").glob("local-cpu-budget-*.json")))
@@ -77,60 +100,134 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _mine(df: pd.DataFrame, key: str, host_id: str, budget: tuple | None) -> pd.Series:
-    """Rows of `key` on host `host_id`, measured with `budget` (BUDGET_COLUMNS' values) if given."""
-    rows = (df["key"] == key) & (df["host_id"] == host_id)
-    if budget is not None:
-        for column, value in zip(BUDGET_COLUMNS, budget):
-            rows &= df.get(column, pd.Series(index=df.index, dtype=object)) == value
+def _mine(df: pd.DataFrame, key: str, host_id: str) -> pd.Series:
+    """Rows of `key` on host `host_id`."""
+    return (df["key"] == key) & (df["host_id"] == host_id)
+
+
+def timed_with(df: pd.DataFrame, key: str, host_id: str, budget: tuple | None) -> bool:
+    """Whether `df` holds `key` timed on host `host_id`, its tuned TVM row (if `budget` is given)
+    tuned to `budget` (BUDGET_COLUMNS' values); peak rows (budget None): any row."""
+    rows = _mine(df, key, host_id)
+    if budget is None:
+        return bool(rows.any())
+    rows &= (df["backend"] == "tvm-local") & (df["tuned"].astype(str) == "True")
+    for column, value in zip(BUDGET_COLUMNS, budget):
+        if column not in df:
+            return False  # rows from before budgets and rules were recorded
+        rows &= df[column] == value
+    return bool(rows.any())
+
+
+def replace_rows(out: Path, key: str, host_id: str, rows: list[dict]) -> None:
+    """Write `rows` into `out` in place of this host's earlier rows of `key` (other hosts' stay)."""
+    df = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=["key", "host_id"])
+    df = df[~_mine(df, key, host_id)]
+    df = pd.concat([df, pd.DataFrame(rows)], ignore_index=True) if len(df) else pd.DataFrame(rows)
+    write_csv_atomic(add_ratios(df), out)
+
+
+def tvm_backend(budget: tuple[int, int, str], **options):
+    """The tvm-local backend of local-cpu, tuning to `budget` (trials per fused task at least,
+    trials of the largest task, the rule)."""
+    trials, dominant_trials, _ = budget
+    return create("tvm-local", get_device("local-cpu"), trials=trials, dominant_share=dominant_trials / trials, **options)
+
+
+def tuned_build(name: str, module, shape, budget: tuple[int, int, str], log: Path):
+    """(backend, artifact) of the tuned TVM build of a network, tuning first where the database
+    falls short of `budget`; a build that tuned appends its wall time and trials to `log`."""
+    backend = tvm_backend(budget)
+    before = backend.trials_spent(module, shape)
+    started, start = dt.datetime.now(dt.UTC), time.perf_counter()
+    artifact = backend.build(module, shape)
+    wall_s = time.perf_counter() - start
+    after = backend.trials_spent(module, shape)
+    if after > before:
+        fp = host_identity.fingerprint()
+        row = {"network": name, "host": host_identity.describe(fp), "host_id": fp["host_id"],
+               **dict(zip(BUDGET_COLUMNS, budget)), "started": started.isoformat(timespec="seconds"),
+               "wall_s": round(wall_s, 1), "trials_before": before, "trials_after": after}
+        done = pd.read_csv(log) if log.exists() else pd.DataFrame()
+        write_csv_atomic(pd.concat([done, pd.DataFrame([row])], ignore_index=True), log)
+    return backend, artifact
+
+
+def logged_tuning_s(log: Path, name: str, host_id: str, budget: tuple) -> float:
+    """Wall seconds of the tuning runs of `name` on `host_id` with `budget` in `log` (NaN: none)."""
+    if not log.exists():
+        return float("nan")
+    df = pd.read_csv(log)
+    rows = (df["network"] == name) & (df["host_id"] == host_id)
+    for column, value in zip(BUDGET_COLUMNS, budget):
+        rows &= df[column] == value
+    return float(df.loc[rows, "wall_s"].sum()) if rows.any() else float("nan")
+
+
+def _row(key: str, op: str, macs: int, backend, artifact, timing, share: float, how: str, build_s: float) -> dict:
+    """One CSV row: a timed build and how it was timed."""
+    fp = host_identity.fingerprint()
+    return {"device": "local-cpu", "key": key, "op": op, "macs": macs, "backend": backend.name,
+            "runtime": backend.runtime, "target": artifact.target, "tuned": artifact.tuned,
+            "trials": artifact.trials, "fused_tasks": artifact.fused_tasks, "database_hits": artifact.database_hits,
+            "latency_ms": timing.median_ms, "latency_min_ms": timing.min_ms, "latency_mean_ms": timing.mean_ms,
+            "latency_std_ms": timing.std_ms, "spread": timing.max_ms / timing.min_ms, "repeats": timing.repeats,
+            "number": timing.number, "timing": how, "foreign_cpu_share": share, "provenance": "measured",
+            "build_wall_s": round(build_s, 1), "host": host_identity.describe(fp), "host_id": fp["host_id"],
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def _built(backend, module, shape):
+    """(backend, artifact, build seconds)."""
+    start = time.perf_counter()
+    artifact = backend.build(module, shape)
+    return backend, artifact, time.perf_counter() - start
+
+
+def time_interleaved(key: str, op: str, macs: int, builds: dict, rounds: int) -> tuple[list[dict], dict]:
+    """Rows of builds (runtime → (backend, artifact, build seconds)) timed round-robin, and each
+    round's per-run ms by runtime."""
+    per_round: dict = {}
+    calls = {r: backend.call(artifact) for r, (backend, artifact, _) in builds.items()}
+    timed = interleaved(calls, rounds=rounds, per_round=per_round)
+    how = f"interleaved with {'/'.join(builds)}, {rounds} rounds"
+    return [_row(key, op, macs, builds[r][0], builds[r][1], t, share, how, builds[r][2])
+            for r, (t, share) in timed.items()], per_round
+
+
+def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str], rounds: int,
+                 untuned_runs: int) -> list[dict]:
+    """Rows of one network: TVM tuned to `budget`, onnxruntime and PyTorch interleaved, then TVM
+    untuned alone (unless `untuned_runs` is 0)."""
+    device = get_device("local-cpu")
+    macs = count_macs(module, shape[2:], shape[1])
+    start = time.perf_counter()
+    tvm, artifact = tuned_build(name, module, shape, budget, TUNING_LOG)
+    builds = {"tvm-local": (tvm, artifact, time.perf_counter() - start)}
+    builds.update({r: _built(create(r, device), module, shape) for r in INTERLEAVED[1:]})
+    rows, per_round = time_interleaved(key, "network", macs, builds, rounds)
+    next(r for r in rows if r["tuned"]).update(tuning_trials=tvm.trials_spent(module, shape),
+                   tuning_wall_s=logged_tuning_s(TUNING_LOG, name, host_identity.fingerprint()["host_id"], budget))
+    if untuned_runs:
+        untuned, art, build_s = _built(create("tvm-local", device, trials=0, repeats=untuned_runs, warmup=1,
+                                              min_repeat_ms=0.0), module, shape)
+        m = untuned.run_measurement(art)
+        rows.append(_row(key, "network", macs, untuned, art, m.timing, m.foreign_cpu_share,
+                         f"alone: 1 warm-up, then {untuned_runs} runs", build_s))
+    paired = paired_ratio(per_round["tvm-local"], per_round["onnxruntime"])
+    for row in rows:
+        row.update(zip(BUDGET_COLUMNS, budget), ratio_tvm_tuned_to_ort_paired=paired)
     return rows
 
 
-def _done(out: Path, key: str, host_id: str, budget: tuple | None = None) -> int:
-    """Rows of `key` measured on host `host_id` (with trial `budget`, if given) already in `out`."""
-    if not out.exists():
-        return 0
-    return int(_mine(pd.read_csv(out), key, host_id, budget).sum())
-
-
-def _drop_other_budgets(out: Path, key: str, host_id: str, budget: tuple) -> None:
-    """Drop this host's rows of `key` measured with another trial budget."""
-    if not out.exists():
-        return
-    df = pd.read_csv(out)
-    stale = _mine(df, key, host_id, None) & ~_mine(df, key, host_id, budget)
-    if stale.any():
-        write_csv_atomic(df[~stale], out)
-
-
-def _with_wall(out: Path, start: float, budget: tuple | None = None) -> None:
-    """Set wall_s (and the trial budget's columns) on the last row of `out` (the one just appended)."""
-    df = pd.read_csv(out)
-    if "wall_s" not in df:
-        df["wall_s"] = float("nan")
-    df.loc[df.index[-1], "wall_s"] = round(time.perf_counter() - start, 1)
-    for column, value in zip(BUDGET_COLUMNS, budget or ()):
-        df.loc[df.index[-1], column] = value
-    write_csv_atomic(df, out)
-
-
-def measure_peak(out: Path, repeats: int, host_id: str) -> None:
-    """The peak rows: a large 3x3 conv in each of PEAK_RUNTIMES (skipped when present on host `host_id`)."""
+def time_peak(rounds: int) -> tuple[str, list[dict]]:
+    """(key, rows) of the peak: a large 3x3 conv in each of PEAK_RUNTIMES, interleaved."""
     device = get_device("local-cpu")
     _, c, h, w = PEAK_SHAPE
-    key = f"peak:conv3x3:cin={c}:cout={c}:h={h}:w={w}"
-    if _done(out, key, host_id) >= len(PEAK_RUNTIMES):
-        return
     conv = torch.nn.Conv2d(c, c, 3, padding=1).eval()
-    macs = c * c * 9 * h * w
-    features = {"key": key, "op": "conv", "cin": c, "cout": c, "kernel": 3, "groups": 1, "stride": 1,
-                "h": h, "w": w, "out_h": h, "out_w": w, "macs": macs, "params": c * c * 9 + c,
-                "bytes_in": 4 * c * h * w, "bytes_out": 4 * c * h * w}
-    for runtime in PEAK_RUNTIMES:
-        start = time.perf_counter()
-        measurement = create(runtime, device, repeats=repeats).measure(conv, PEAK_SHAPE)
-        append_rows(out, [make_row(device.name, features, measurement)])
-        _with_wall(out, start)
+    key = f"peak:conv3x3:cin={c}:cout={c}:h={h}:w={w}"
+    builds = {r: _built(create(r, device), conv, PEAK_SHAPE) for r in PEAK_RUNTIMES}
+    return key, time_interleaved(key, "conv", c * c * 9 * h * w, builds, rounds)[0]
 
 
 def add_network_arguments(parser) -> None:
@@ -159,33 +256,53 @@ def trial_budget(args) -> tuple[int, int, str]:
     return args.trials, args.dominant_trials or int(TuningSettings.dominant_share * args.trials), TRIAL_RULE
 
 
-@cli_main()
+def _timed(out: Path, key: str, host_id: str, budget: tuple | None) -> bool:
+    return out.exists() and timed_with(pd.read_csv(out), key, host_id, budget)
+
+
+@cli_main(DisturbedTiming)
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_network_arguments(parser)
-    parser.add_argument("--repeats", type=positive_int, default=10)
+    parser.add_argument("--rounds", type=positive_int, default=60, help="rounds of the interleaved timing")
+    parser.add_argument("--untuned-runs", type=int, default=3, help="runs of TVM untuned, timed alone (0: skip)")
     parser.add_argument("--out", type=Path, default=RESULTS / "compile_local_cpu.csv")
+    parser.add_argument("--tune-only", action="store_true", help="tune the TVM builds, time nothing")
+    parser.add_argument("--retime", action="store_true", help="time what this host's rows already hold again")
     args = parser.parse_args(argv)
+    if args.untuned_runs < 0:
+        raise UsageError("--untuned-runs must be 0 or more")
     hw, nets = selected_networks(args)
     budget = trial_budget(args)
+    shape = (1, 3, *hw)
     host_id = host_identity.fingerprint()["host_id"]
-    measure_peak(args.out, args.repeats, host_id)
-    for kind, name in nets:
-        label = name if kind == "arch" else network_from_args(None, name, 4)[0]
-        key = f"network:{label}:h={hw[0]}:w={hw[1]}"
-        _drop_other_budgets(args.out, key, host_id, budget)
-        for i, runtime in enumerate(RUNTIMES):
-            if _done(args.out, key, host_id, budget) > i:
-                continue
-            start = time.perf_counter()
-            measure_network("local-cpu", str(args.out), input_hw=hw, trials=args.trials, repeats=args.repeats,
-                            runtimes=[runtime], dominant_share=budget[1] / budget[0],
-                            **({"arch": name} if kind == "arch" else {"genotype": name}))
-            _with_wall(args.out, start, budget)
-    df = add_ratios(pd.read_csv(args.out))
-    write_csv_atomic(df, args.out)
-    print(df[df["host_id"] == host_id][["key", "backend", "tuned", "latency_ms", "gmac_per_s", "share_of_peak",
-              "ratio_tvm_tuned_to_ort", "ratio_tvm_tuned_to_ort_min", "wall_s", "foreign_cpu_share"]].to_string(index=False))
+    if not args.tune_only:
+        peak_key = f"peak:conv3x3:cin={PEAK_SHAPE[1]}:cout={PEAK_SHAPE[1]}:h={PEAK_SHAPE[2]}:w={PEAK_SHAPE[3]}"
+        if args.retime or not _timed(args.out, peak_key, host_id, None):
+            key, rows = time_peak(args.rounds)
+            replace_rows(args.out, key, host_id, rows)
+    for kind, spec in nets:
+        name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
+        key = f"network:{name}:h={hw[0]}:w={hw[1]}"
+        if args.tune_only:
+            tuned_build(name, module, shape, budget, TUNING_LOG)
+            print(f"{name}: tuned to {budget}", flush=True)
+            continue
+        if not args.retime and _timed(args.out, key, host_id, budget):
+            continue
+        replace_rows(args.out, key, host_id, time_network(name, key, module, shape, budget, args.rounds, args.untuned_runs))
+        print(f"{name}: timed", flush=True)
+    if args.tune_only:
+        return 0
+    df = pd.read_csv(args.out)
+    mine = df[df["host_id"] == host_id]
+    print(mine[["key", "backend", "tuned", "latency_ms", "latency_min_ms", "gmac_per_s", "share_of_peak",
+                "ratio_tvm_tuned_to_ort_paired", "foreign_cpu_share"]].to_string(index=False))
+    ratios = mine[mine["key"].str.startswith("network:")].drop_duplicates("key")
+    print(f"TVM tuned / onnxruntime over {len(ratios)} networks on this host: median "
+          f"{ratios.ratio_tvm_tuned_to_ort.median():.2f} (minima {ratios.ratio_tvm_tuned_to_ort_min.median():.2f}, "
+          f"paired {ratios.ratio_tvm_tuned_to_ort_paired.median():.2f}), max paired "
+          f"{ratios.ratio_tvm_tuned_to_ort_paired.max():.2f}")
     return 0
 
 

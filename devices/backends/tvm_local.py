@@ -70,7 +70,7 @@ class TvmLocal(Backend):
         convs become conv + pixel shuffle first (devices.subpixel_deconv: TVM would otherwise
         convolve over inserted zeros, 16x the work at stride 4), and tanh and sigmoid become
         vectorisable approximations (devices.fast_math: TVM calls scalar expf per element)."""
-        mod = tvm_layout.convert_layout(fast_math.rewrite(subpixel_deconv.rewrite(mod)), self.layout)
+        mod = self._rewritten(mod)
         target_text = f"{self.target} layout={self.layout}"
         tasks = fused_kernels.extract_fused_tasks(mod, self.target)
         summary = fused_kernels.task_summary(tasks)
@@ -88,6 +88,17 @@ class TvmLocal(Backend):
             executable = tuning.compile_tuned(mod, self.target, self.work_dir)
         return Artifact(executable, input_shape, target_text, self.settings.trials, True,
                         summary, f"{hits}/{total}")
+
+    def _rewritten(self, mod):
+        """`mod` as it is tuned and compiled: sub-pixel deconvs, fast tanh/sigmoid, this layout."""
+        return tvm_layout.convert_layout(fast_math.rewrite(subpixel_deconv.rewrite(mod)), self.layout)
+
+    def trials_spent(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
+        """Trials the tuning database holds for the network's distinct fused tasks (attempted.json:
+        what its records rest on, including trials spent while tuning other networks)."""
+        mod = self._rewritten(fused_kernels.relax_from_torch(module, input_shape))
+        attempts = tuning.read_attempts(self.work_dir)
+        return sum(attempts.get(tuning.workload_id(t), 0) for t in fused_kernels.extract_fused_tasks(mod, self.target))
 
     def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
         return self.build_relax(fused_kernels.relax_from_torch(module, input_shape), input_shape)

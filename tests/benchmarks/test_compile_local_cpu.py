@@ -1,23 +1,29 @@
-"""compile_local_cpu's ratios and peak shares stay within one host's rows."""
+"""compile_local_cpu: ratios and peak shares stay within one host's rows, resuming honours the
+trial budget, tuning time is logged only by builds that tuned."""
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
-from benchmarks.compile_local_cpu import _done, _drop_other_budgets, add_ratios
+from benchmarks import compile_local_cpu as bench
+from benchmarks.compile_local_cpu import add_ratios, logged_tuning_s, replace_rows, timed_with
+
+KEY = "network:espcn:h=90:w=160"
+BUDGET = (32, 512, "flops+latency")
 
 
 def _rows(host: str, peak_ms: float, tvm_ms: float, ort_ms: float) -> list[dict]:
-    key = "network:espcn:h=90:w=160"
     return [
         {"key": "peak:conv3x3", "backend": "onnxruntime", "tuned": False, "macs": 2e9,
          "latency_ms": peak_ms, "latency_min_ms": peak_ms, "host_id": host},
-        {"key": key, "backend": "tvm-local", "tuned": True, "macs": 1e9,
+        {"key": KEY, "backend": "tvm-local", "tuned": True, "macs": 1e9,
          "latency_ms": tvm_ms, "latency_min_ms": tvm_ms * 0.9, "host_id": host},
-        {"key": key, "backend": "onnxruntime", "tuned": False, "macs": 1e9,
+        {"key": KEY, "backend": "onnxruntime", "tuned": False, "macs": 1e9,
          "latency_ms": ort_ms, "latency_min_ms": ort_ms, "host_id": host},
     ]
 
 
-def test_ratios_and_peak_shares_are_per_host(tmp_path):
+def test_ratios_and_peak_shares_are_per_host():
     df = add_ratios(pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0)))
     zen4, intel = df[df.host_id == "zen4"], df[df.host_id == "intel"]
     assert zen4.ratio_tvm_tuned_to_ort.dropna().unique() == pytest.approx([1.2])
@@ -25,41 +31,55 @@ def test_ratios_and_peak_shares_are_per_host(tmp_path):
     assert intel.ratio_tvm_tuned_to_ort.dropna().unique() == pytest.approx([0.5])
     # each host's peak row is its own 100 %; the faster host's peak does not shrink the other's
     assert df[df.key.str.startswith("peak")].share_of_peak.tolist() == pytest.approx([1.0, 1.0])
-    out = tmp_path / "c.csv"
-    df.to_csv(out, index=False)
-    assert _done(out, "network:espcn:h=90:w=160", "intel") == 2
-    assert _done(out, "network:espcn:h=90:w=160", "zen5") == 0
 
 
-def test_a_new_trial_budget_remeasures_this_hosts_network_only(tmp_path):
+def test_a_network_counts_as_timed_only_with_this_hosts_budget_and_rule(tmp_path):
     rows = pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0))
-    rows["trials_floor"], rows["dominant_trials"], rows["trial_rule"] = 32, 128, "flops+latency"
+    rows["trials_floor"], rows["dominant_trials"], rows["trial_rule"] = BUDGET
+    assert timed_with(rows, KEY, "intel", BUDGET)
+    assert not timed_with(rows, KEY, "intel", (32, 512, "flops"))  # another rule is timed again
+    assert not timed_with(rows, KEY, "intel", (32, 128, "flops+latency"))  # and another budget
+    assert not timed_with(rows, KEY, "zen5", BUDGET)  # another host's rows do not count
+    assert not timed_with(rows.drop(columns="trial_rule"), KEY, "intel", BUDGET)  # rows older than rules
+    assert timed_with(rows, "peak:conv3x3", "intel", None)
+
+
+def test_timing_a_network_again_replaces_this_hosts_rows_only(tmp_path):
     out = tmp_path / "c.csv"
-    rows.to_csv(out, index=False)
-    key = "network:espcn:h=90:w=160"
-    assert _done(out, key, "intel", (32, 128, "flops+latency")) == 2
-    assert _done(out, key, "intel", (32, 128, "another-rule")) == 0  # another rule is not done
-    assert _done(out, key, "intel", (32, 512, "flops+latency")) == 0  # another budget is not done
-    _drop_other_budgets(out, key, "intel", (32, 512, "flops+latency"))
-    left = pd.read_csv(out)
-    assert _done(out, key, "intel") == 0  # this host's rows of that network are gone
-    assert _done(out, key, "zen4", (32, 128, "flops+latency")) == 2  # the other host's stay
-    assert (left.key.str.startswith("peak") & (left.host_id == "intel")).sum() == 1
+    pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0)).to_csv(out, index=False)
+    replace_rows(out, KEY, "intel", _rows("intel", 10.0, 8.0, 10.0)[1:])
+    df = pd.read_csv(out)
+    intel = df[(df.host_id == "intel") & (df.key == KEY)]
+    assert len(intel) == 2 and intel.ratio_tvm_tuned_to_ort.unique() == pytest.approx([0.8])
+    assert df[df.host_id == "zen4"].ratio_tvm_tuned_to_ort.dropna().unique() == pytest.approx([1.2])
+    assert len(df) == 6
 
 
-def test_the_interleaved_run_resumes_per_network_host_and_budget():
-    from benchmarks.compile_interleaved_local_cpu import measured
+class _FakeTvm:
+    """Stands for the tvm-local backend: a build that tunes `tunes` trials into attempted.json."""
 
-    done = pd.DataFrame([
-        {"network": "espcn", "host_id": "intel", "backend": "tvm-local", "trials": 32, "dominant_trials": 512,
-         "trial_rule": "flops+latency"},
-        {"network": "espcn", "host_id": "intel", "backend": "onnxruntime", "trials": 0, "dominant_trials": 0,
-         "trial_rule": ""},
-        {"network": "imdn", "host_id": "zen4", "backend": "tvm-local", "trials": 32, "dominant_trials": 128,
-         "trial_rule": "flops+latency"},
-    ])
-    assert measured(done, "espcn", "intel", (32, 512, "flops+latency"))
-    assert not measured(done, "espcn", "intel", (32, 128, "flops+latency"))  # another budget is timed again
-    assert not measured(done, "espcn", "intel", (32, 512, "flops"))  # and so is another trial rule
-    assert not measured(done, "imdn", "intel", (32, 128, "flops+latency"))  # another host's row does not count
-    assert not measured(done.drop(columns="trial_rule"), "espcn", "intel", (32, 512, "flops+latency"))
+    def __init__(self, attempts: list, tunes: int):
+        self.attempts, self.tunes = attempts, tunes
+
+    def trials_spent(self, module, shape):
+        return self.attempts[0]
+
+    def build(self, module, shape):
+        self.attempts[0] += self.tunes
+        return SimpleNamespace(tuned=True)
+
+
+def test_only_a_build_that_tuned_logs_its_tuning_time(tmp_path, monkeypatch):
+    log, attempts = tmp_path / "tuning.csv", [100]
+    monkeypatch.setattr(bench.host_identity, "fingerprint", lambda: {"host_id": "intel"})
+    monkeypatch.setattr(bench.host_identity, "describe", lambda fp: "vm")
+    monkeypatch.setattr(bench, "tvm_backend", lambda budget: _FakeTvm(attempts, 64))
+    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, log)
+    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, log)
+    monkeypatch.setattr(bench, "tvm_backend", lambda budget: _FakeTvm(attempts, 0))
+    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, log)  # all tuned: nothing logged
+    df = pd.read_csv(log)
+    assert df.trials_before.tolist() == [100, 164] and df.trials_after.tolist() == [164, 228]
+    assert logged_tuning_s(log, "espcn", "intel", BUDGET) == pytest.approx(df.wall_s.sum())
+    assert pd.isna(logged_tuning_s(log, "espcn", "intel", (32, 128, "flops+latency")))  # another budget
+    assert pd.isna(logged_tuning_s(log, "espcn", "zen4", BUDGET))
