@@ -135,8 +135,9 @@ def tvm_backend(budget: tuple[int, int, str], **options):
 
 
 def tuned_build(name: str, module, shape, budget: tuple[int, int, str], log: Path):
-    """(backend, artifact) of the tuned TVM build of a network, tuning first where the database
-    falls short of `budget`; a build that tuned appends its wall time and trials to `log`."""
+    """(backend, artifact, trials its records rest on) of the tuned TVM build of a network,
+    tuning first where the database falls short of `budget`; a build that tuned appends its wall
+    time and trials to `log`."""
     backend = tvm_backend(budget)
     before = backend.trials_spent(module, shape)
     started, start = dt.datetime.now(dt.UTC), time.perf_counter()
@@ -150,7 +151,7 @@ def tuned_build(name: str, module, shape, budget: tuple[int, int, str], log: Pat
                "wall_s": round(wall_s, 1), "trials_before": before, "trials_after": after}
         done = pd.read_csv(log) if log.exists() else pd.DataFrame()
         write_csv_atomic(pd.concat([done, pd.DataFrame([row])], ignore_index=True), log)
-    return backend, artifact
+    return backend, artifact, after
 
 
 def logged_tuning_s(log: Path, name: str, host_id: str, budget: tuple) -> float:
@@ -202,11 +203,11 @@ def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str
     device = get_device("local-cpu")
     macs = count_macs(module, shape[2:], shape[1])
     start = time.perf_counter()
-    tvm, artifact = tuned_build(name, module, shape, budget, TUNING_LOG)
+    tvm, artifact, trials = tuned_build(name, module, shape, budget, TUNING_LOG)
     builds = {"tvm-local": (tvm, artifact, time.perf_counter() - start)}
     builds.update({r: _built(create(r, device), module, shape) for r in INTERLEAVED[1:]})
     rows, per_round = time_interleaved(key, "network", macs, builds, rounds)
-    next(r for r in rows if r["tuned"]).update(tuning_trials=tvm.trials_spent(module, shape),
+    next(r for r in rows if r["tuned"]).update(tuning_trials=trials,
                    tuning_wall_s=logged_tuning_s(TUNING_LOG, name, host_identity.fingerprint()["host_id"], budget))
     if untuned_runs:
         untuned, art, build_s = _built(create("tvm-local", device, trials=0, repeats=untuned_runs, warmup=1,
