@@ -34,6 +34,8 @@ One row per network and runtime (op = network; peak rows op = conv):
   on (attempted.json; trials spent on tasks shared with other networks count);
   `tuning_wall_s`: wall time of this host's tuning runs of the network with this budget logged in
   `tuning_time_local_cpu.csv` (empty where it was tuned before that log was kept);
+  `tuning_s_estimated`: an estimate, not a timing: tuning_trials x this host's wall seconds per
+  trial over the logged runs;
 - `build_wall_s`: wall time of the row's build (the tuned row's includes any tuning it did);
 - `gmac_per_s`: MACs / minimum latency; `share_of_peak` of every row: its gmac_per_s / the best
   peak row's of its host;
@@ -165,6 +167,16 @@ def logged_tuning_s(log: Path, name: str, host_id: str, budget: tuple) -> float:
     return float(df.loc[rows, "wall_s"].sum()) if rows.any() else float("nan")
 
 
+def seconds_per_trial(log: Path, host_id: str) -> float:
+    """Wall seconds per MetaSchedule trial over the tuning runs of host `host_id` in `log` (NaN: none)."""
+    if not log.exists():
+        return float("nan")
+    df = pd.read_csv(log)
+    df = df[df["host_id"] == host_id]
+    trials = (df["trials_after"] - df["trials_before"]).sum()
+    return float(df["wall_s"].sum() / trials) if trials > 0 else float("nan")
+
+
 def _row(key: str, op: str, macs: int, backend, artifact, timing, share: float, how: str, build_s: float) -> dict:
     """One CSV row: a timed build and how it was timed."""
     fp = host_identity.fingerprint()
@@ -207,8 +219,10 @@ def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str
     builds = {"tvm-local": (tvm, artifact, time.perf_counter() - start)}
     builds.update({r: _built(create(r, device), module, shape) for r in INTERLEAVED[1:]})
     rows, per_round = time_interleaved(key, "network", macs, builds, rounds)
-    next(r for r in rows if r["tuned"]).update(tuning_trials=trials,
-                   tuning_wall_s=logged_tuning_s(TUNING_LOG, name, host_identity.fingerprint()["host_id"], budget))
+    host_id = host_identity.fingerprint()["host_id"]
+    next(r for r in rows if r["tuned"]).update(
+        tuning_trials=trials, tuning_wall_s=logged_tuning_s(TUNING_LOG, name, host_id, budget),
+        tuning_s_estimated=trials * seconds_per_trial(TUNING_LOG, host_id))
     if untuned_runs:
         untuned, art, build_s = _built(create("tvm-local", device, trials=0, repeats=untuned_runs, warmup=1,
                                               min_repeat_ms=0.0), module, shape)

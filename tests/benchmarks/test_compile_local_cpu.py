@@ -1,12 +1,13 @@
 """compile_local_cpu: ratios and peak shares stay within one host's rows, resuming honours the
 trial budget, tuning time is logged only by builds that tuned."""
+import time
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from benchmarks import compile_local_cpu as bench
-from benchmarks.compile_local_cpu import add_ratios, logged_tuning_s, replace_rows, timed_with
+from benchmarks.compile_local_cpu import add_ratios, logged_tuning_s, replace_rows, seconds_per_trial, timed_with
 
 KEY = "network:espcn:h=90:w=160"
 BUDGET = (32, 512, "flops+latency")
@@ -65,6 +66,7 @@ class _FakeTvm:
         return self.attempts[0]
 
     def build(self, module, shape):
+        time.sleep(0.2 if self.tunes else 0.0)
         self.attempts[0] += self.tunes
         return SimpleNamespace(tuned=True)
 
@@ -83,3 +85,6 @@ def test_only_a_build_that_tuned_logs_its_tuning_time(tmp_path, monkeypatch):
     assert logged_tuning_s(log, "espcn", "intel", BUDGET) == pytest.approx(df.wall_s.sum())
     assert pd.isna(logged_tuning_s(log, "espcn", "intel", (32, 128, "flops+latency")))  # another budget
     assert pd.isna(logged_tuning_s(log, "espcn", "zen4", BUDGET))
+    assert df.wall_s.tolist() == pytest.approx([0.2, 0.2], abs=0.1)
+    assert seconds_per_trial(log, "intel") == pytest.approx(df.wall_s.sum() / 128)
+    assert pd.isna(seconds_per_trial(log, "zen4"))
