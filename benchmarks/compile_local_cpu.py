@@ -20,7 +20,7 @@ missing), onnxruntime and PyTorch are built, then timed round-robin
 (devices.quiet_timing.interleaved: a warm-up, then `--rounds` rounds of one untimed call and one
 repeat of >= 100 ms per runtime), so a slow spell of the VM touches all three alike (timed one
 after the other, the 78.2 ms genotype's onnxruntime build measured 13.2, 15.6 and 20.3 ms within
-an hour, quiet each time). TVM untuned, 24-62x slower, is then timed alone: `--untuned-runs`
+an hour, quiet each time). TVM untuned (66-114x slower than tuned on the Intel VM) is then timed alone: `--untuned-runs`
 runs after one warm-up. The peak rows (a 3x3 conv 64->64 at 180x320, 2.12 GMAC, in onnxruntime
 and PyTorch) are timed interleaved the same way.
 
@@ -44,7 +44,9 @@ One row per network and runtime (op = network; peak rows op = conv):
   of TVM's time / onnxruntime's in the same round (devices.quiet_timing.paired_ratio: the one to
   read on a VM that switches speed for seconds at a time).
 
-Rows of other hosts are kept and never compared with this host's. Resumes: a network whose
+Rows of other hosts are kept and never compared with this host's (the Zen 4 host's rows, of
+2026-12-01, were timed one runtime after the other and carry `wall_s`, build plus timing, instead
+of `build_wall_s`). Resumes: a network whose
 tuned row on this host has the same trial budget is skipped (`--retime` times it again); timing
 it drops this host's earlier rows of it (git keeps them). `--tune-only` tunes the TVM builds into
 the database and times nothing, so that hours of tuning can run first and the timing later, in
@@ -75,6 +77,7 @@ from devices.tuning import TRIAL_RULE, TuningSettings
 RESULTS = Path(__file__).parent / "results"
 TUNING_LOG = RESULTS / "tuning_time_local_cpu.csv"
 PEAK_SHAPE = (1, 64, 180, 320)
+PEAK_KEY = "peak:conv3x3:cin={1}:cout={1}:h={2}:w={3}".format(*PEAK_SHAPE)
 INTERLEAVED = ("tvm-local", "onnxruntime", "pytorch")
 PEAK_RUNTIMES = ("onnxruntime", "pytorch")
 BUDGET_COLUMNS = ("trials_floor", "dominant_trials", "trial_rule")
@@ -235,14 +238,13 @@ def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str
     return rows
 
 
-def time_peak(rounds: int) -> tuple[str, list[dict]]:
-    """(key, rows) of the peak: a large 3x3 conv in each of PEAK_RUNTIMES, interleaved."""
+def time_peak(rounds: int) -> list[dict]:
+    """Rows of the peak (PEAK_KEY): a large 3x3 conv in each of PEAK_RUNTIMES, interleaved."""
     device = get_device("local-cpu")
     _, c, h, w = PEAK_SHAPE
     conv = torch.nn.Conv2d(c, c, 3, padding=1).eval()
-    key = f"peak:conv3x3:cin={c}:cout={c}:h={h}:w={w}"
     builds = {r: _built(create(r, device), conv, PEAK_SHAPE) for r in PEAK_RUNTIMES}
-    return key, time_interleaved(key, "conv", c * c * 9 * h * w, builds, rounds)[0]
+    return time_interleaved(PEAK_KEY, "conv", c * c * 9 * h * w, builds, rounds)[0]
 
 
 def add_network_arguments(parser) -> None:
@@ -292,10 +294,8 @@ def main(argv=None) -> int:
     shape = (1, 3, *hw)
     host_id = host_identity.fingerprint()["host_id"]
     if not args.tune_only:
-        peak_key = f"peak:conv3x3:cin={PEAK_SHAPE[1]}:cout={PEAK_SHAPE[1]}:h={PEAK_SHAPE[2]}:w={PEAK_SHAPE[3]}"
-        if args.retime or not _timed(args.out, peak_key, host_id, None):
-            key, rows = time_peak(args.rounds)
-            replace_rows(args.out, key, host_id, rows)
+        if args.retime or not _timed(args.out, PEAK_KEY, host_id, None):
+            replace_rows(args.out, PEAK_KEY, host_id, time_peak(args.rounds))
     for kind, spec in nets:
         name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
         key = f"network:{name}:h={hw[0]}:w={hw[1]}"

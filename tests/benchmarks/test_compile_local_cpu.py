@@ -34,7 +34,7 @@ def test_ratios_and_peak_shares_are_per_host():
     assert df[df.key.str.startswith("peak")].share_of_peak.tolist() == pytest.approx([1.0, 1.0])
 
 
-def test_a_network_counts_as_timed_only_with_this_hosts_budget_and_rule(tmp_path):
+def test_a_network_counts_as_timed_only_with_this_hosts_budget_and_rule():
     rows = pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0))
     rows["trials_floor"], rows["dominant_trials"], rows["trial_rule"] = BUDGET
     assert timed_with(rows, KEY, "intel", BUDGET)
