@@ -35,7 +35,10 @@ One row per network and runtime (op = network; peak rows op = conv):
   `tuning_wall_s`: wall time of this host's tuning runs of the network with this budget logged in
   `tuning_time_local_cpu.csv` (empty where it was tuned before that log was kept);
   `tuning_s_estimated`: an estimate, not a timing: tuning_trials x this host's wall seconds per
-  trial over the logged runs;
+  trial over the logged runs; `record_sources`: how many of the network's fused tasks run a
+  schedule found on this target (`here`) or one shipped for another target and re-measured here
+  (the set's name; devices.tuning_records.transfer), `--trials 1 --dominant-trials 1` building
+  with those alone;
 - `build_wall_s`: wall time of the row's build (the tuned row's includes any tuning it did);
 - `gmac_per_s`: MACs / minimum latency; `share_of_peak` of every row: its gmac_per_s / the best
   peak row's of its host;
@@ -223,7 +226,9 @@ def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str
     builds.update({r: _built(create(r, device), module, shape) for r in INTERLEAVED[1:]})
     rows, per_round = time_interleaved(key, "network", macs, builds, rounds)
     host_id = host_identity.fingerprint()["host_id"]
+    sources = tvm.record_sources(module, shape)
     next(r for r in rows if r["tuned"]).update(
+        record_sources="; ".join(f"{k}: {v}" for k, v in sorted(sources.items())),
         tuning_trials=trials, tuning_wall_s=logged_tuning_s(TUNING_LOG, name, host_id, budget),
         tuning_s_estimated=trials * seconds_per_trial(TUNING_LOG, host_id))
     if untuned_runs:

@@ -179,7 +179,8 @@ def read_attempts(work_dir) -> dict[str, int]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _record_attempts(work_dir, spent: dict[str, int]) -> None:
+def record_attempts(work_dir, spent: dict[str, int]) -> None:
+    """Raise the trials recorded as spent on each workload in `work_dir` to at least `spent`'s."""
     attempts = read_attempts(work_dir)
     for workload, trials in spent.items():
         attempts[workload] = max(attempts.get(workload, 0), trials)
@@ -198,7 +199,7 @@ def _worker_init(target):
     return partial(load_cpu_tensor_intrinsics, intrinsic_family(target)) if target.kind.name == "llvm" else None
 
 
-def _builder(settings: TuningSettings, target, export_cc: str | None):
+def builder(settings: TuningSettings, target, export_cc: str | None):
     from tvm.s_tir import meta_schedule as ms
 
     from devices import cross_compile
@@ -297,9 +298,9 @@ def _tune_to(tasks, targets, database, target, work_dir, settings: TuningSetting
             ms.tune_tasks(tasks=contexts, task_weights=weights, work_dir=str(work_dir),
                           max_trials_global=missing * len(group), max_trials_per_task=missing,
                           num_trials_per_iter=min(settings.trials_per_iter, missing),
-                          builder=_builder(settings, target, export_cc), runner=runner,
+                          builder=builder(settings, target, export_cc), runner=runner,
                           database=database)
-        _record_attempts(work_dir, {workload_id(t): levels[workload_id(t)] for t in group})
+        record_attempts(work_dir, {workload_id(t): levels[workload_id(t)] for t in group})
     return sum(missing * len(group) for missing, group in by_missing.items())
 
 

@@ -6,10 +6,16 @@ tuned for, and the host they were tuned on) and a MetaSchedule JSON database wit
 per workload. A tvm-local backend whose own database is empty copies the records shipped for
 exactly its target, so the default search space is not re-tuned from scratch on every machine.
 The trials each workload was tuned with ship beside them (`attempted.json`), so the machine
-tunes only what its budget asks beyond them. Records shipped for another target (another -mcpu, other cores) are not copied: MetaSchedule
-looks records up by workload alone, so they would be applied as if made here and would count
-as trials already spent, and this target would never be tuned. The backend says so in one
-warning line instead.
+tunes only what its budget asks beyond them.
+
+Records shipped for another target (another -mcpu, other cores) are never applied as they are:
+MetaSchedule looks records up by workload alone, so they would be used as if made here, with
+another machine's timings. Instead `transfer` re-measures them here: for every fused task this
+database holds no record of, the best record of each other set of the same kind and triple is
+built for this target and timed on this machine, and only what ran is committed, with this
+machine's run time (one trial each; tuning then goes on from them as from any measured record).
+`transferred.json` beside the database says which sets each workload's candidates came from and
+what they measured, so reports can say whose schedule a build runs (`best_sources`).
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from devices.tuning import ATTEMPTS_FILE
 log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
 DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
+TRANSFERRED_FILE = "transferred.json"  # per workload: {set name: mean seconds measured here}
 
 
 def shipped_root() -> Path:
@@ -70,9 +77,106 @@ def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) ->
             return f"shipped:{directory.name}"
     others = [f"{d.name} ({m['target'].get('mcpu', m['target'].get('kind'))})" for d, m in sets]
     if others:
-        log.warning("no tuning records shipped for this target (%s); shipped for %s, not used: "
-                    "tuning from scratch", target.get("mcpu", target.get("kind")), ", ".join(others))
+        log.warning("no tuning records shipped for this target (%s); shipped for %s: their schedules "
+                    "are re-measured here as candidates, never applied as they are",
+                    target.get("mcpu", target.get("kind")), ", ".join(others))
     return "none"
+
+
+def _compatible(meta_target: dict, target: dict) -> bool:
+    """Whether a set's schedules can be built for `target`: same kind and triple, another target."""
+    return (_canonical(meta_target) != _canonical(target) and meta_target.get("kind") == target.get("kind")
+            and meta_target.get("mtriple") == target.get("mtriple"))
+
+
+def read_transferred(work_dir) -> dict[str, dict[str, float]]:
+    """Per workload (structural hash as text): {shipped set: mean seconds its record measured here}."""
+    path = Path(work_dir) / TRANSFERRED_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def transfer(tasks, work_dir, target: dict, tvm_target, settings, runner, export_cc: str | None = None,
+             root: Path | None = None) -> int:
+    """Re-measure here the records that other targets' shipped sets (same kind and triple) hold for
+    the `tasks` this database has no record of, and commit those that built and ran, with this
+    machine's run seconds and `tvm_target`. Returns the records committed."""
+    import tempfile
+
+    import tvm_ffi
+    from tvm.s_tir import Schedule
+    from tvm.s_tir import meta_schedule as ms
+
+    from devices import tuning
+
+    sets = [(d, m) for d, m in shipped(root) if _compatible(m["target"], target)]
+    database = tuning.open_database(work_dir)
+    missing = [t for t in tasks if not tuning.records_for(database, t)]
+    if not sets or not missing:
+        return 0
+    candidates = []  # (set name, workload IRModule, record)
+    with tempfile.TemporaryDirectory() as scratch:
+        for directory, _ in sets:  # read copies: looking a workload up may append to the files
+            copy = Path(scratch) / directory.name
+            copy.mkdir()
+            for name in DATABASE_FILES:
+                shutil.copyfile(directory / name, copy / name)
+            source = ms.database.JSONDatabase(work_dir=str(copy), module_equality="structural")
+            for task in missing:
+                mod = task.dispatched[0]
+                record = source.query_tuning_record(mod, tvm_target, "main") if source.has_workload(mod) else None
+                if record is not None:
+                    candidates.append((directory.name, mod, record))
+    if not candidates:
+        return 0
+    scheduled = []
+    for _, mod, record in candidates:
+        sch = Schedule(mod)
+        record.trace.apply_to_schedule(sch, remove_postproc=False)
+        scheduled.append(sch)
+    built = tuning.builder(settings, tvm_target, export_cc).build(
+        [ms.builder.BuilderInput(s.mod, tvm_target) for s in scheduled])
+    runnable = [i for i, b in enumerate(built) if b.error_msg is None]
+    device_type = "cpu" if tvm_target.kind.name == "llvm" else tvm_target.kind.name  # cuda, opencl, vulkan
+    futures = runner.run([ms.runner.RunnerInput(built[i].artifact_path, device_type,
+                                                ms.arg_info.ArgInfo.from_entry_func(scheduled[i].mod))
+                          for i in runnable])
+    measured = read_transferred(work_dir)
+    committed = 0
+    for i, future in zip(runnable, futures):
+        result = future.result()
+        shutil.rmtree(Path(built[i].artifact_path).parent, ignore_errors=True)
+        if result.error_msg is not None or not result.run_secs:
+            continue
+        name, mod, record = candidates[i]
+        run_secs = [float(s) for s in result.run_secs]
+        database.commit_tuning_record(ms.database.TuningRecord(
+            record.trace, database.commit_workload(mod), run_secs, tvm_target,
+            ms.arg_info.ArgInfo.from_entry_func(scheduled[i].mod)))
+        measured.setdefault(str(tvm_ffi.structural_hash(mod)), {})[name] = sum(run_secs) / len(run_secs)
+        committed += 1
+    tuning.remember_database(work_dir, database)
+    tuning.record_attempts(work_dir, {w: len(by_set) for w, by_set in measured.items()})
+    write_text_atomic(Path(work_dir) / TRANSFERRED_FILE, json.dumps(measured, indent=1, sort_keys=True))
+    log.info("re-measured here %d of %d records shipped for other targets (%s) for %d tasks without records",
+             committed, len(candidates), ", ".join(d.name for d, _ in sets), len(missing))
+    return committed
+
+
+def best_sources(tasks, work_dir) -> dict[str, int]:
+    """How many of `tasks` run a schedule transferred from each shipped set (their best record
+    is the one `transfer` measured here) or found on this target (`here`)."""
+    from devices import tuning
+
+    database = tuning.open_database(work_dir)
+    transferred = read_transferred(work_dir)
+    counts: dict[str, int] = {}
+    for task in tasks:
+        best = tuning.best_seconds(database, task)
+        mine = transferred.get(tuning.workload_id(task), {})
+        source = next((name for name, s in mine.items() if best is not None and abs(s - best) <= 1e-12 * max(1.0, best)),
+                      "here")
+        counts[source] = counts.get(source, 0) + 1
+    return counts
 
 
 def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: dict, host: dict) -> int:

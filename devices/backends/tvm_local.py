@@ -22,7 +22,8 @@ class TvmLocal(Backend):
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, min_span_s, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
     dir is keyed by device and target, since MetaSchedule's records do not filter by target; an
-    empty one starts from the records shipped for exactly this target (devices.tuning_records).
+    empty one starts from the records shipped for exactly this target, and a task with no record
+    from the records shipped for other targets of its kind, re-measured here (devices.tuning_records).
     Kernels run (while tuning and when timed) on the target's `num-cores` threads
     (tvm_env.pin_runtime_threads), not on TVM's default of half the host's logical CPUs."""
 
@@ -79,7 +80,9 @@ class TvmLocal(Backend):
                             0, False, summary, "")
         with tuning.database_lock(self.work_dir):
             tuning_records.seed(self.work_dir, self.device.target)  # an empty database starts from the shipped records
-            if tasks:
+            if tasks:  # tasks without records start from other targets' records, re-measured here
+                tuning_records.transfer(tasks, self.work_dir, self.device.target, self.target, self.settings,
+                                        self.tuning_runner(), self.export_cc())
                 tuning.tune_tasks(tasks, self.target, self.work_dir, self.settings,
                                   self.tuning_runner(), self.export_cc())
             database = tuning.open_database(self.work_dir)
@@ -93,12 +96,21 @@ class TvmLocal(Backend):
         """`mod` as it is tuned and compiled: sub-pixel deconvs, fast tanh/sigmoid, this layout."""
         return tvm_layout.convert_layout(fast_math.rewrite(subpixel_deconv.rewrite(mod)), self.layout)
 
+    def _tasks(self, module: torch.nn.Module, input_shape: tuple[int, ...]):
+        """The network's distinct fused tasks, as build() tunes them."""
+        mod = self._rewritten(fused_kernels.relax_from_torch(module, input_shape))
+        return fused_kernels.extract_fused_tasks(mod, self.target)
+
     def trials_spent(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
         """Trials the tuning database holds for the network's distinct fused tasks (attempted.json:
         what its records rest on, including trials spent while tuning other networks)."""
-        mod = self._rewritten(fused_kernels.relax_from_torch(module, input_shape))
         attempts = tuning.read_attempts(self.work_dir)
-        return sum(attempts.get(tuning.workload_id(t), 0) for t in fused_kernels.extract_fused_tasks(mod, self.target))
+        return sum(attempts.get(tuning.workload_id(t), 0) for t in self._tasks(module, input_shape))
+
+    def record_sources(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> dict[str, int]:
+        """Fused tasks of the network whose best record was transferred from each shipped set,
+        re-measured here, or found on this target (`here`; devices.tuning_records.best_sources)."""
+        return tuning_records.best_sources(self._tasks(module, input_shape), self.work_dir)
 
     def build(self, module: torch.nn.Module, input_shape: tuple[int, ...]) -> Artifact:
         return self.build_relax(fused_kernels.relax_from_torch(module, input_shape), input_shape)

@@ -1,6 +1,7 @@
 """Shipped tuning records (devices.tuning_records): the best record per workload is exported,
 seeds an empty database on the same target (a tuned build then applies them to every fused task
-without tuning again), and is refused, with one warning, on another target."""
+without tuning again), and is never applied as it is on another target: there it is re-measured,
+and only what ran here is committed, with this machine's timings."""
 import json
 import logging
 
@@ -50,12 +51,52 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
     assert reuse.build(_net(), SHAPE).database_hits == f"{n_tasks}/{n_tasks}"
     assert len(_lines(fresh / "database_tuning_record.json")) == n_tasks
 
-    # another target: not copied, one warning naming what was shipped
+    # another target: not copied, one warning naming what was shipped (and that it will be re-measured)
     other = {**device.target, "mcpu": "znver5" if device.target.get("mcpu") != "znver5" else "znver4"}
     with caplog.at_level(logging.WARNING, logger="devices.tuning_records"):
         assert tuning_records.seed(tmp_path / "elsewhere", other, shipped_root) == "none"
     assert not tuning_records.has_database(tmp_path / "elsewhere")
-    assert any("zen-test" in r.getMessage() and "not used" in r.getMessage() for r in caplog.records)
+    assert any("zen-test" in r.getMessage() and "never applied" in r.getMessage() for r in caplog.records)
+
+
+def test_records_of_another_target_are_remeasured_here_not_applied_as_they_are(tmp_path, caplog):
+    device = get_device("local-cpu")
+    tuned = create("tvm-local", device, trials=2, dominant_share=1.0, population=SMALL_POPULATION,
+                   work_dir=tmp_path / "tuned", trials_per_iter=2, repeats=2, min_repeat_ms=5)
+    artifact = tuned.build(_net(), SHAPE)
+    n_tasks = len(artifact.fused_tasks.split("+"))
+    other = {**device.target, "mcpu": "znver5" if device.target.get("mcpu") != "znver5" else "znver4"}
+    root = tmp_path / "shipped"
+    tuning_records.export_best(tmp_path / "tuned", root / "elsewhere", other, {"host_id": "h"})
+    # a set whose triple differs is no candidate: its schedules may not build for this target
+    tuning_records.export_best(tmp_path / "tuned", root / "arm", {**other, "mtriple": "aarch64-linux-gnu"},
+                               {"host_id": "a"})
+    shipped_before = (root / "elsewhere" / "database_tuning_record.json").read_text()
+
+    fresh = tmp_path / "fresh"
+    with caplog.at_level(logging.WARNING, logger="devices.tuning_records"):
+        assert tuning_records.seed(fresh, device.target, root) == "none"
+    assert any("re-measured here" in r.getMessage() for r in caplog.records)
+    backend = create("tvm-local", device, trials=1, dominant_share=1.0, population=SMALL_POPULATION,
+                     work_dir=fresh, trials_per_iter=1, repeats=2, min_repeat_ms=5)
+    tasks = backend._tasks(_net(), SHAPE)
+    committed = tuning_records.transfer(tasks, fresh, device.target, backend.target, backend.settings,
+                                        backend.tuning_runner(), root=root)
+    assert committed == n_tasks
+    assert (root / "elsewhere" / "database_tuning_record.json").read_text() == shipped_before  # read, not written
+    shipped_secs = {json.dumps(r[1][0]): r[1][1] for r in map(json.loads, _lines(root / "elsewhere" / "database_tuning_record.json"))}
+    for line in _lines(fresh / "database_tuning_record.json"):
+        _, (trace, run_secs, target, _args) = json.loads(line)
+        assert target["mcpu"] == device.target["mcpu"]  # committed for this target...
+        assert json.dumps(trace) in shipped_secs and run_secs != shipped_secs[json.dumps(trace)]  # ...timed here
+    assert backend.record_sources(_net(), SHAPE) == {"elsewhere": n_tasks}
+    assert backend.trials_spent(_net(), SHAPE) == n_tasks  # one measured trial per task
+    # a build at that budget applies them to every fused task and tunes nothing more
+    assert backend.build(_net(), SHAPE).database_hits == f"{n_tasks}/{n_tasks}"
+    assert len(_lines(fresh / "database_tuning_record.json")) == n_tasks
+    # tasks that already have records are not transferred again
+    assert tuning_records.transfer(tasks, fresh, device.target, backend.target, backend.settings,
+                                   backend.tuning_runner(), root=root) == 0
 
 
 def test_a_tuned_build_counts_database_hits_for_every_fused_task(tmp_path):
