@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from codesign_common.atomic import write_text_atomic
@@ -100,8 +102,6 @@ def transfer(tasks, work_dir, target: dict, tvm_target, settings, runner, export
     """Re-measure here the records that other targets' shipped sets (same kind and triple) hold for
     the `tasks` this database has no record of, and commit those that built and ran, with this
     machine's run seconds and `tvm_target`. Returns the records committed."""
-    import tempfile
-
     import tvm_ffi
     from tvm.s_tir import Schedule
     from tvm.s_tir import meta_schedule as ms
@@ -173,7 +173,7 @@ def best_sources(tasks, work_dir) -> dict[str, int]:
     for task in tasks:
         best = tuning.best_seconds(database, task)
         mine = transferred.get(tuning.workload_id(task), {})
-        source = next((name for name, s in mine.items() if best is not None and abs(s - best) <= 1e-12 * max(1.0, best)),
+        source = next((name for name, s in mine.items() if best is not None and math.isclose(s, best, rel_tol=1e-6)),
                       "here")
         counts[source] = counts.get(source, 0) + 1
     return counts
