@@ -128,11 +128,17 @@ def transfer(tasks, work_dir, target: dict, tvm_target, settings, runner, export
                     candidates.append((directory.name, mod, record))
     if not candidates:
         return 0
-    scheduled = []
-    for _, mod, record in candidates:
-        sch = Schedule(mod)
-        record.trace.apply_to_schedule(sch, remove_postproc=False)
+    scheduled, applied = [], []
+    for candidate in candidates:
+        sch = Schedule(candidate[1])
+        try:
+            candidate[2].trace.apply_to_schedule(sch, remove_postproc=False)
+        except (RuntimeError, ValueError) as err:  # e.g. a tensor intrinsic this target lacks
+            log.info("record of %s does not apply here: %s", candidate[0], str(err).splitlines()[0] if str(err) else err)
+            continue
         scheduled.append(sch)
+        applied.append(candidate)
+    candidates = applied
     built = tuning.builder(settings, tvm_target, export_cc).build(
         [ms.builder.BuilderInput(s.mod, tvm_target) for s in scheduled])
     runnable = [i for i, b in enumerate(built) if b.error_msg is None]
