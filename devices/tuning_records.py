@@ -170,7 +170,8 @@ def transfer(tasks, work_dir, target: dict, tvm_target, settings, runner, export
 
 def best_sources(tasks, work_dir) -> dict[str, int]:
     """How many of `tasks` run a schedule transferred from each shipped set (their best record
-    is the one `transfer` measured here) or found on this target (`here`)."""
+    is the one `transfer` measured here), found on this target (`here`), or without any record
+    (`none`: such a task builds untuned)."""
     from devices import tuning
 
     database = tuning.open_database(work_dir)
@@ -179,8 +180,8 @@ def best_sources(tasks, work_dir) -> dict[str, int]:
     for task in tasks:
         best = tuning.best_seconds(database, task)
         mine = transferred.get(tuning.workload_id(task), {})
-        source = next((name for name, s in mine.items() if best is not None and math.isclose(s, best, rel_tol=1e-6)),
-                      "here")
+        source = "none" if best is None else next(
+            (name for name, s in mine.items() if math.isclose(s, best, rel_tol=1e-6)), "here")
         counts[source] = counts.get(source, 0) + 1
     return counts
 

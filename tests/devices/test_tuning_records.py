@@ -80,6 +80,7 @@ def test_records_of_another_target_are_remeasured_here_not_applied_as_they_are(t
     backend = create("tvm-local", device, trials=1, dominant_share=1.0, population=SMALL_POPULATION,
                      work_dir=fresh, trials_per_iter=1, repeats=2, min_repeat_ms=5)
     tasks = backend._tasks(_net(), SHAPE)
+    assert backend.record_sources(_net(), SHAPE) == {"none": n_tasks}  # no record at all yet
     committed = tuning_records.transfer(tasks, fresh, device.target, backend.target, backend.settings,
                                         backend.tuning_runner(), root=root)
     assert committed == n_tasks
