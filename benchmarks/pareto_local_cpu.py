@@ -1,18 +1,23 @@
-"""Searched networks vs reference networks on this CPU: PSNR against TVM-tuned measured latency.
+"""Searched networks vs reference networks on this CPU: PSNR against measured latency, in the
+runtime the networks are deployed with.
 
-    nice python -m benchmarks.pareto_local_cpu [--budget-hit benchmarks/results/budget_hit.csv]
-        [--refs fsrcnn,espcn,rlfn_ntire,carn_m,imdn] [--trials 8] [--finetune-steps 3000]
+    nice python -m benchmarks.pareto_local_cpu [--runtime onnxruntime|tvm]
+        [--searched benchmarks/results/pareto_searched_local_cpu.csv]
+        [--refs fsrcnn,espcn,carn_m,imdn,rlfn_ntire] [--trials 8] [--finetune-steps 3000]
         [--batch-size 4] [--patch-size 48] [--work runs/pareto_local_cpu]
         [--out benchmarks/results/pareto_local_cpu.csv]
 
-The searched networks are the final networks of ``benchmarks.budget_hit`` (searched, fine-tuned
-for ``--finetune-steps`` and measured there). Each reference network is trained here on the
-same built-in photos for the same steps, batch, patch size and learning rate as that fine-tuning,
-then compiled, tuned (the same MetaSchedule trials per fused task) and timed with TVM on
-local-cpu at its LR input, with onnxruntime beside it for scale (rows that
-benchmarks.compile_local_cpu measured at the same trials are reused). A searched network is ``on or
-above the front`` when no reference network is both at least as fast (measured) and better
-(PSNR). Rows also go to a PNG (PSNR vs measured ms). Runs and measurements resume from --work.
+The searched networks are the final networks of a ``benchmarks.budget_hit`` run on this host in
+``--runtime`` (``python -m benchmarks.budget_hit --runtime R --count 5 --out
+benchmarks/results/pareto_searched_local_cpu.csv``: searched, fine-tuned for
+``--finetune-steps`` and measured there by devices.timing.STATISTIC, repeats over ≥ 24 s). Each
+reference network is trained here on the same built-in photos for the same steps, batch, patch
+size and learning rate as that fine-tuning, then timed on this host in the same runtime by the
+same protocol and statistic (codesign.measure; TVM: MetaSchedule-tuned with ``--trials`` per
+fused task). Only rows of this host are used: a budget_hit file or a measurement of another host
+is refused or measured again. A searched network is ``on or above the front`` when no reference
+network is both at least as fast (measured) and better (PSNR). Rows also go to a PNG (PSNR vs
+measured ms). Runs and measurements resume from --work.
 """
 from __future__ import annotations
 
@@ -26,17 +31,43 @@ from benchmarks.baselines import run_baseline
 from codesign.complexity import count_macs
 from codesign.models import build_model
 from codesign_common.atomic import atomic_path, write_csv_atomic
-from codesign_common.cli import Parser, cli_main
+from codesign_common.cli import Parser, UsageError, cli_main
+from devices import host_identity
+from devices.timing import STATISTIC
 
 RESULTS = Path(__file__).parent / "results"
-COMPILE_RESULTS = RESULTS / "compile_local_cpu.csv"
 DEVICE = "local-cpu"
+BACKENDS = {"onnxruntime": "onnxruntime", "tvm": "tvm-local"}
+MIN_COLUMN = {"min": "latency_min_ms", "median": "latency_ms"}
 
 
-def measured_ms(arch: str, trials: int, measurements: Path) -> dict:
-    """TVM-tuned (``trials`` per fused task) and onnxruntime latency (ms) of a reference network
-    at local-cpu's LR input: from benchmarks.compile_local_cpu's results when that run measured
-    it so, else measured now (appended to ``measurements``)."""
+def searched_rows(path: Path, runtime: str, host_id: str, finetune_steps: int) -> pd.DataFrame:
+    """The final networks of a budget_hit run on this host in ``runtime``, fine-tuned for
+    ``finetune_steps`` (UsageError when there are none: they would not be trained alike)."""
+    if not path.exists():
+        raise UsageError(f"--searched {path} does not exist; run python -m benchmarks.budget_hit "
+                         f"--runtime {runtime} --out {path} on this host first")
+    hits = pd.read_csv(path).dropna(subset=["budget_ms"])
+    hits = hits[(hits.runtime == runtime) & (hits.host_id == host_id)]
+    if hits.empty:
+        raise UsageError(f"--searched {path} has no {runtime} row of this host ({host_id})")
+    if (hits.finetune_steps != finetune_steps).any():
+        raise UsageError(f"--searched {path} was fine-tuned for {sorted(set(hits.finetune_steps))} "
+                         f"steps, not --finetune-steps {finetune_steps}")
+    return pd.DataFrame({
+        "kind": "searched", "name": [f"searched {b:g} ms" for b in hits.budget_ms],
+        "measured_ms": hits.measured_ms.values, "measured_median_ms": hits.measured_median_ms.values,
+        "statistic": hits.statistic.values, "measurement": hits.measurement.values,
+        "foreign_cpu_share": hits.foreign_cpu_share.values,
+        "psnr": hits.psnr.values, "ssim": hits.ssim.values, "gmacs": hits.gmacs.values,
+        "params": hits.params.values, "lr_h": hits.lr_h.values, "lr_w": hits.lr_w.values,
+        "steps": hits.finetune_steps.values, "trials": hits.trials.values})
+
+
+def measured_ms(arch: str, runtime: str, trials: int, measurements: Path, host_id: str) -> dict:
+    """Latency (ms, by devices.timing.STATISTIC, and the median) of a reference network at
+    local-cpu's LR input in ``runtime`` on this host: from ``measurements`` when it was measured
+    so here (TVM: tuned with ``trials``), else measured now and appended there."""
     from codesign.measure import measure_network
     from devices.catalog import get_device
 
@@ -44,21 +75,23 @@ def measured_ms(arch: str, trials: int, measurements: Path) -> dict:
     key = f"network:{arch}:h={h}:w={w}"
 
     def found():
-        frames = [pd.read_csv(p) for p in (COMPILE_RESULTS, measurements) if Path(p).exists()]
-        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["key"])
-        rows = rows[rows.key == key]
-        tvm = rows[(rows.backend == "tvm-local") & (rows.tuned.astype(str) == "True")
-                   & (rows.trials == trials)]
-        ort = rows[rows.backend == "onnxruntime"]
-        return (tvm.iloc[-1], ort.iloc[-1]) if len(tvm) and len(ort) else None
+        if not measurements.exists():
+            return None
+        rows = pd.read_csv(measurements)
+        rows = rows[(rows.key == key) & (rows.backend == BACKENDS[runtime])
+                    & (rows.host_id == host_id)]
+        if runtime == "tvm":
+            rows = rows[(rows.tuned.astype(str) == "True") & (rows.trials == trials)]
+        return rows.iloc[-1] if len(rows) else None
 
     if found() is None:
-        measure_network(DEVICE, str(measurements), arch=arch, trials=trials,
-                        runtimes=("tvm", "onnxruntime"))
-    tvm, ort = found()
-    return {"measured_ms": tvm.latency_ms, "measured_std_ms": tvm.latency_std_ms,
-            "onnxruntime_ms": ort.latency_ms, "lr_h": h, "lr_w": w,
-            "measured_on": tvm.date}
+        measure_network(DEVICE, str(measurements), arch=arch, trials=trials, runtimes=(runtime,))
+    row = found()
+    return {"measured_ms": row[MIN_COLUMN[STATISTIC]], "measured_median_ms": row.latency_ms,
+            "statistic": STATISTIC, "foreign_cpu_share": row.foreign_cpu_share,
+            "measurement": f"measured: {row.runtime}, {row.target}, {STATISTIC} of {row.repeats} "
+                           f"repeats on {row.host}",
+            "lr_h": h, "lr_w": w, "measured_on": row.date}
 
 
 def on_or_above_front(searched: pd.DataFrame, refs: pd.DataFrame) -> list[bool]:
@@ -66,7 +99,7 @@ def on_or_above_front(searched: pd.DataFrame, refs: pd.DataFrame) -> list[bool]:
             for s in searched.itertuples()]
 
 
-def plot(table: pd.DataFrame, path: Path) -> None:
+def plot(table: pd.DataFrame, path: Path, xlabel: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,7 +112,7 @@ def plot(table: pd.DataFrame, path: Path) -> None:
         for r in part.itertuples():
             ax.annotate(r.name, (r.measured_ms, r.psnr), fontsize=7)
     ax.set_xscale("log")
-    ax.set_xlabel(f"measured latency on {DEVICE}, TVM tuned (ms)")
+    ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel("PSNR on validation photos (dB, Y)")
     ax.legend()
     fig.tight_layout()
@@ -91,45 +124,46 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 @cli_main()
 def main(argv=None) -> int:
     p = Parser(prog="python -m benchmarks.pareto_local_cpu", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--budget-hit", default=str(RESULTS / "budget_hit.csv"))
-    p.add_argument("--refs", default="fsrcnn,espcn,rlfn_ntire,carn_m,imdn")
-    p.add_argument("--trials", type=int, default=8)
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runtime", choices=tuple(BACKENDS), default="onnxruntime")
+    p.add_argument("--searched", default=str(RESULTS / "pareto_searched_local_cpu.csv"))
+    p.add_argument("--refs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
+    p.add_argument("--trials", type=int, default=8, help="TVM only: trials per fused task")
     p.add_argument("--finetune-steps", type=int, default=3000)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--patch-size", type=int, default=48)
     p.add_argument("--work", default="runs/pareto_local_cpu")
     p.add_argument("--out", default=str(RESULTS / "pareto_local_cpu.csv"))
     args = p.parse_args(argv)
+    fp = host_identity.fingerprint()
+    searched = searched_rows(Path(args.searched), args.runtime, fp["host_id"], args.finetune_steps)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    hits = pd.read_csv(args.budget_hit).dropna(subset=["budget_ms"])
-    searched = pd.DataFrame({
-        "kind": "searched", "name": [f"searched {b:g} ms" for b in hits.budget_ms],
-        "measured_ms": hits.measured_ms, "measured_std_ms": hits.measured_std_ms,
-        "psnr": hits.psnr, "ssim": hits.ssim, "gmacs": hits.gmacs, "params": hits.params,
-        "lr_h": hits.lr_h, "lr_w": hits.lr_w, "steps": hits.finetune_steps,
-        "patch_size": args.patch_size,
-        "trials": hits.trials})
     refs = []
     for arch in filter(None, args.refs.split(",")):
         trained = run_baseline(arch, scale=4, steps=args.finetune_steps,
                                batch_size=args.batch_size, patch_size=args.patch_size, lr=5e-4,
                                data=None, val_data=None, work=work / "train")
-        timing = measured_ms(arch, args.trials, work / "measurements.csv")
+        timing = measured_ms(arch, args.runtime, args.trials, work / "measurements.csv",
+                             fp["host_id"])
         lr_hw = (int(timing["lr_h"]), int(timing["lr_w"]))
         refs.append({"kind": "reference", "name": arch, "psnr": trained["psnr"],
-                     "patch_size": trained["patch_size"],
+                     "patch_size": trained["patch_size"], "train_wall_s": trained["train_wall_s"],
                      "ssim": trained["ssim"], "gmacs": count_macs(build_model(arch, 4), lr_hw) / 1e9,
                      "params": trained["params"], "steps": args.finetune_steps,
-                     "trials": args.trials, **timing})
+                     "trials": args.trials if args.runtime == "tvm" else None, **timing})
         write_csv_atomic(pd.DataFrame(refs), work / "references.csv")
     refs = pd.DataFrame(refs)
+    searched["patch_size"] = args.patch_size
     searched["on_or_above_front"] = on_or_above_front(searched, refs)
     table = pd.concat([searched, refs], ignore_index=True)
     table["device"] = DEVICE
+    table["runtime"] = args.runtime
+    table["host"] = host_identity.describe(fp)
+    table["host_id"] = fp["host_id"]
     write_csv_atomic(table, args.out)
-    plot(table, Path(args.out).with_suffix(".png"))
+    plot(table, Path(args.out).with_suffix(".png"),
+         f"measured on {fp['host_id']}, {args.runtime} ({STATISTIC} of repeats, ms)")
     print(table[["kind", "name", "measured_ms", "psnr", "on_or_above_front"]].to_string(index=False))
     return 0
 
