@@ -109,8 +109,11 @@ def plot(table: pd.DataFrame, path: Path, xlabel: str) -> None:
     for kind, marker in (("reference", "s"), ("searched", "o")):
         part = table[table.kind == kind]
         ax.scatter(part.measured_ms, part.psnr, marker=marker, label=kind)
-        for r in part.itertuples():
-            ax.annotate(r.name, (r.measured_ms, r.psnr), fontsize=7)
+        for k, r in enumerate(part.itertuples()):  # searched nets lie close: labels below, staggered
+            label = r.name.replace("searched", "budget").removesuffix(" ms")
+            offset = (3, -10 - 9 * (k % 2)) if kind == "searched" else (3, 6)
+            ax.annotate(label, (r.measured_ms, r.psnr), fontsize=7, textcoords="offset points",
+                        xytext=offset)
     ax.set_xscale("log")
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel("PSNR on validation photos (dB, Y)")
