@@ -3,13 +3,14 @@
     python -m codesign.profile --device NAME
         [--runtime tvm|tvm-untuned|onnxruntime|pytorch|simulator]
         [--space CONFIG.json|yaml] [--scale 2|3|4] [--input HxW]
-        [--trials N] [--limit K] [--keys KEY,KEY...] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
+        [--trials N] [--dominant-trials M] [--limit K] [--keys KEY,KEY...] [--rpc-tracker HOST:PORT [--rpc-key KEY]]
         [--work-dir DIR] [--redo-above-load L] --out FILE.csv
 
 Op instances come from codesign.op_instances (stable keys, features); each is built as the
 PyTorch block the supernet runs and timed by devices.profile in `--runtime`
 (devices.backends.for_device): TVM compiles it (fused as TVM fuses it) and tunes it with
-MetaSchedule (`--trials` per fused task, at least; database in --work-dir reused across runs);
+MetaSchedule (`--trials` per fused task, at least, the one holding the most FLOPs up to
+`--dominant-trials`, default 4x; devices.tuning.trial_targets; database in --work-dir reused across runs);
 onnxruntime and PyTorch run it on this CPU; a simulated accelerator costs it. Every timing is
 guarded (devices.quiet_timing: one at a time, repeated then refused when other processes take
 over 5 % of the CPU) and its row names the host (host_id) and foreign CPU share.
@@ -43,6 +44,7 @@ from devices.catalog import UnknownDeviceError, get_device
 from devices.profile import profile_kernels
 from devices.profile_csv import ProfileError, measured_keys
 from devices.quiet_timing import DisturbedTiming
+from devices.tuning import TuningSettings
 
 SCALES = (2, 3, 4)  # the upscaling factors every command accepts
 
@@ -71,7 +73,7 @@ def load_space(path: str | None, scale: int) -> SearchSpace:
 
 
 def profile(device_name: str, out: str, *, runtime: str = "tvm", space=None, scale: int = 4, input_hw=None, trials: int = 64,
-            limit: int | None = None, keys: list[str] | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
+            dominant_share: float = TuningSettings.dominant_share, limit: int | None = None, keys: list[str] | None = None, rpc_tracker: str | None = None, rpc_key: str | None = None,
             work_dir=None, repeats: int = 10, redo_above_load: float | None = None, progress: bool = True) -> int:
     """Measure missing op instances of ``space`` (default: the default space at ``scale``) at
     ``input_hw`` (default: the device's LR input) into `out`; returns how many rows were added."""
@@ -83,7 +85,7 @@ def profile(device_name: str, out: str, *, runtime: str = "tvm", space=None, sca
             raise ValueError(f"not an op instance of this space at {hw[0]}x{hw[1]}: {', '.join(unknown)}")
         instances = instances.loc[list(dict.fromkeys(keys))]
     return profile_kernels(device, out, instances, build_op_module, runtime=runtime, trials=trials,
-                           limit=limit, rpc_tracker=rpc_tracker, rpc_key=rpc_key, work_dir=work_dir,
+                           dominant_share=dominant_share, limit=limit, rpc_tracker=rpc_tracker, rpc_key=rpc_key, work_dir=work_dir,
                            repeats=repeats, redo_above_load=redo_above_load, progress=progress)
 
 
@@ -100,6 +102,9 @@ def main(argv=None) -> int:
     parser.add_argument("--input", help="LR input HxW (default: the device's)")
     parser.add_argument("--trials", type=nonnegative_int, default=64,
                         help="MetaSchedule trials per fused task (0: untuned)")
+    parser.add_argument("--dominant-trials", type=positive_int,
+                        help="trials of the fused task holding the most FLOPs (default: "
+                             f"{TuningSettings.dominant_share:g} x --trials)")
     parser.add_argument("--limit", type=nonnegative_int, help="measure at most K new op instances")
     parser.add_argument("--keys", help="comma-separated op-instance keys to measure (default: all)")
     parser.add_argument("--rpc-tracker", help="HOST:PORT of a TVM RPC tracker")
@@ -111,6 +116,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         check_output_file(args.out)
+        if args.dominant_trials is not None and args.dominant_trials < args.trials:
+            raise UsageError("--dominant-trials must be at least --trials")
         if args.work_dir:
             check_output_dir(args.work_dir, "--work-dir")
         get_device(args.device)
@@ -119,6 +126,8 @@ def main(argv=None) -> int:
         measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work
         added = profile(args.device, args.out, runtime=args.runtime, space=space, scale=args.scale, input_hw=hw,
                         trials=args.trials, limit=args.limit,
+                        dominant_share=(args.dominant_trials / args.trials if args.dominant_trials
+                                        and args.trials else TuningSettings.dominant_share),
                         keys=args.keys.split(",") if args.keys else None, rpc_tracker=args.rpc_tracker,
                         rpc_key=args.rpc_key, work_dir=args.work_dir, repeats=args.repeats,
                         redo_above_load=args.redo_above_load)

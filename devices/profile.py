@@ -26,6 +26,7 @@ from devices.backends import for_device
 from devices.catalog import Device
 from devices.profile_csv import append_rows, drop_loaded_rows, make_row, measured_keys
 from devices.quiet_timing import DisturbedTiming
+from devices.tuning import TuningSettings
 
 
 def profile_order(keys) -> list[str]:
@@ -34,14 +35,16 @@ def profile_order(keys) -> list[str]:
 
 
 def profile_kernels(device: Device, out: str, kernels: pd.DataFrame, build_module: Callable,
-                    *, runtime: str = "tvm", trials: int = 64, limit: int | None = None,
+                    *, runtime: str = "tvm", trials: int = 64,
+                    dominant_share: float = TuningSettings.dominant_share, limit: int | None = None,
                     rpc_tracker: str | None = None, rpc_key: str | None = None, work_dir=None,
                     repeats: int = 10, redo_above_load: float | None = None,
                     progress: bool = True) -> int:
     """Measure the ``kernels`` (indexed by key) not yet in ``out``; ``build_module(row)`` gives
     a row's (module, NCHW input shape). Returns how many rows were added."""
     backend = for_device(device, runtime, rpc_tracker=rpc_tracker, rpc_key=rpc_key,
-                         repeats=repeats, trials=trials, work_dir=work_dir)
+                         repeats=repeats, trials=trials, dominant_share=dominant_share,
+                         work_dir=work_dir)
     if redo_above_load is not None:
         drop_loaded_rows(out, device.name, backend.name, redo_above_load)
     done = measured_keys(out, device.name, backend.name)

@@ -138,3 +138,29 @@ def test_a_simulated_accelerator_is_profiled_like_any_device(tmp_path):
     assert set(rows["provenance"]) == {"simulated:zigzag"} and set(rows["backend"]) == {"simulator"}
     assert rows["latency_ms"].tolist() == committed.loc[rows["key"], "latency_ms"].tolist()
     assert rows["target"].tolist() == committed.loc[rows["key"], "target"].tolist()
+
+
+def test_dominant_trials_reach_the_backend_and_below_trials_exit_2(tmp_path, monkeypatch):
+    import devices.profile
+
+    seen = {}
+
+    class Backend:
+        name = "tvm-local"
+
+        def close(self):
+            pass
+
+    def for_device(device, runtime, **options):
+        seen.update(options)
+        return Backend()
+
+    monkeypatch.setattr(devices.profile, "for_device", for_device)
+    out = tmp_path / "p.csv"
+    common = ["--device", "local-cpu", "--input", "8x12", "--limit", "0", "--out", str(out)]
+    assert main(common + ["--trials", "8", "--dominant-trials", "8"]) == 0
+    assert (seen["trials"], seen["dominant_share"]) == (8, 1.0)
+    assert main(common + ["--trials", "8"]) == 0
+    assert seen["dominant_share"] == 4.0
+    assert exit_code(common + ["--trials", "8", "--dominant-trials", "4"]) == 2
+    assert not out.exists()
