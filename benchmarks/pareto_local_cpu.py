@@ -38,7 +38,7 @@ from devices.timing import STATISTIC
 RESULTS = Path(__file__).parent / "results"
 DEVICE = "local-cpu"
 BACKENDS = {"onnxruntime": "onnxruntime", "tvm": "tvm-local"}
-MIN_COLUMN = {"min": "latency_min_ms", "median": "latency_ms"}
+STATISTIC_COLUMN = {"min": "latency_min_ms", "median": "latency_ms"}  # profile row column of each statistic
 
 
 def searched_rows(path: Path, runtime: str, host_id: str, finetune_steps: int) -> pd.DataFrame:
@@ -87,7 +87,7 @@ def measured_ms(arch: str, runtime: str, trials: int, measurements: Path, host_i
     if found() is None:
         measure_network(DEVICE, str(measurements), arch=arch, trials=trials, runtimes=(runtime,))
     row = found()
-    return {"measured_ms": row[MIN_COLUMN[STATISTIC]], "measured_median_ms": row.latency_ms,
+    return {"measured_ms": row[STATISTIC_COLUMN[STATISTIC]], "measured_median_ms": row.latency_ms,
             "statistic": STATISTIC, "foreign_cpu_share": row.foreign_cpu_share,
             "measurement": f"measured: {row.runtime}, {row.target}, {STATISTIC} of {row.repeats} "
                            f"repeats on {row.host}",
