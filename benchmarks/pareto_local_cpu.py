@@ -61,7 +61,8 @@ def searched_rows(path: Path, runtime: str, host_id: str, finetune_steps: int) -
         "foreign_cpu_share": hits.foreign_cpu_share.values,
         "psnr": hits.psnr.values, "ssim": hits.ssim.values, "gmacs": hits.gmacs.values,
         "params": hits.params.values, "lr_h": hits.lr_h.values, "lr_w": hits.lr_w.values,
-        "steps": hits.finetune_steps.values, "trials": hits.trials.values})
+        "steps": hits.finetune_steps.values,
+        "trials": hits.trials.values if runtime == "tvm" else None})
 
 
 def measured_ms(arch: str, runtime: str, trials: int, measurements: Path, host_id: str) -> dict:
