@@ -1,7 +1,7 @@
 """Whole networks on this host in one runtime: predicted (sum of kernels + fitted overhead) vs
 measured, beside the test-retest ceiling.
 
-    python -m benchmarks.networks_runtime_local_cpu [--runtime onnxruntime]
+    python -m benchmarks.networks_runtime_local_cpu [--runtime onnxruntime|tvm|pytorch]
         [--timings benchmarks/results/test_retest_local_cpu.csv] [--predictor DIR]
         [--out benchmarks/results/networks_local_cpu_onnxruntime.csv]
 
@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from benchmarks.host_rows import with_other_hosts
+from benchmarks.retest_local_cpu import RUNTIMES
 from codesign.genotype import Genotype
 from codesign.op_instances import op_instances
 from codesign.search_space import SearchSpace
@@ -142,7 +143,7 @@ def _relative(path) -> str:
 def main(argv=None) -> int:
     p = Parser(prog="python -m benchmarks.networks_runtime_local_cpu", description=__doc__,
                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runtime", default="onnxruntime", choices=("onnxruntime", "tvm-local", "pytorch"))
+    p.add_argument("--runtime", default="onnxruntime", choices=RUNTIMES)
     p.add_argument("--timings", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
     p.add_argument("--predictor", help="predictor folder (default: this host's, predictors.store)")
     p.add_argument("--out", type=Path)

@@ -1,16 +1,19 @@
 """Test-retest of whole networks on this CPU: the same builds timed twice, minutes apart.
 
-    python -m benchmarks.retest_local_cpu [--runtime onnxruntime] [--gap-minutes 10] [--rounds 7]
+    python -m benchmarks.retest_local_cpu [--runtime onnxruntime|tvm|pytorch] [--gap-minutes 10] [--rounds 7]
+        [--trials 8] [--dominant-trials 8]
         [--networks benchmarks/results/networks_local_cpu.csv] [--out benchmarks/results/test_retest_local_cpu.csv]
 
 How often two timings of the same network agree within ±10 % is the ceiling no latency
 predictor can beat on this host. The networks are the derived genotypes of ``--networks`` (the
 50 of networks_local_cpu), at local-cpu's LR input. Each pass builds every network in the
-runtime and times them all interleaved (devices.quiet_timing.interleaved: warm-up, then
+runtime (TVM: each network's fused tasks tuned with MetaSchedule to ``--trials``, the dominant
+one to ``--dominant-trials``, as ``codesign.profile`` tunes the kernels the predictor learns
+from; what the database already holds is not tuned again) and times them all interleaved (devices.quiet_timing.interleaved: warm-up, then
 ``--rounds`` rounds of one repeat each, every round under the machine-wide timing lock and
 refused when other processes used more than 5 % of the CPU). The first pass is saved at once;
 the second starts ``--gap-minutes`` after the first ended (a re-run with the same ``--rounds``
-resumes there; another ``--rounds`` re-times both passes). Rows: one
+resumes there; another ``--rounds``, or on TVM other trials, re-times both passes). Rows: one
 per network, runtime and host (other hosts' rows are kept, benchmarks.host_rows), with the
 median, min and max/min spread of each pass and its foreign CPU share; summary rows per host,
 runtime and statistic (median, min: share within ±10 %/±5 %,
@@ -37,7 +40,7 @@ from codesign_common.cli import (
     positive_int,
 )
 from devices import host_identity
-from devices.backends import create
+from devices.backends import for_device
 from devices.catalog import get_device
 from devices.quiet_timing import DisturbedTiming, interleaved
 
@@ -55,11 +58,15 @@ def load_networks(path: Path) -> dict[str, Genotype]:
     return {r.network: Genotype.from_json(r.genotype) for r in rows.drop_duplicates("network").itertuples()}
 
 
-def time_pass(networks: dict[str, Genotype], runtime: str, rounds: int) -> pd.DataFrame:
+RUNTIMES = ("onnxruntime", "tvm", "pytorch")  # devices.backends.RUNTIMES that run on this CPU
+
+
+def time_pass(networks: dict[str, Genotype], runtime: str, rounds: int, trials: int = 8,
+              dominant_trials: int = 8) -> pd.DataFrame:
     """Build every network in ``runtime`` and time them interleaved: one row per network."""
     device = get_device(DEVICE)
     h, w = device.lr_input_hw
-    backend = create(runtime, device)
+    backend = for_device(device, runtime, trials=trials, dominant_share=dominant_trials / trials)
     calls = {}
     for name, genotype in networks.items():
         artifact = backend.build(build_trilevel(genotype.scale, genotype).eval(), (1, 3, h, w))
@@ -92,14 +99,16 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds: int) -> pd.DataFrame:
+def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds: int, trials: int = 8,
+        dominant_trials: int = 8) -> pd.DataFrame:
     networks = load_networks(networks_csv)
     fp = host_identity.fingerprint()
     done = pd.read_csv(out) if out.exists() else pd.DataFrame()
     others = other_hosts_rows(out, runtime, fp["host_id"])
     mine = done.drop(others.index) if not done.empty else done
-    if not mine.empty and (mine["rounds"] != rounds).any():
-        mine = pd.DataFrame()  # passes of another --rounds are not resumed: a new protocol re-times both
+    protocol = {"rounds": rounds, **({"trials": trials, "dominant_trials": dominant_trials} if runtime == "tvm" else {})}
+    if not mine.empty and any(key not in mine or (mine[key] != value).any() for key, value in protocol.items()):
+        mine = pd.DataFrame()  # passes of another protocol are not resumed: a new one re-times both
     for k, label in enumerate(PASSES):
         if f"{label}_ms" in mine and mine[f"{label}_ms"].notna().all() and len(mine) == len(networks):
             continue
@@ -108,12 +117,13 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
             if wait_s > 0:
                 print(f"second pass in {wait_s / 60:.1f} min (gap {gap_minutes} min)", flush=True)
                 time.sleep(wait_s)
-        timed = time_pass(networks, runtime, rounds).add_prefix(f"{label}_").rename(
+        timed = time_pass(networks, runtime, rounds, trials, dominant_trials).add_prefix(f"{label}_").rename(
             columns={f"{label}_network": "network"})
         if mine.empty:
+            version = fp["runtimes"].get(host_identity.RUNTIME_DISTRIBUTIONS[runtime], "")
             mine = pd.DataFrame({"network": list(networks), "runtime": runtime, "device": DEVICE,
                                  "host": host_identity.describe(fp), "host_id": fp["host_id"],
-                                 "runtime_version": fp["runtimes"].get(runtime, ""), "rounds": rounds})
+                                 "runtime_version": version, **protocol})
         mine = mine.drop(columns=[c for c in timed.columns if c != "network" and c in mine]).merge(
             timed, on="network")
         write_csv_atomic(pd.concat([others, mine], ignore_index=True), out)
@@ -133,16 +143,23 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
 def main(argv=None) -> int:
     p = Parser(prog="python -m benchmarks.retest_local_cpu", description=__doc__,
                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runtime", choices=("onnxruntime", "tvm-local", "pytorch"), default="onnxruntime")
+    p.add_argument("--runtime", choices=RUNTIMES, default="onnxruntime")
+    p.add_argument("--trials", type=positive_int, default=8,
+                   help="TVM: MetaSchedule trials per fused task (at least)")
+    p.add_argument("--dominant-trials", type=positive_int, default=8,
+                   help="TVM: trials of the task holding the most FLOPs (default 8, as the profile)")
     p.add_argument("--gap-minutes", type=float, default=10.0)
     p.add_argument("--rounds", type=positive_int, default=7)
     p.add_argument("--networks", type=Path, default=RESULTS / "networks_local_cpu.csv")
     p.add_argument("--out", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
     args = p.parse_args(argv)
     check_output_file(args.out)
+    if args.dominant_trials < args.trials:
+        raise UsageError("--dominant-trials must be at least --trials")
     if not args.networks.is_file():
         raise UsageError(f"--networks {args.networks}: no such file")
-    print(run(args.networks, args.out, args.runtime, args.gap_minutes, args.rounds).to_string(index=False))
+    print(run(args.networks, args.out, args.runtime, args.gap_minutes, args.rounds, args.trials,
+              args.dominant_trials).to_string(index=False))
     return 0
 
 

@@ -26,12 +26,16 @@ def _cpuinfo_ids() -> dict:
             "model_id": info.get("model") or info.get("CPU part") or ""}
 
 
+RUNTIME_DISTRIBUTIONS = {"tvm": "apache-tvm", "onnxruntime": "onnxruntime", "pytorch": "torch"}
+"""Runtime (devices.backends.RUNTIMES) → the Python distribution whose version it runs."""
+
+
 def runtime_versions() -> dict[str, str]:
-    """Versions of the runtimes a latency may come from (those installed)."""
+    """Versions of the runtimes a latency may come from (those installed), by distribution."""
     from importlib import metadata
 
     versions = {}
-    for dist in ("apache-tvm", "onnxruntime", "torch"):
+    for dist in RUNTIME_DISTRIBUTIONS.values():
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -3,7 +3,8 @@ repository per TVM target (as TVM's TopHub shipped AutoTVM logs), seeding a new 
 
 `devices/tuning_records/<name>/` (or $CODESIGN_TUNING_RECORDS) holds `target.json` (the catalog target dict the records were
 tuned for, and the host they were tuned on) and a MetaSchedule JSON database with one record
-per workload. A tvm-local backend whose own database is empty copies the records shipped for
+per workload, gzipped (`database_*.json.gz`: each workload's TIR is tens of kB of JSON, a
+thirteenth of that compressed). A tvm-local backend whose own database is empty copies the records shipped for
 exactly its target, so the default search space is not re-tuned from scratch on every machine.
 The trials each workload was tuned with ship beside them (`attempted.json`), so the machine
 tunes only what its budget asks beyond them.
@@ -19,6 +20,7 @@ what they measured, so reports can say whose schedule a build runs (`best_source
 """
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import math
@@ -28,13 +30,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from codesign_common.atomic import write_text_atomic
+from codesign_common.atomic import atomic_path, write_text_atomic
 from codesign_common.cli import Parser, UsageError, cli_main
 from devices.tuning import ATTEMPTS_FILE
 
 log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
 DATABASE_FILES = ("database_workload.json", "database_tuning_record.json")
+SHIPPED_SUFFIX = ".gz"  # a shipped set holds DATABASE_FILES gzipped
 TRANSFERRED_FILE = "transferred.json"  # per workload: {set name: mean seconds measured here}
 
 
@@ -53,7 +56,24 @@ def shipped(root: Path | None = None) -> list[tuple[Path, dict]]:
     if not root.is_dir():
         return []
     return [(d, json.loads((d / "target.json").read_text())) for d in sorted(root.iterdir())
-            if (d / "target.json").is_file() and all((d / f).is_file() for f in DATABASE_FILES)]
+            if (d / "target.json").is_file() and all((d / (f + SHIPPED_SUFFIX)).is_file() for f in DATABASE_FILES)]
+
+
+def _unpack(directory: Path, dest: Path) -> None:
+    """Write a shipped set's database files, decompressed, into `dest` (each renamed into place)."""
+    for name in DATABASE_FILES:
+        with atomic_path(dest / name) as tmp, gzip.open(directory / (name + SHIPPED_SUFFIX), "rb") as src, \
+                open(tmp, "wb") as out:
+            shutil.copyfileobj(src, out)
+
+
+def _pack(directory: Path) -> None:
+    """Gzip `directory`'s database files in place (mtime 0: the same records give the same bytes)."""
+    for name in DATABASE_FILES:
+        with open(directory / name, "rb") as src, gzip.GzipFile(directory / (name + SHIPPED_SUFFIX), "wb",
+                                                                 mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
+        (directory / name).unlink()
 
 
 def has_database(work_dir: Path) -> bool:
@@ -73,9 +93,9 @@ def seed(work_dir: str | os.PathLike, target: dict, root: Path | None = None) ->
     for directory, meta in sets:
         if _canonical(meta["target"]) == _canonical(target):
             work_dir.mkdir(parents=True, exist_ok=True)
-            levels = (ATTEMPTS_FILE,) if (directory / ATTEMPTS_FILE).is_file() else ()
-            for name in DATABASE_FILES + levels:
-                shutil.copyfile(directory / name, work_dir / name)
+            if (directory / ATTEMPTS_FILE).is_file():
+                shutil.copyfile(directory / ATTEMPTS_FILE, work_dir / ATTEMPTS_FILE)
+            _unpack(directory, work_dir)  # the records last: has_database() is true only once they are whole
             return f"shipped:{directory.name}"
     others = [f"{d.name} ({m['target'].get('mcpu', m['target'].get('kind'))})" for d, m in sets]
     if others:
@@ -118,8 +138,7 @@ def transfer(tasks, work_dir, target: dict, tvm_target, settings, runner, export
         for directory, _ in sets:  # read copies: looking a workload up may append to the files
             copy = Path(scratch) / directory.name
             copy.mkdir()
-            for name in DATABASE_FILES:
-                shutil.copyfile(directory / name, copy / name)
+            _unpack(directory, copy)
             source = ms.database.JSONDatabase(work_dir=str(copy), module_equality="structural")
             for task in missing:
                 mod = task.dispatched[0]
@@ -215,6 +234,7 @@ def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: di
                 top[0].trace, best.commit_workload(workload.mod), top[0].run_secs, top[0].target,
                 top[0].args_info))
             levels[key] = max(len(top), attempts.get(key, 0))
+    _pack(staging)
     write_text_atomic(staging / ATTEMPTS_FILE, json.dumps(levels, indent=0, sort_keys=True))
     write_text_atomic(staging / "target.json", json.dumps({"target": target, "host": host}, indent=1, sort_keys=True))
     if dest.exists():

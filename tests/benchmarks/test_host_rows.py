@@ -33,7 +33,7 @@ def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatc
     networks = {"genotype:a": None, "genotype:b": None}
     timed = []
 
-    def time_pass(nets, runtime, rounds):
+    def time_pass(nets, runtime, rounds, trials, dominant_trials):
         timed.append(rounds)
         return pd.DataFrame({"network": list(nets), "ms": 10.0, "min_ms": 9.0, "spread": 1.1,
                              "foreign_cpu_share": 0.0, "ended": "2026-12-01T00:00:00+00:00"})
@@ -47,3 +47,12 @@ def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatc
     retest.run(tmp_path / "n.csv", out, "onnxruntime", gap_minutes=0, rounds=60)
     assert timed == [7, 7, 60, 60]
     assert (pd.read_csv(out)["rounds"] == 60).all()
+    # on TVM the trials the networks were tuned with are part of the protocol too
+    retest.run(tmp_path / "n.csv", out, "tvm", gap_minutes=0, rounds=7, trials=8, dominant_trials=8)
+    retest.run(tmp_path / "n.csv", out, "tvm", gap_minutes=0, rounds=7, trials=8, dominant_trials=8)
+    assert timed == [7, 7, 60, 60, 7, 7]
+    retest.run(tmp_path / "n.csv", out, "tvm", gap_minutes=0, rounds=7, trials=8, dominant_trials=32)
+    assert timed == [7, 7, 60, 60, 7, 7, 7, 7]
+    rows = pd.read_csv(out).set_index("runtime")
+    assert (rows.loc["tvm", "dominant_trials"] == 32).all() and rows.loc["onnxruntime", "rounds"].eq(60).all()
+    assert rows.loc["tvm", "runtime_version"].notna().all()

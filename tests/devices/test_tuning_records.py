@@ -2,6 +2,7 @@
 seeds an empty database on the same target (a tuned build then applies them to every fused task
 without tuning again), and is never applied as it is on another target: there it is re-measured,
 and only what ran here is committed, with this machine's timings."""
+import gzip
 import json
 import logging
 
@@ -21,7 +22,8 @@ def _net():
 
 
 def _lines(path):
-    return [line for line in path.read_text().splitlines() if line.strip()]
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    return [line for line in text.splitlines() if line.strip()]
 
 
 def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, caplog):
@@ -36,7 +38,8 @@ def test_records_travel_to_the_same_target_and_are_flagged_on_another(tmp_path, 
     shipped_root = tmp_path / "shipped"
     count = tuning_records.export_best(tmp_path / "tuned", shipped_root / "zen-test", device.target, {"host_id": "h"})
     assert count == n_tasks  # one best record per workload
-    assert len(_lines(shipped_root / "zen-test" / "database_tuning_record.json")) == n_tasks
+    assert len(_lines(shipped_root / "zen-test" / "database_tuning_record.json.gz")) == n_tasks
+    assert not (shipped_root / "zen-test" / "database_tuning_record.json").exists()  # shipped gzipped only
     meta = json.loads((shipped_root / "zen-test" / "target.json").read_text())
     assert meta["target"] == device.target and meta["host"] == {"host_id": "h"}
 
@@ -71,7 +74,7 @@ def test_records_of_another_target_are_remeasured_here_not_applied_as_they_are(t
     # a set whose triple differs is no candidate: its schedules may not build for this target
     tuning_records.export_best(tmp_path / "tuned", root / "arm", {**other, "mtriple": "aarch64-linux-gnu"},
                                {"host_id": "a"})
-    shipped_before = (root / "elsewhere" / "database_tuning_record.json").read_text()
+    shipped_before = (root / "elsewhere" / "database_tuning_record.json.gz").read_bytes()
 
     fresh = tmp_path / "fresh"
     with caplog.at_level(logging.WARNING, logger="devices.tuning_records"):
@@ -84,8 +87,8 @@ def test_records_of_another_target_are_remeasured_here_not_applied_as_they_are(t
     committed = tuning_records.transfer(tasks, fresh, device.target, backend.target, backend.settings,
                                         backend.tuning_runner(), root=root)
     assert committed == n_tasks
-    assert (root / "elsewhere" / "database_tuning_record.json").read_text() == shipped_before  # read, not written
-    shipped_secs = {json.dumps(r[1][0]): r[1][1] for r in map(json.loads, _lines(root / "elsewhere" / "database_tuning_record.json"))}
+    assert (root / "elsewhere" / "database_tuning_record.json.gz").read_bytes() == shipped_before  # read, not written
+    shipped_secs = {json.dumps(r[1][0]): r[1][1] for r in map(json.loads, _lines(root / "elsewhere" / "database_tuning_record.json.gz"))}
     for line in _lines(fresh / "database_tuning_record.json"):
         _, (trace, run_secs, target, _args) = json.loads(line)
         assert target["mcpu"] == device.target["mcpu"]  # committed for this target...
