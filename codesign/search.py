@@ -90,7 +90,7 @@ def request_from(args: argparse.Namespace, torch_device: str | None) -> SearchRe
         network_profile=args.network_profile, penalty=args.penalty, strength=args.strength,
         strength_step=args.strength_step, schedule=schedule, finetune_steps=args.finetune_steps,
         nf=args.nf, num_cells=args.num_cells, fit=not args.no_fit, measure=not args.no_measure,
-        trials=args.trials, rounds=args.rounds, torch_device=torch_device, dry_run=args.dry_run)
+        trials=args.trials, dominant_trials=args.dominant_trials, rounds=args.rounds, torch_device=torch_device, dry_run=args.dry_run)
 
 
 def _attach_budget_value(argv: list[str]) -> list[str]:
@@ -173,7 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width-relaxation", default=schedule.width_relaxation,
                    choices=("sparsestmax", "gumbel", "softmax"))
     p.add_argument("--trials", type=positive_int, default=SearchRequest.trials,
-                   help="MetaSchedule trials per fused task (at least; the task with the most FLOPs 4x, the others in proportion) when measuring the result")
+                   help="MetaSchedule trials per fused task (at least; the task with the most FLOPs "
+                        "--dominant-trials, the others in proportion) when measuring the result in TVM")
+    p.add_argument("--dominant-trials", type=positive_int,
+                   help="trials of the fused task with the most FLOPs (default 4 x --trials); a TVM "
+                        "predictor learned kernels tuned to the profile's levels (README)")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
     p.add_argument("--network-profile", help="whole networks measured on the device, re-fitted "
                    "on before searching and appended to (default: "

@@ -105,6 +105,7 @@ class SearchRequest:
     fit: bool = True                     # re-derive a network in the band when the argmax is not
     measure: bool = True                 # compile and time the result where the device is here
     trials: int = 32                     # MetaSchedule trials per fused task (TVM)
+    dominant_trials: int | None = None   # trials of the task with the most FLOPs (None: 4 x trials)
     rounds: int = 3                      # closed-loop rounds at most (1: no re-fit)
     torch_device: str | None = None      # cpu, cuda … (default: cuda if present)
     dry_run: bool = False                # plan only: a host without a predictor is not profiled
@@ -153,7 +154,7 @@ class SearchPlan:
     def report_options(self) -> ReportOptions:
         request = self.request
         return ReportOptions(self.device, self.budget, self.space, self.lr_hw, self.runtime,
-                             request.measure, request.trials, request.schedule.steps,
+                             request.measure, request.trials, request.dominant_trials, request.schedule.steps,
                              request.finetune_steps)
 
     def penalty_hook(self) -> PenaltyHook:
@@ -223,6 +224,8 @@ def plan(request: SearchRequest) -> SearchPlan:
 
     if request.resume and request.force:
         raise SearchError("--resume and --force exclude each other")
+    if request.dominant_trials is not None and request.dominant_trials < request.trials:
+        raise SearchError("--dominant-trials must be at least --trials")
     device = get_device(request.device) if request.device else None
     budget = parse_budget(request.budget)
     scale = request.scale or (device.scale if device else 4)

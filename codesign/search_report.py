@@ -36,6 +36,7 @@ class ReportOptions:
     runtime: str | None           # what the network is deployed and timed in; None without a device
     measure: bool                 # False: neither compiled nor timed (--no-measure)
     trials: int                   # MetaSchedule trials per fused task when timed in TVM
+    dominant_trials: int | None   # trials of the task with the most FLOPs (None: TuningSettings' share x trials)
     search_steps: int
     finetune_steps: int
 
@@ -85,7 +86,7 @@ def _timed(backend, artifact, predicted_ms: float | None):
 
 
 def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str = "tvm",
-                      predicted_ms: float | None = None) -> dict:
+                      predicted_ms: float | None = None, dominant_trials: int | None = None) -> dict:
     """Time the derived network where the device is this machine, in ``runtime``: onnxruntime
     runs ``out/model.onnx``; TVM compiles ``net`` for the device's target (``model_tvm.so``).
     A timing more than RETIME_OFF over ``predicted_ms`` is taken twice. Returns the measurement
@@ -107,7 +108,11 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
     from devices.backends.base import for_device
     from devices.timing import network_span_s
 
-    backend = for_device(device, runtime, trials=trials, min_span_s=network_span_s())
+    from devices.tuning import TuningSettings
+
+    dominant_trials = dominant_trials or int(TuningSettings.dominant_share * trials)
+    backend = for_device(device, runtime, trials=trials, dominant_share=dominant_trials / trials,
+                         min_span_s=network_span_s())
     try:
         if runtime != "tvm":
             measurement, timings, note = _timed(
@@ -122,7 +127,8 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
         measurement, timings, note = _timed(backend, artifact, predicted_ms)
     finally:
         backend.close()
-    tuned = f"tuned, >= {trials} MetaSchedule trials per fused task (the one with the most FLOPs 4x, the others in proportion to their FLOPs)" if artifact.tuned else "untuned"
+    tuned = (f"tuned, >= {trials} MetaSchedule trials per fused task (the one with the most FLOPs "
+             f"{dominant_trials}, the others in proportion to their FLOPs)" if artifact.tuned else "untuned")
     return _measured_columns(measurement, f"TVM {tuned}", f"{backend.runtime}, {artifact.target}",
                              timings, note)
 
@@ -205,7 +211,8 @@ def write_outputs(out: Path, genotype, net, table, options: ReportOptions, argma
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
     else:
         row.update(measure_on_device(net, device, lr_hw, out, options.trials, options.runtime,
-                                     predicted_ms=cost if table.unit == "ms" else None))
+                                     predicted_ms=cost if table.unit == "ms" else None,
+                                     dominant_trials=options.dominant_trials))
     if device is not None and device.method == "simulator":
         row.update(simulate_on_device(genotype, options.space, device, lr_hw))
     if row["measured_ms"] is not None and budget.metric == "latency_ms":

@@ -42,6 +42,7 @@ def test_plan_resolves_the_request_and_writes_nothing(tmp_path):
 @pytest.mark.parametrize("changes, words", [
     ({"budget": "0.0001GFLOPs"}, "below the cheapest network"),
     ({"resume": True, "force": True}, "exclude each other"),
+    ({"trials": 8, "dominant_trials": 4}, "--dominant-trials must be at least --trials"),
     ({"input": "4x4"}, "is not HxW"),
     ({"schedule": dataclasses.replace(TINY_SCHEDULE, patch_size=10)}, "--patch-size 10"),
 ])

@@ -35,3 +35,30 @@ def test_a_timing_far_over_its_prediction_is_taken_again_and_the_lower_minimum_k
 def test_without_a_prediction_in_ms_one_timing_is_taken():
     backend = _Backend([30.0])
     assert _timed(backend, None, predicted_ms=None)[1] == 1
+
+
+def test_tvm_builds_of_the_search_get_the_trial_levels_asked_for(tmp_path, monkeypatch):
+    """--trials / --dominant-trials reach the TVM backend that times the derived network."""
+    import pytest
+
+    import devices.backends.base as base
+    from codesign.search_report import measure_on_device
+    from devices.catalog import get_device
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def for_device(device, runtime, **options):
+        seen.update(options, runtime=runtime)
+        raise Stop
+
+    monkeypatch.setattr(base, "for_device", for_device)
+    with pytest.raises(Stop):
+        measure_on_device(None, get_device("local-cpu"), (8, 8), tmp_path, trials=8, runtime="tvm",
+                          dominant_trials=8)
+    assert (seen["runtime"], seen["trials"], seen["dominant_share"]) == ("tvm", 8, 1.0)
+    with pytest.raises(Stop):
+        measure_on_device(None, get_device("local-cpu"), (8, 8), tmp_path, trials=8, runtime="tvm")
+    assert seen["dominant_share"] == 4.0  # default: the task with the most FLOPs gets 4 x trials
