@@ -44,7 +44,7 @@ from predictors.network_overhead import (
     predict_networks,
 )
 from predictors.predictor import KernelPredictor
-from predictors.store import find_predictor
+from predictors.store import find_predictor, provenance_here
 
 RESULTS = Path(__file__).parent / "results"
 # (scored, retest) columns of benchmarks.retest_local_cpu per statistic the predictor learned
@@ -88,7 +88,7 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
                          f"({fp['host_id']}); run python -m benchmarks.retest_local_cpu --runtime {runtime}")
     path = find_predictor(DEVICE, predictor_dir, fp["host_id"], runtime)
     predictor = KernelPredictor.load(path) if path else None
-    if predictor is None or predictor.meta.get("host_id") != fp["host_id"] or predictor.meta.get("runtime") != runtime:
+    if predictor is None or provenance_here(predictor.meta, DEVICE, runtime)[0] != "predicted":
         raise UsageError(f"no {runtime} predictor of this host ({fp['host_id']}) found (found: {path}); "
                          "profile and train one first (README)")
     statistic = predictor.meta.get("statistic", "median")  # what the kernel predictor learned
