@@ -9,7 +9,8 @@ predictor can beat on this host. The networks are the derived genotypes of ``--n
 50 of networks_local_cpu), at local-cpu's LR input. Each pass builds every network in the
 runtime (TVM: each network's fused tasks tuned with MetaSchedule to ``--trials``, the dominant
 one to ``--dominant-trials``, as ``codesign.profile`` tunes the kernels the predictor learns
-from; what the database already holds is not tuned again) and times them all interleaved (devices.quiet_timing.interleaved: warm-up, then
+from; what the database already holds is not tuned again) and times them all interleaved
+(devices.quiet_timing.interleaved: warm-up, then
 ``--rounds`` rounds of one repeat each, every round under the machine-wide timing lock and
 refused when other processes used more than 5 % of the CPU). The first pass is saved at once;
 the second starts ``--gap-minutes`` after the first ended (a re-run with the same ``--rounds``
@@ -106,7 +107,8 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
     done = pd.read_csv(out) if out.exists() else pd.DataFrame()
     others = other_hosts_rows(out, runtime, fp["host_id"])
     mine = done.drop(others.index) if not done.empty else done
-    protocol = {"rounds": rounds, **({"trials": trials, "dominant_trials": dominant_trials} if runtime == "tvm" else {})}
+    tuning = {"trials": trials, "dominant_trials": dominant_trials} if runtime == "tvm" else {}
+    protocol = {"rounds": rounds, **tuning}
     if not mine.empty and any(key not in mine or (mine[key] != value).any() for key, value in protocol.items()):
         mine = pd.DataFrame()  # passes of another protocol are not resumed: a new one re-times both
     for k, label in enumerate(PASSES):

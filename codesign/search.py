@@ -90,7 +90,8 @@ def request_from(args: argparse.Namespace, torch_device: str | None) -> SearchRe
         network_profile=args.network_profile, penalty=args.penalty, strength=args.strength,
         strength_step=args.strength_step, schedule=schedule, finetune_steps=args.finetune_steps,
         nf=args.nf, num_cells=args.num_cells, fit=not args.no_fit, measure=not args.no_measure,
-        trials=args.trials, dominant_trials=args.dominant_trials, rounds=args.rounds, torch_device=torch_device, dry_run=args.dry_run)
+        trials=args.trials, dominant_trials=args.dominant_trials, rounds=args.rounds,
+        torch_device=torch_device, dry_run=args.dry_run)
 
 
 def _attach_budget_value(argv: list[str]) -> list[str]:
