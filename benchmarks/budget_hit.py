@@ -1,7 +1,7 @@
 """Do searched networks meet their latency budgets when measured? (local-cpu)
 
     python -m benchmarks.budget_hit [--device local-cpu] [--runtime onnxruntime|tvm]
-        [--budgets 60,90,140,220] [--count 4] [--trials 8] [--dominant-trials 8] [--rounds 3]
+        [--budgets 60,90,140,220] [--count 4] [--trials 8] [--dominant-trials 8] [--rounds 5]
         [--steps 400] [--warmup-steps 40]
         [--finetune-steps 3000] [--network-profile FILE.csv] [--work runs/budget_hit]
         [--out benchmarks/results/budget_hit.csv]
@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--count", type=int, default=4)
     p.add_argument("--trials", type=positive_int, default=8)
     p.add_argument("--dominant-trials", type=positive_int, default=8)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=positive_int, default=SearchRequest.rounds)
     p.add_argument("--steps", type=int, default=400)
     p.add_argument("--warmup-steps", type=int, default=40)
     p.add_argument("--finetune-steps", type=int, default=3000)

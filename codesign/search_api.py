@@ -106,7 +106,7 @@ class SearchRequest:
     measure: bool = True                 # compile and time the result where the device is here
     trials: int = 32                     # MetaSchedule trials per fused task (TVM)
     dominant_trials: int | None = None   # trials of the task with the most FLOPs (None: 4 x trials)
-    rounds: int = 3                      # closed-loop rounds at most (1: no re-fit)
+    rounds: int = 5                      # closed-loop rounds at most (1: no re-fit; README)
     torch_device: str | None = None      # cpu, cuda … (default: cuda if present)
     dry_run: bool = False                # plan only: a host without a predictor is not profiled
 
