@@ -10,15 +10,16 @@ host (the first pass is scored, the second is the retest), by the statistic the 
 predictor learned (its ``meta.statistic``: the minimum or the median of the repeats; column
 ``statistic``), so prediction and ceiling are read on the same timings. The kernel predictor
 is this host's and runtime's (predictors.store); each
-network's latency is the sum of its op instances' predictions (codesign.genotype.op_keys) plus
-the network model of predictors.network_overhead (overhead + scale × kernel sum), fitted
-leave-one-out on the other networks, so every network is held out of the fit that predicts it.
+network's latency comes from its op instances' predictions (codesign.genotype.op_keys) through
+the network model of predictors.network_overhead (overhead + per-op scales × kernel predictions
++ ms per GMAC, the shrinkage chosen by cross-validation), fitted leave-one-out on the other
+networks, so every network is held out of the fit that predicts it (shrinkage choice included).
 Rows: one per network (other hosts' and runtimes' rows are kept, benchmarks.host_rows);
 summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's share within ±10 %) per
-host and runtime in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the overhead
-on all the networks and saves it into the predictor (``overhead_ms``, ``kernel_scale``, with
-``meta.network_overhead`` saying on what), so the search's network costs are overhead + scale ×
-kernel sums.
+host and runtime in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the network model
+on all the networks and saves it into the predictor (``overhead_ms``, ``kernel_scale``,
+``op_scales``, ``ms_per_gmac``, with ``meta.network_overhead`` saying on what), so that the
+search's cost table holds each op instance's share of a network (CostModel.network_table).
 """
 from __future__ import annotations
 
@@ -109,12 +110,12 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
     rows["kernel_sum_ms"] = sums["kernel_sum_ms"]
     rows["predicted_ms"] = loo["mean_ms"]
     rows["predicted_std_ms"] = loo["std_ms"]
-    rows["provenance"] = "predicted (overhead + scale x kernel sum, fitted leave-one-out)"
+    rows["provenance"] = "predicted (network model of kernel predictions, fitted leave-one-out)"
     rows["predictor"] = _relative(path)
     rows = rows.reset_index()
     write_csv_atomic(with_other_hosts(out, rows, runtime, fp["host_id"]), out)
     summary = pd.DataFrame([
-        {"estimate": "overhead_plus_scaled_kernel_sum_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
+        {"estimate": "network_model_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
         {"estimate": "kernel_sum", **score(rows["kernel_sum_ms"], rows["measured_ms"])},
         {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
     ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"),
@@ -126,10 +127,14 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
         loo = summary.iloc[0]
         fitted.meta["network_overhead"] = {
             "networks": len(measured), "timings": _relative(timings_csv), "column": first,
-            "model": "overhead_ms + kernel_scale x kernel sum, non-negative, least relative squares",
+            "model": "overhead_ms + sum of op_scales[op] x kernel prediction + ms_per_gmac x GMACs, "
+                     "non-negative, least relative squares, op scales shrunk toward kernel_scale "
+                     f"(lambda {fitted.network_shrinkage}, by cross-validation)",
             "loo_within_10pct": round(float(loo.within_10pct), 3), "loo_mape_pct": round(float(loo.mape_pct), 2)}
         fitted.save(path)
-        print(f"saved network model {fitted.overhead_ms:.3g} ms + {fitted.kernel_scale:.3g} x kernel sum -> {path}")
+        scales = ", ".join(f"{op} {s:.2f}" for op, s in fitted.op_scales.items())
+        print(f"saved network model {fitted.overhead_ms:.3g} ms + op scales ({scales}; others "
+              f"{fitted.kernel_scale:.2f}) x kernel predictions + {fitted.ms_per_gmac:.3g} ms/GMAC -> {path}")
     return summary
 
 

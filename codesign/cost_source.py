@@ -1,10 +1,11 @@
 """Where the search's costs come from: a table of per-op-instance cost with its provenance.
 
 For a latency budget the table holds a device predictor's predicted milliseconds of every
-candidate op instance (predictors.CostModel), scaled by the predictor's network-level kernel
-scale, with its per-network overhead kept apart; for a GFLOPs budget it holds counted
-GMACs (10⁹ multiply-accumulates). ``cost_range`` gives the cheapest and dearest network the
-space can produce under the table (exact, by dynamic programming over widths and paths).
+candidate op instance (predictors.CostModel) as its share of a network under the predictor's
+network model (op scale × prediction + cost per GMAC), with the per-network overhead kept
+apart; for a GFLOPs budget it holds counted GMACs (10⁹ multiply-accumulates). ``cost_range``
+gives the cheapest and dearest network the space can produce under the table (exact, by
+dynamic programming over widths and paths).
 """
 from __future__ import annotations
 
@@ -49,15 +50,12 @@ def predicted_latency_table(space: SearchSpace, lr_hw: tuple[int, int],
     from predictors.cost_model import CostModel
 
     model = CostModel.load(predictor_dir)
-    instances = op_instances(space, lr_hw)
-    table = model.latency_table(instances)
-    per_network, scale = model.network_model
+    table = model.network_table(op_instances(space, lr_hw))
     source = (f"{model.predictor.meta.get('model', 'predictor')} for {model.device} trained on "
               f"{model.predictor.meta.get('training_rows', '?')} rows "
               f"({', '.join(model.training_provenance) or 'unknown provenance'}), {predictor_dir}")
-    return CostTable({k: scale * m for k, (m, _) in table.items()},
-                     {k: scale * s for k, (_, s) in table.items()}, "ms", model.provenance, source,
-                     per_network)
+    return CostTable({k: m for k, (m, _) in table.items()}, {k: s for k, (_, s) in table.items()},
+                     "ms", model.provenance, source, model.network_overhead_ms)
 
 
 def _cell_cost(plan: NetworkPlan, table: dict[str, float], lr_hw: tuple[int, int], resolution: int,

@@ -43,14 +43,24 @@ class CostModel:
         return list(self.predictor.meta.get("training_provenance", []))
 
     @property
-    def network_model(self) -> tuple[float, float]:
-        """(overhead ms, kernel scale): a network takes overhead + scale × Σ its kernels."""
-        return self.predictor.overhead_ms, self.predictor.kernel_scale
+    def network_overhead_ms(self) -> float:
+        """The fixed cost (ms) a network pays once, beside its kernels' shares."""
+        return self.predictor.overhead_ms
 
     def latency_table(self, instances: pd.DataFrame) -> dict[str, tuple[float, float]]:
-        """{key: (mean_ms, std_ms)} for every distinct key of `instances`."""
+        """{key: (mean_ms, std_ms)} of every distinct key of `instances`, each kernel alone."""
+        return self._table(instances, self.predictor.predict)
+
+    def network_table(self, instances: pd.DataFrame) -> dict[str, tuple[float, float]]:
+        """{key: (mean_ms, std_ms)}: each op instance's share of a network's latency under the
+        predictor's network model (KernelPredictor.in_network); a network takes
+        ``network_overhead_ms`` + the sum of its instances' shares."""
+        return self._table(instances, self.predictor.in_network)
+
+    @staticmethod
+    def _table(instances: pd.DataFrame, predict) -> dict[str, tuple[float, float]]:
         if "key" not in instances.columns:
             raise ValueError("instances need a `key` column")
         unique = instances.drop_duplicates("key").reset_index(drop=True)
-        mean, std = self.predictor.predict(unique)
+        mean, std = predict(unique)
         return {str(k): (float(m), float(s)) for k, m, s in zip(unique["key"], mean, std)}

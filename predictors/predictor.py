@@ -3,8 +3,9 @@
 Saved as one plain JSON file, `predictor.json`, in a directory: device, op vocabulary,
 feature names, model state (XGBoost boosters in XGBoost's JSON schema), training-data hash
 and provenance, the keys it was trained on (so evaluation can exclude them), library versions.
-Network latency = `overhead_ms` + `kernel_scale` × the sum of kernel predictions (see
-network_overhead.py); 0 and 1 until fitted on whole-network measurements.
+Network latency = `overhead_ms` + Σ over its kernels of `in_network` (op scale × kernel
+prediction + `ms_per_gmac` × GMACs; see network_overhead.py); 0 ms, scale 1 and 0 ms/GMAC until
+fitted on whole-network measurements.
 """
 from __future__ import annotations
 
@@ -48,7 +49,10 @@ class KernelPredictor:
     model: LatencyModel
     meta: dict = field(default_factory=dict)
     overhead_ms: float = 0.0
-    kernel_scale: float = 1.0
+    kernel_scale: float = 1.0                               # the scale of ops without their own
+    op_scales: dict[str, float] = field(default_factory=dict)
+    ms_per_gmac: float = 0.0
+    network_shrinkage: float | None = None                  # λ the op scales were fitted with
 
     def features(self, rows: pd.DataFrame) -> pd.DataFrame:
         return kernel_features(rows, self.op_vocab)
@@ -56,6 +60,14 @@ class KernelPredictor:
     def predict(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Latency mean and std in ms for each kernel row."""
         return self.model.predict(self.features(rows))
+
+    def in_network(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Each kernel row's share (mean, std in ms) of a network's latency under the fitted
+        network model: its op's scale × its prediction + ms_per_gmac × its GMACs."""
+        mean, std = self.predict(rows)
+        scale = rows["op"].astype(str).map(self.op_scales).fillna(self.kernel_scale).to_numpy(float)
+        gmacs = rows["macs"].to_numpy(float) / 1e9 if self.ms_per_gmac else 0.0
+        return scale * mean + self.ms_per_gmac * gmacs, scale * std
 
     def check_finite(self, rows: pd.DataFrame, what: str = "training rows") -> None:
         """ValueError unless the predicted mean and std of every kernel row are finite."""
@@ -75,6 +87,8 @@ class KernelPredictor:
         out = Path(out_dir)
         state = {"format_version": FORMAT_VERSION, "device": self.device, "op_vocab": self.op_vocab,
                  "overhead_ms": self.overhead_ms, "kernel_scale": self.kernel_scale,
+                 "op_scales": self.op_scales, "ms_per_gmac": self.ms_per_gmac,
+                 "network_shrinkage": self.network_shrinkage,
                  "meta": self.meta, "model": self.model.to_json()}
         try:
             text = json.dumps(state, allow_nan=False)
@@ -109,7 +123,9 @@ class KernelPredictor:
                              f"that holds non-finite numbers (re-train it)")
         try:
             return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
-                       state["meta"], state["overhead_ms"], state.get("kernel_scale", 1.0))
+                       state["meta"], state["overhead_ms"], state.get("kernel_scale", 1.0),
+                       state.get("op_scales", {}), state.get("ms_per_gmac", 0.0),
+                       state.get("network_shrinkage"))
         except KeyError as err:
             raise ValueError(f"{path}: missing or unknown entry {err}") from None
 
