@@ -18,7 +18,7 @@ resumes there; another ``--rounds``, or on TVM other trials, re-times both passe
 per network, runtime and host (other hosts' rows are kept, benchmarks.host_rows), with the
 median, min and max/min spread of each pass and its foreign CPU share; summary rows per host,
 runtime and statistic (median, min: share within ±10 %/±5 %,
-median |ratio − 1|) go to
+median |ratio − 1|, the whole host's median drift and the share within ±10 % of it) go to
 ``<out stem>_summary.csv``.
 """
 from __future__ import annotations
@@ -85,16 +85,26 @@ STATISTICS = {"median": "ms", "min": "min_ms"}
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per runtime, host and statistic: share of networks whose two passes agree within
-    ±10 %/±5 %, the median |second/first − 1| and the largest foreign CPU share of either pass."""
+    ±10 %/±5 %, the median |second/first − 1| and the largest foreign CPU share of either pass.
+
+    Beside them, ``host_drift``: the median second/first ratio over the networks, a whole-host
+    speed change between passes (every network moves with it on a drifting VM), and
+    ``within_10pct_of_drift``: the share within ±10 % once each ratio is divided by that drift.
+    The raw ``within_10pct`` is the retest ceiling; the drift-divided share only says how much
+    of the disagreement is the host's speed moving rather than networks timing inconsistently."""
     out = []
     for (runtime, host_id), group in rows.groupby(["runtime", "host_id"], sort=False):
         for statistic, column in STATISTICS.items():
-            change = (group[f"second_{column}"] / group[f"first_{column}"] - 1).abs()
+            ratio = group[f"second_{column}"] / group[f"first_{column}"]
+            change = (ratio - 1).abs()
+            drift = float(ratio.median())
             out.append({"runtime": runtime, "statistic": statistic,
                         "host_id": host_id, "networks": len(group),
                         "within_10pct": float((change <= 0.10).mean()),
                         "within_5pct": float((change <= 0.05).mean()),
                         "median_abs_change": float(change.median()),
+                        "host_drift": drift,
+                        "within_10pct_of_drift": float(((ratio / drift - 1).abs() <= 0.10).mean()),
                         "max_foreign_cpu_share": float(group[["first_foreign_cpu_share",
                                                               "second_foreign_cpu_share"]].max().max())})
     return pd.DataFrame(out)

@@ -27,6 +27,18 @@ def test_retest_summary_is_per_host_never_across_hosts():
     assert summary.loc[("intel", "min"), "networks"] == 2
 
 
+def test_retest_summary_separates_a_whole_host_drift_from_inconsistent_networks():
+    first = [10.0, 20.0, 30.0, 40.0]
+    rows = pd.DataFrame({"runtime": "onnxruntime", "host_id": "zen5", "first_ms": first,
+                         "second_ms": [12.0, 24.0, 36.0, 40.0], "first_min_ms": first,
+                         "second_min_ms": [12.0, 24.0, 36.0, 40.0],
+                         "first_foreign_cpu_share": 0.0, "second_foreign_cpu_share": 0.0})
+    summary = summarise(rows).set_index("statistic")
+    assert summary.loc["min", "within_10pct"] == 0.25  # only the network that did not move
+    assert summary.loc["min", "host_drift"] == 1.2
+    assert summary.loc["min", "within_10pct_of_drift"] == 0.75  # 40 ms is 1/1.2 of the drift
+
+
 def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatch):
     import benchmarks.retest_local_cpu as retest
 
