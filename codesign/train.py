@@ -176,7 +176,8 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
     (the LR schedule still spans ``steps``); ``resume=True`` then continues it.
 
     Returns a summary: steps done, start step, last loss, final validation PSNR (dB) if
-    validated, wall time (s), checkpoint path.
+    validated, wall time of this call (s), wall time of all the training up to the last step
+    over every resume (``train_s``, s; also in the log's every row), checkpoint path.
     """
     if if_exists not in ("overwrite", "refuse"):
         raise ValueError(f"if_exists must be 'overwrite' or 'refuse', got {if_exists!r}")
@@ -256,6 +257,7 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
         save_atomic(_state(model, optimizer, scheduler, step, meta), ckpt_path)
 
     t0, step, loss_value, val_psnr = time.time(), start, float("nan"), None
+    before_s = _logged_train_s(log_rows) if start else 0.0  # seconds spent before a resume
     last_save = time.monotonic()
     bar = tqdm(total=steps, initial=start, desc=f"train {arch or type(model).__name__}",
                disable=not progress)
@@ -273,7 +275,8 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
                 scheduler.step()
                 step += 1
                 loss_value = loss.item()
-                row = {"step": step, "loss": loss_value, "lr": scheduler.get_last_lr()[0]}
+                row = {"step": step, "loss": loss_value, "lr": scheduler.get_last_lr()[0],
+                       "train_s": before_s + time.time() - t0}
                 if val_every and (step % val_every == 0 or step == steps):
 
                     val_psnr = float(evaluate_model(model, val_pairs, scale, device).psnr.mean())
@@ -296,7 +299,15 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
         stop.forward()
         raise TrainingInterrupted(step, stop.signum, ckpt_path)
     return {"steps": step, "start_step": start, "loss": loss_value, "val_psnr": val_psnr,
-            "wall_s": time.time() - t0, "checkpoint": str(ckpt_path)}
+            "wall_s": time.time() - t0, "train_s": _logged_train_s(log_rows),
+            "checkpoint": str(ckpt_path)}
+
+
+def _logged_train_s(log_rows: list[dict]) -> float:
+    """Wall seconds of training up to the last logged step, over every resume (the log's
+    cumulative ``train_s``; NaN for no log or one written before that column existed)."""
+    last = log_rows[-1].get("train_s") if log_rows else None
+    return float(last) if last is not None else float("nan")
 
 
 def resume_command(argv: list[str]) -> str:

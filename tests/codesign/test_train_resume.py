@@ -3,6 +3,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from PIL import Image
 from torch import nn
@@ -55,6 +56,19 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path, butterfly):
     assert ckpt["step"] == 6 and ckpt["arch"] == "tiny"
     log = pd.read_csv(tmp_path / "b" / "train_log.csv")
     assert log.step.tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_training_time_adds_up_over_a_resume_and_a_finished_run_still_reports_it(tmp_path, butterfly):
+    (tmp_path / "data").mkdir()
+    data = _folder(tmp_path / "data", butterfly)
+    _, first = _train(data, tmp_path / "b", steps=6, stop_at=3)
+    _, resumed = _train(data, tmp_path / "b", steps=6, resume=True)
+    _, reused = _train(data, tmp_path / "b", steps=6, resume=True)  # finished: trains nothing
+    log = pd.read_csv(tmp_path / "b" / "train_log.csv")
+    # cumulative across the resume: step 4 starts from step 3's seconds, not from zero
+    assert log.train_s.is_monotonic_increasing and log.train_s.iloc[2] == pytest.approx(first["train_s"])
+    assert resumed["train_s"] > first["train_s"] and resumed["start_step"] == 3
+    assert reused["start_step"] == 6 and reused["train_s"] == pytest.approx(resumed["train_s"])
 
 
 def test_training_reduces_l1_loss(tmp_path, butterfly):
