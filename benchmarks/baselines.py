@@ -67,7 +67,9 @@ def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_si
     The patch is enlarged to what the network needs (``min_patch_size``); the row says which.
     The network is built after seeding with ``seed``: the same seed gives the same row on CPU.
     A finished run in ``work`` is reused and an interrupted one resumed, both only with the same
-    settings (codesign.train refuses a checkpoint made with others, naming the setting)."""
+    settings (codesign.train refuses a checkpoint made with others, naming the setting).
+    ``train_wall_s`` is the training's wall time over every resume, from its log (s; a reused
+    run reports the run that trained it, NaN when its log predates that column)."""
     torch.manual_seed(seed)  # before the network is built: its init depends on it
     model = build_model(arch, scale)
     patch_size = max(patch_size, min_patch_size(arch, scale))
