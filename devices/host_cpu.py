@@ -1,11 +1,20 @@
 """The CPU this code runs on: model name, cores, clock, ISA flags and the LLVM target for it."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
+import re
+import subprocess
+import sys
 from functools import lru_cache
+from pathlib import Path
 
 import psutil
+
+from codesign_common.atomic import write_text_atomic
+from codesign_common.cache import cache_root
 
 # ISA extensions that decide which vector code LLVM may emit (reported when present).
 ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
@@ -26,7 +35,8 @@ _AMD_FAMILIES = {
 # getIntelProcessorTypeAndSubtype): model → name. Others (e.g. 0x55, named by its features) are
 # left to TVM.
 _INTEL_FAMILY_6 = {0x6a: "icelake-server", 0x6c: "icelake-server", 0x8f: "sapphirerapids",
-                   0xcf: "emeraldrapids", 0xad: "graniterapids", 0xae: "graniterapids-d"}
+                   0xcf: "emeraldrapids", 0xad: "graniterapids", 0xae: "graniterapids-d",
+                   0xa7: "rocketlake"}
 
 
 def llvm_cpu_from_cpuinfo(info: dict[str, str]) -> str | None:
@@ -46,27 +56,63 @@ def llvm_cpu_from_cpuinfo(info: dict[str, str]) -> str | None:
     return listed if any(lo <= model <= hi for lo, hi in ranges) else other
 
 
+CPUINFO_ENV = "CODESIGN_CPUINFO"
+"""Environment variable naming a file read instead of /proc/cpuinfo (to test another host's
+branch, e.g. a CPU outside the tables above)."""
+
+_ASK_TVM = "from tvm.target import codegen; print(codegen.llvm_get_system_cpu())"
+_MCPU_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
 def _cpuinfo() -> dict[str, str]:
-    """First processor block of /proc/cpuinfo as a dict (empty where there is none)."""
+    """First processor block of /proc/cpuinfo (or of $CODESIGN_CPUINFO) as a dict (empty where
+    there is none)."""
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(os.environ.get(CPUINFO_ENV) or "/proc/cpuinfo") as f:
             block = f.read().split("\n\n")[0]
     except OSError:
         return {}
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in block.splitlines())}
 
 
+def _mcpu_cache_path(info: dict[str, str]) -> Path:
+    """Where TVM's answer for a CPU outside the tables is kept: one file per CPU, keyed by every
+    cpuinfo field LLVM's host detection reads (vendor, family, model, stepping, flags)."""
+    key = json.dumps({k: info.get(k, "") for k in ("vendor_id", "cpu family", "model", "stepping",
+                                                   "model name", "flags", "Features", "CPU part")},
+                     sort_keys=True)
+    return cache_root() / "host_cpu" / f"mcpu-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
+
+def llvm_cpu_from_tvm(info: dict[str, str]) -> str:
+    """The -mcpu TVM's LLVM detects, for a CPU outside the tables: read from the cache when TVM
+    was asked before on this CPU, else asked of TVM in a child process (seconds, once per CPU;
+    this process imports neither TVM nor torch) and cached. A cache file that does not hold a
+    plausible LLVM CPU name is ignored and rewritten."""
+    path = _mcpu_cache_path(info)
+    try:
+        cached = json.loads(path.read_text()).get("mcpu")
+        if isinstance(cached, str) and _MCPU_NAME.fullmatch(cached):
+            return cached
+    except (OSError, ValueError, AttributeError):
+        pass
+    result = subprocess.run([sys.executable, "-c", _ASK_TVM], capture_output=True, text=True)
+    mcpu = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if result.returncode != 0 or not _MCPU_NAME.fullmatch(mcpu):
+        raise RuntimeError(f"TVM could not name this CPU's LLVM target: {result.stderr.strip()[-300:]}")
+    try:
+        write_text_atomic(path, json.dumps({"mcpu": mcpu, "source": "tvm.target.codegen.llvm_get_system_cpu"}))
+    except OSError:
+        pass  # an unwritable cache only costs the next process the same few seconds
+    return mcpu
+
+
 @lru_cache(maxsize=None)
 def detect() -> dict:
     """Facts about the local CPU: model, physical cores, clock (GHz), ISA flags, LLVM mcpu
-    (read from /proc/cpuinfo where llvm_cpu_from_cpuinfo knows it, else asked of TVM's own
-    LLVM, which takes seconds to import)."""
+    (read from /proc/cpuinfo where llvm_cpu_from_cpuinfo knows it, else llvm_cpu_from_tvm)."""
     info = _cpuinfo()
-    mcpu = llvm_cpu_from_cpuinfo(info)
-    if mcpu is None:
-        from tvm.target import codegen
-
-        mcpu = str(codegen.llvm_get_system_cpu())
+    mcpu = llvm_cpu_from_cpuinfo(info) or llvm_cpu_from_tvm(info)
     flags = set((info.get("flags") or info.get("Features") or "").split())
     freq = psutil.cpu_freq()
     mhz = float(info.get("cpu MHz", 0.0)) or (freq.max or freq.current if freq else 0.0)
