@@ -1,6 +1,8 @@
 """Finding and reading HR images: user folders, standard SR layouts, the built-in photos.
 
 Layouts understood by :func:`load_hr_images` / :func:`load_pairs`:
+- a standard set's name (``set5``, ``b100``, ``291``, … : :mod:`codesign.data.sets`), unless a
+  folder of that name exists;
 - ``None``: the built-in photos shipped inside scikit-image's wheel (never downloaded), with the
   fixed split in :data:`BUILTIN_SPLIT`;
 - a DIV2K root (``DIV2K_train_HR/``, ``DIV2K_valid_HR/`` and, if present,
@@ -19,7 +21,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from codesign.data.errors import DataError
 from codesign.data.imresize import imresize, modcrop
+from codesign.data.sets import resolve_data
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 
@@ -34,10 +38,6 @@ BUILTIN_SPLIT = {
     ],
     "val": ["chelsea.png", "coffee.png", "rocket.jpg"],
 }
-
-
-class DataError(ValueError):
-    """Input data that cannot be used (empty folder, nothing readable, wrong layout)."""
 
 
 def builtin_data_dir() -> Path:
@@ -129,7 +129,7 @@ def load_hr_images(
         folder = builtin_data_dir()
         paths = [folder / name for name in BUILTIN_SPLIT[split]]
         return _read_many(paths, min_size, f"the built-in {split} photos")
-    root = Path(data)
+    root = resolve_data(data)  # a set name (set5, 291, …) gives its folder
     if not root.is_dir():
         raise DataError(f"data folder {root} does not exist")
     folder = _hr_folder(root, split)
@@ -147,7 +147,7 @@ def load_pairs(
     hr_images = load_hr_images(data, split, min_size=max(min_size, scale))
     lr_folder = None
     if data is not None:
-        lr_folder = _lr_folder(_hr_folder(Path(data), split), scale)
+        lr_folder = _lr_folder(_hr_folder(resolve_data(data), split), scale)
     pairs = []
     for name, hr in hr_images:
         hr = modcrop(hr, scale)
