@@ -1,0 +1,353 @@
+"""`python -m benchmarks.report [--check]`: the results tables of README.md and docs/results.md,
+generated from benchmarks/results/*.csv and the device catalog, never copied by hand.
+
+Each table sits between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in a Markdown
+file; this command rewrites what lies between the markers. ``--check`` rewrites nothing and exits
+1 naming every block that differs from what the CSVs give (tests/benchmarks/test_report.py runs
+it, so no figure in the README goes stale). Every table says which command made its CSV, on which
+hosts, on which dates and in which runtimes.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from codesign_common.atomic import write_text_atomic
+from codesign_common.cli import Parser, cli_main
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+DOCUMENTS = (REPO / "README.md", REPO / "docs" / "results.md")
+BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z0-9_]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)",
+                   re.S)
+DATE_COLUMNS = ("date", "ended", "started")
+
+
+def host_label(host_id) -> str:
+    """Short host name from a host id, e.g. ``AMD znver4`` (the id in full is in the CSV)."""
+    if not isinstance(host_id, str) or not host_id:
+        return "not recorded"
+    parts = host_id.split("-")
+    vendor = {"authenticamd": "AMD", "genuineintel": "Intel"}.get(parts[0], parts[0])
+    return f"{vendor} {parts[4]}" if len(parts) >= 6 else host_id
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[str]:
+    if column not in frame:
+        return []
+    return sorted({str(v) for v in frame[column].dropna()})
+
+
+def provenance_line(frame: pd.DataFrame, csv: str, command: str) -> str:
+    """`command` → file · hosts · dates · runtimes, as the CSV records them."""
+    hosts = sorted({host_label(h) for h in frame["host_id"].dropna()}) if "host_id" in frame else []
+    hosts = hosts or _values(frame, "machine") or ["not recorded"]
+    dates = next((sorted({str(v)[:10] for v in frame[c].dropna()}) for c in DATE_COLUMNS
+                  if c in frame and frame[c].notna().any()), [])
+    date = (dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]}") if dates else "not recorded"
+    runtimes = _values(frame, "runtime")
+    return (f"`{command}` → `benchmarks/results/{csv}` · hosts: {', '.join(hosts)} · dates: {date}"
+            + (f" · runtimes: {', '.join(runtimes)}" if runtimes else ""))
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """A GitHub Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _pct(x) -> str:
+    return "n/a" if pd.isna(x) else f"{100 * float(x):.0f} %"
+
+
+def _true(column: pd.Series) -> pd.Series:
+    """A boolean column as written to CSV (True/False, or text where summary rows share it)."""
+    return column.astype(str).str.lower().isin(["true", "1", "1.0"])
+
+
+def _num(x, digits=2) -> str:
+    return "n/a" if pd.isna(x) else f"{float(x):.{digits}f}"
+
+
+# --- one renderer per table: frame → (header, rows) -------------------------------------------
+
+def budget_hit(frame):
+    """Budgets asked of local-cpu and the share measured in [0.85, 1.0] × budget."""
+    rows = []
+    runs = frame[frame["budget_ms"].notna()]
+    for (host, runtime), g in runs.groupby(["host_id", "runtime"]):
+        ratio = g["measured_ms"] / g["budget_ms"]
+        rows.append([host_label(host), runtime, len(g),
+                     f"{g['budget_ms'].min():.1f}–{g['budget_ms'].max():.1f}",
+                     f"{int(_true(g['measured_in_band']).sum())} of {len(g)}",
+                     f"{ratio.min():.3f}–{ratio.max():.3f}", _num(g["rounds"].mean(), 1)])
+    return (["host", "runtime", "budgets", "budget ms", "measured in band", "measured / budget",
+             "rounds (mean)"], rows)
+
+
+ESTIMATES = {"kernel_sum": "kernel sum", "network_model_loo": "per-op network model, leave-one-out",
+             "overhead_plus_scaled_kernel_sum_loo": "overhead + scaled kernel sum, leave-one-out",
+             "retest (ceiling)": "retest (ceiling)"}
+
+
+def network_model(frame):
+    """Leave-one-out accuracy of the network model (and of the plain kernel sum) per host."""
+    rows = []
+    for _, r in frame.sort_values(["runtime", "host_id", "estimate"]).iterrows():
+        name = ESTIMATES.get(r["estimate"], r["estimate"])
+        rows.append([host_label(r["host_id"]), r["runtime"], name, int(r["n"]), _pct(r["within_10pct"]),
+                     _pct(r["within_20pct"]), _num(r["mape_pct"], 1), _num(r["spearman"], 3)])
+    return (["host", "runtime", "estimate", "networks", "within ±10 %", "within ±20 %", "MAPE %", "ρ"],
+            rows)
+
+
+def network_headline(frame):
+    """The network model's leave-one-out share within ±10 % of the measured minimum, beside the
+    retest ceiling (the same networks timed twice agree this often) and the plain kernel sum."""
+    rows = []
+    for (runtime, host), g in frame.groupby(["runtime", "host_id"]):
+        by = dict(zip(g["estimate"], g["within_10pct"]))
+        model = by.get("network_model_loo", by.get("overhead_plus_scaled_kernel_sum_loo"))
+        mape = g.loc[g["estimate"].str.endswith("_loo"), "mape_pct"]
+        rows.append([host_label(host), runtime, _pct(model), _num(mape.iloc[0] if len(mape) else None, 1),
+                     _pct(by.get("retest (ceiling)")), _pct(by.get("kernel_sum"))])
+    return (["host", "runtime", "network model within ±10 %", "MAPE %", "retest ceiling",
+             "kernel sum within ±10 %"], rows)
+
+
+def retest(frame):
+    """The same networks timed twice, ten minutes or more apart: share within ±10 %."""
+    rows = [[host_label(r["host_id"]), r["runtime"], r["statistic"], int(r["networks"]),
+             _pct(r["within_10pct"]), _pct(r["within_5pct"]), _num(r.get("host_drift"), 3)]
+            for _, r in frame.sort_values(["runtime", "host_id", "statistic"]).iterrows()]
+    return (["host", "runtime", "statistic", "networks", "within ±10 %", "within ±5 %", "host drift"],
+            rows)
+
+
+def tvm_vs_onnxruntime(frame):
+    """Tuned TVM over onnxruntime on whole networks, by the minimum of repeats, per host."""
+    nets = frame[frame["key"].astype(str).str.startswith("network:")].dropna(
+        subset=["ratio_tvm_tuned_to_ort_min"]).drop_duplicates(["host_id", "key"])
+    rows = []
+    for host, g in nets.groupby("host_id"):
+        r = g["ratio_tvm_tuned_to_ort_min"]
+        rows.append([host_label(host), len(g), _num(r.median()), f"{r.min():.2f}–{r.max():.2f}",
+                     int((r < 1).sum())])
+    return (["host", "networks", "TVM / onnxruntime (median)", "range", "networks faster in TVM"], rows)
+
+
+def pareto(frame):
+    """Searched and reference networks: measured latency and PSNR (built-in validation photos)."""
+    rows = [[r["kind"], r["name"], _num(r["measured_ms"]), _num(r["psnr"]), f"{int(r['params']):,}",
+             _num(r["gmacs"]), "yes" if _true(pd.Series([r["on_or_above_front"]])).iloc[0] else "no"]
+            for _, r in frame.sort_values("measured_ms").iterrows()]
+    return (["kind", "network", "measured ms", "PSNR dB (built-in val)", "params", "GMACs",
+             "on or above the front"], rows)
+
+
+def predictor_tophub(frame):
+    """Public TopHub kernels: the best model per device, grouped cross-validation."""
+    best = frame.loc[frame.groupby("device")["within_10pct"].idxmax()]
+    rows = [[r["device"], r["model"], int(r["kernels"]), _pct(r["within_10pct"]), _num(r["mape_pct"], 1),
+             _num(r["spearman"], 3)] for _, r in best.sort_values("device").iterrows()]
+    return (["device", "best model", "kernels", "within ±10 %", "MAPE %", "ρ"], rows)
+
+
+def published_weights(frame):
+    """The reference networks with their authors' weights, evaluated here, against the papers."""
+    cols = [c for c in ("model", "scale", "set", "psnr", "psnr_published", "psnr_diff", "ssim",
+                        "ssim_published") if c in frame]
+    rows = [[_num(v, 3) if isinstance(v, float) else v for v in r] for r in frame[cols].itertuples(index=False)]
+    return (cols, rows)
+
+
+def published_weights_headline(frame):
+    """Per network and scale: test sets whose PSNR here is within ±0.05 dB of the authors'
+    published figure (rows without a published figure are counted apart)."""
+    rows = []
+    for (model, scale), g in frame.groupby(["model", "scale"]):
+        published = g[g["psnr_published"].notna()]
+        diff = (published["psnr"] - published["psnr_published"]).abs()
+        rows.append([model, f"×{scale}", len(published), int((diff <= 0.05).sum()),
+                     _num(diff.max(), 3) if len(diff) else "n/a", len(g) - len(published)])
+    return (["network", "scale", "sets with a published figure", "within ±0.05 dB", "max |Δ| dB",
+             "sets without one"], rows)
+
+
+def devices_table(by_provenance: bool = False) -> str:
+    """The catalog: where each device's latencies come from (``by_provenance``: one row per
+    kind of predictor, naming its devices)."""
+    from devices.catalog import list_devices
+
+    devices = list_devices()
+    if by_provenance:
+        kinds = sorted({d.predictor["provenance"] for d in devices})
+        rows = [[k, ", ".join(f"`{d.name}`" for d in devices if d.predictor["provenance"] == k)]
+                for k in kinds]
+        return markdown_table(["predictor", "devices"], rows)
+    rows = [[d.name, d.kind, d.method, d.predictor["provenance"]] for d in devices]
+    return markdown_table(["device", "kind", "latency from", "predictor"], rows)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A results table: its block name, the CSV it reads, the command that makes the CSV.
+    Several CSVs (``csv`` joined by ``+``) are read as one frame of their rows."""
+    name: str
+    csv: str
+    command: str
+    render: Callable[[pd.DataFrame], tuple[list[str], list[list]]]
+
+    def markdown(self) -> str:
+        paths = [RESULTS / name for name in self.csv.split("+")]
+        if not all(p.exists() for p in paths):
+            return f"No results yet: run `{self.command}`."
+        frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+        header, rows = self.render(frame)
+        doc = " ".join((self.render.__doc__ or "").split())
+        files = " + ".join(p.name for p in paths)
+        return f"{doc}\n\n{provenance_line(frame, files, self.command)}\n\n{markdown_table(header, rows)}"
+
+
+TABLES = [
+    Table("budget_hit", "budget_hit.csv", "python -m benchmarks.budget_hit", budget_hit),
+    Table("networks_onnxruntime", "networks_local_cpu_onnxruntime_summary.csv",
+          "python -m benchmarks.networks_runtime_local_cpu --runtime onnxruntime", network_model),
+    Table("networks_tvm", "networks_local_cpu_tvm_summary.csv",
+          "python -m benchmarks.networks_runtime_local_cpu --runtime tvm", network_model),
+    Table("network_headline", "networks_local_cpu_onnxruntime_summary.csv+networks_local_cpu_tvm_summary.csv",
+          "python -m benchmarks.networks_runtime_local_cpu --runtime onnxruntime|tvm", network_headline),
+    Table("retest", "test_retest_local_cpu_summary.csv",
+          "python -m benchmarks.retest_local_cpu --rounds 60 --gap-minutes 10", retest),
+    Table("tvm_vs_onnxruntime", "compile_local_cpu.csv", "python -m benchmarks.compile_local_cpu",
+          tvm_vs_onnxruntime),
+    Table("pareto", "pareto_local_cpu.csv", "python -m benchmarks.pareto_local_cpu", pareto),
+    Table("published_weights_headline", "published_weights.csv", "python -m benchmarks.published_weights",
+          published_weights_headline),
+    Table("predictor_tophub", "predictor_tophub.csv", "python -m benchmarks.predictor_tophub",
+          predictor_tophub),
+    Table("published_weights", "published_weights.csv", "python -m benchmarks.published_weights",
+          published_weights),
+]
+
+
+FILES = {
+    "accelerator_sim.csv": "python -m benchmarks.accelerator_sim",
+    "baselines.csv": "bash benchmarks/gpu_h100.sh (python -m benchmarks.baselines --steps 20000 on an H100)",
+    "baselines_cpu_1000steps.csv": "python -m benchmarks.baselines --steps 1000 --out benchmarks/results/baselines_cpu_1000steps.csv",
+    "budget_hit.csv": "python -m benchmarks.budget_hit [--runtime tvm]",
+    "compile_interleaved_local_cpu.csv": "python -m benchmarks.compile_local_cpu --retime",
+    "compile_local_cpu.csv": "python -m benchmarks.compile_local_cpu",
+    "host_steadiness_local_cpu.csv": "python -m benchmarks.host_steadiness_local_cpu",
+    "host_steadiness_local_cpu_summary.csv": "python -m benchmarks.host_steadiness_local_cpu",
+    "nb201_noise_floor.csv": "python -m benchmarks.nb201_noise_floor",
+    "networks_local_cpu.csv": "python -m benchmarks.networks_local_cpu (the 50 derived networks the local-cpu benchmarks time)",
+    "networks_local_cpu_onnxruntime.csv": "python -m benchmarks.networks_runtime_local_cpu --runtime onnxruntime",
+    "networks_local_cpu_onnxruntime_summary.csv": "python -m benchmarks.networks_runtime_local_cpu --runtime onnxruntime",
+    "networks_local_cpu_tvm.csv": "python -m benchmarks.networks_runtime_local_cpu --runtime tvm",
+    "networks_local_cpu_tvm_summary.csv": "python -m benchmarks.networks_runtime_local_cpu --runtime tvm",
+    "pareto_local_cpu.csv": "python -m benchmarks.pareto_local_cpu",
+    "pareto_local_cpu.png": "python -m benchmarks.pareto_local_cpu",
+    "pareto_searched_local_cpu.csv": "python -m benchmarks.pareto_local_cpu (its budget_hit run)",
+    "predictor_local_cpu.csv": "python -m benchmarks.predictor_local_cpu (the TVM 8-trial profile of 2026-11-23)",
+    "predictor_local_cpu_onnxruntime.csv": "python -m benchmarks.predictor_local_cpu --profile devices/profiles/local-cpu/HOST/onnxruntime.csv --out benchmarks/results/predictor_local_cpu_onnxruntime.csv",
+    "predictor_local_cpu_tvm.csv": "python -m benchmarks.predictor_local_cpu --profile devices/profiles/local-cpu/HOST/tvm.csv --out benchmarks/results/predictor_local_cpu_tvm.csv",
+    "predictor_nb201.csv": "python -m benchmarks.predictor_nb201",
+    "predictor_nb201_fewshot.csv": "python -m benchmarks.predictor_nb201",
+    "predictor_tophub.csv": "python -m benchmarks.predictor_tophub",
+    "published_weights.csv": "python -m benchmarks.published_weights",
+    "search_flops.csv": "python -m benchmarks.search_flops",
+    "search_flops_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m benchmarks.search_flops at a GPU schedule)",
+    "search_flops_gpu_alone.csv": "python -m benchmarks.search_flops --budgets 33 --steps 200 --finetune-steps 500 (the H100 to itself: supernet throughput)",
+    "search_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m codesign.search --device pixel7 --budget 50ms at a GPU schedule)",
+    "sparsestmax_vs_gumbel.csv": "python -m benchmarks.sparsestmax_vs_gumbel",
+    "test_retest_local_cpu.csv": "python -m benchmarks.retest_local_cpu --rounds 60 --gap-minutes 10",
+    "test_retest_local_cpu_summary.csv": "python -m benchmarks.retest_local_cpu --rounds 60 --gap-minutes 10",
+    "timing_span_local_cpu.csv": "python -m benchmarks.timing_span_local_cpu",
+    "timing_span_local_cpu_summary.csv": "python -m benchmarks.timing_span_local_cpu",
+    "transfer.csv": "python -m benchmarks.transfer",
+    "transfer_runs.csv": "python -m benchmarks.transfer",
+    "tuning_time_local_cpu.csv": "python -m benchmarks.compile_local_cpu --tune-only",
+    "tvm_tuning_curve.csv": "python -m benchmarks.tvm_tuning_curve",
+    "tvm_tuning_curve.png": "python -m benchmarks.tvm_tuning_curve",
+    "tvm_tuning_curve_retimed.csv": "python -m benchmarks.tvm_tuning_curve (its re-timing pass)",
+}
+"""Every file of benchmarks/results/ → the command that makes it (tests/benchmarks/test_report.py
+fails on a file missing here)."""
+
+
+def files_index() -> str:
+    """One row per file of benchmarks/results/: the command, rows, hosts and dates it holds."""
+    rows = []
+    for name in sorted(p.name for p in RESULTS.iterdir() if p.is_file()):
+        command = FILES.get(name, "not listed in benchmarks.report.FILES")
+        if name.endswith(".csv"):
+            frame = pd.read_csv(RESULTS / name)
+            _, rest = provenance_line(frame, name, command).split(" · ", 1)
+            rows.append([f"`{name}`", f"`{command}`", len(frame), rest.replace(" · ", "; ")])
+        else:
+            rows.append([f"`{name}`", f"`{command}`", "", "figure"])
+    return markdown_table(["file", "made by", "rows", "hosts; dates; runtimes"], rows)
+
+
+def blocks() -> dict[str, str]:
+    """Every block's generated Markdown, by name."""
+    out = {t.name: t.markdown() for t in TABLES}
+    out["devices"] = devices_table()
+    out["device_kinds"] = devices_table(by_provenance=True)
+    out["files"] = files_index()
+    return out
+
+
+def rewrite(text: str, generated: dict[str, str]) -> tuple[str, list[str]]:
+    """``text`` with each known block replaced; returns it and the names of blocks that changed.
+    An unknown block name raises ValueError (a typo would otherwise go unchecked)."""
+    changed = []
+
+    def replace(match: re.Match) -> str:
+        name = match["name"]
+        if name not in generated:
+            raise ValueError(f"unknown results block {name!r}; known: {', '.join(sorted(generated))}")
+        body = generated[name].rstrip("\n") + "\n"
+        if match["body"] != body:
+            changed.append(name)
+        return match.group(1) + body + match.group(4)
+
+    return BLOCK.sub(replace, text), changed
+
+
+def update(documents=None, check: bool = False) -> list[str]:
+    """Rewrite (or with ``check`` only compare) the results blocks of ``documents``; returns
+    ``file:block`` for each block that differed."""
+    generated = blocks()
+    stale = []
+    for path in DOCUMENTS if documents is None else documents:
+        text = Path(path).read_text()
+        new, changed = rewrite(text, generated)
+        stale += [f"{Path(path).relative_to(REPO) if Path(path).is_relative_to(REPO) else path}:{n}"
+                  for n in changed]
+        if changed and not check:
+            write_text_atomic(path, new)
+    return stale
+
+
+@cli_main(ValueError)
+def main(argv=None) -> int:
+    parser = Parser(prog="python -m benchmarks.report", description=__doc__)
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 if a block differs from what the CSVs give")
+    args = parser.parse_args(argv)
+    stale = update(check=args.check)
+    for name in stale:
+        print(f"{'stale' if args.check else 'rewritten'}: {name}")
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
