@@ -1,26 +1,34 @@
-"""Evaluate an SR network: PSNR/SSIM (Y channel, shave = scale) per image and mean, params, MACs.
+"""Evaluate an SR network: PSNR/SSIM (Y channel, shave = scale) per image and mean, beside
+bicubic on the same images, with params and MACs.
 
-    python -m codesign.evaluate (--arch NAME | --checkpoint FILE) --scale 4 [--data DIR]
-                                --out FILE.csv [--torch-device cpu|cuda|…]
+    python -m codesign.evaluate (--arch NAME [--weights FILE] | --checkpoint FILE | --run DIR)
+                                [--scale 4] [--data NAME|DIR ...] --out FILE.csv
+                                [--torch-device cpu|cuda|…]
 
-``--data`` is an evaluation folder (Set5/Set14/B100/Urban100 layout, a DIV2K root, or any image
-folder); without it, the built-in validation photos. Images too small to be scored (after
+The network: a reference network by name (untrained unless bicubic, or with an authors'
+published checkpoint ``--weights``, loaded by ``codesign.models.weights``), a ``codesign.train``
+checkpoint, or a search's output folder (``genotype.json`` + ``weights.safetensors``).
+``--data`` takes set names (``set5`` … ``manga109``, ``codesign.data.sets``) and folders
+(Set5/Set14/B100/Urban100 layout, a DIV2K root, or any image folder); without it, every
+standard test set present (Set5 at least: it is carried). Images too small to be scored (after
 shaving ``scale`` pixels a side SSIM's 11-px window must fit, and some networks need a minimum
 input) and unreadable files are skipped with one warning each. 16-bit images are reduced to
-8 bits (high byte). ``--out`` is checked before any work; a checkpoint that cannot be read or
-does not fit its network is refused in one line.
+8 bits (high byte). ``--out`` is checked before any work; a checkpoint, weights file or run
+folder that cannot be read or does not fit its network is refused in one line.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
 
+from codesign.checkpoint import CheckpointError
 from codesign.data import DataError, load_pairs, to_tensor
 from codesign.device import (
     add_device_flags,
@@ -29,6 +37,7 @@ from codesign.device import (
     refuse_retired_device,
 )
 from codesign.metrics import SSIM_WINDOW_PX, psnr_y, ssim_y, to_uint8
+from codesign.models.weights import WeightsError
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     Parser,
@@ -84,7 +93,7 @@ def load_eval_pairs(data, scale: int, arch: str | None = None):
 def load_model_from_checkpoint(path):
     """Rebuild the network recorded in a training checkpoint and load its weights.
     Raises CheckpointError (one line) for a file that is not such a checkpoint."""
-    from codesign.checkpoint import CheckpointError, load, state_dict_mismatch
+    from codesign.checkpoint import load, state_dict_mismatch
     from codesign.models import build_model
 
     ckpt = load(path, required=("arch", "scale", "model"))
@@ -102,17 +111,48 @@ def load_model_from_checkpoint(path):
     return model, ckpt
 
 
+def load_model_from_run(folder) -> torch.nn.Module:
+    """The derived network of a search's output folder (``genotype.json`` and
+    ``weights.safetensors``, tensors only). Raises CheckpointError (one line)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from codesign.checkpoint import state_dict_mismatch
+    from codesign.genotype import Genotype, TrilevelNet
+
+    folder = Path(folder)
+    if not (folder / "genotype.json").is_file() or not (folder / "weights.safetensors").is_file():
+        raise CheckpointError(f"{folder} is not a finished search folder (no genotype.json and "
+                              f"weights.safetensors)")
+    try:
+        net = TrilevelNet(Genotype.load(folder / "genotype.json"))
+        state = load_file(folder / "weights.safetensors")
+    except (OSError, ValueError, KeyError, TypeError, SafetensorError) as exc:
+        text = str(exc).strip()
+        raise CheckpointError(f"search folder {folder}: "
+                              f"{text.splitlines()[0] if text else type(exc).__name__}") from None
+    why = state_dict_mismatch(net, state)
+    if why is not None:
+        raise CheckpointError(f"{folder}/weights.safetensors does not fit its genotype.json: {why}")
+    net.load_state_dict(state)
+    return net
+
+
 def evaluation_table(model, name: str, scale: int, data=None, device=None,
                      pairs=None) -> pd.DataFrame:
-    """Per-image rows plus a ``mean`` row, with model name, scale, params and MACs columns.
+    """Per-image rows plus a ``mean`` row: PSNR/SSIM of ``model`` and of bicubic on the same
+    images (``psnr_bicubic``, ``ssim_bicubic``), model name, scale, params and MACs columns.
     ``pairs`` (from :func:`load_eval_pairs`) saves reading ``data`` again."""
     from codesign.complexity import complexity_row
+    from codesign.models import build_model
 
     if pairs is None:
         pairs = load_eval_pairs(data, scale, name)
     table = evaluate_model(model, pairs, scale, device, progress=True)
-    mean = pd.DataFrame([{"image": "mean", "psnr": table.psnr.mean(), "ssim": table.ssim.mean()}])
-    table = pd.concat([table, mean], ignore_index=True)
+    bicubic = evaluate_model(build_model("bicubic", scale), pairs, scale, device)
+    table["psnr_bicubic"], table["ssim_bicubic"] = bicubic.psnr, bicubic.ssim
+    mean = table.drop(columns="image").mean().to_frame().T.assign(image="mean")
+    table = pd.concat([table, mean[table.columns]], ignore_index=True)
     info = complexity_row(model.cpu(), scale)
     table.insert(0, "model", name)
     table.insert(1, "scale", scale)
@@ -122,41 +162,75 @@ def evaluation_table(model, name: str, scale: int, data=None, device=None,
     return table
 
 
-@cli_main(DataError)
+def load_network(arch=None, weights=None, checkpoint=None, run=None, scale: int = 4):
+    """(model, name, weights note) for exactly one of ``arch`` (with ``weights``: an authors'
+    checkpoint), ``checkpoint`` (codesign.train) or ``run`` (a search folder). UsageError,
+    CheckpointError or WeightsError (one line) for what cannot be loaded at ``scale``."""
+    from codesign.models import build_model
+    from codesign.models.weights import load_authors_weights
+
+    if checkpoint:
+        model, ckpt = load_model_from_checkpoint(checkpoint)
+        if ckpt["scale"] != scale:
+            raise UsageError(f"checkpoint {checkpoint} is for x{ckpt['scale']}, not x{scale}")
+        return model, ckpt["arch"], str(checkpoint)
+    if run:
+        model = load_model_from_run(run)
+        if model.genotype.scale != scale:
+            raise UsageError(f"search {run} is for x{model.genotype.scale}, not x{scale}")
+        return model, "trilevel", str(run)
+    try:
+        if weights:
+            model, fmt = load_authors_weights(arch, scale, weights)
+            return model, arch, f"{weights} ({fmt.name}, inputs in [0, {fmt.value_range:g}])"
+        return build_model(arch, scale), arch, ""
+    except KeyError as exc:  # UnknownModelError: lists the known names
+        raise UsageError(str(exc)) from None
+
+
+def evaluate_on_sets(model, name: str, scale: int, data: list | None, device=None,
+                     weights: str = "") -> pd.DataFrame:
+    """:func:`evaluation_table` on each of ``data`` (set names or folders; None: every
+    standard test set present), one table with a ``weights`` column."""
+    from codesign.data.sets import present_test_sets
+
+    tables = [evaluation_table(model, name, scale, item, device)
+              for item in (data or present_test_sets())]
+    return pd.concat(tables, ignore_index=True).assign(weights=weights)
+
+
+@cli_main(DataError, CheckpointError, WeightsError)
 def main(argv=None) -> int:
     parser = Parser(prog="python -m codesign.evaluate", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--arch", help="reference network by name (untrained unless bicubic)")
+    which.add_argument("--arch", help="reference network by name (untrained unless bicubic "
+                                      "or --weights)")
     which.add_argument("--checkpoint", help="checkpoint written by codesign.train")
+    which.add_argument("--run", help="output folder of codesign.search")
+    parser.add_argument("--weights", help="with --arch: the authors' published checkpoint")
     parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    parser.add_argument("--data", default=None, help="evaluation image folder")
+    parser.add_argument("--data", nargs="+", default=None,
+                        help="set names (set5 … manga109) or folders (default: every test set "
+                             "present)")
     add_device_flags(parser)
     parser.add_argument("--out", required=True, help="CSV file to write")
     args = parser.parse_args(argv)
+    if args.weights and not args.arch:
+        raise UsageError("--weights goes with --arch (the network the file holds)")
     refuse_retired_device(args)
     device = check_torch_device(args.torch_device)
     out = check_output_file(args.out)
-    from codesign.models import build_model
-
     with warnings.catch_warnings():
         warnings.showwarning = one_line_warnings
-        if args.checkpoint:
-            model, ckpt = load_model_from_checkpoint(args.checkpoint)
-            if ckpt["scale"] != args.scale:
-                raise UsageError(f"checkpoint {args.checkpoint} is for x{ckpt['scale']}, "
-                                 f"not x{args.scale}")
-            name = ckpt["arch"]
-        else:
-            try:
-                model, name = build_model(args.arch, args.scale), args.arch
-            except KeyError as exc:  # UnknownModelError: lists the known names
-                raise UsageError(str(exc)) from None
-        pairs = load_eval_pairs(args.data, args.scale, name)
-        table = evaluation_table(model, name, args.scale, args.data, device, pairs=pairs)
+        model, name, weights = load_network(args.arch, args.weights, args.checkpoint, args.run,
+                                            args.scale)
+        table = evaluate_on_sets(model, name, args.scale, args.data, device, weights)
     write_csv_atomic(table, out)
-    mean = table[table.image == "mean"].iloc[0]
-    print(f"{name} x{args.scale}: PSNR {mean.psnr:.2f} dB, SSIM {mean.ssim:.4f} -> {out}")
+    for _, mean in table[table.image == "mean"].iterrows():
+        print(f"{name} x{args.scale} on {mean.data}: PSNR {mean.psnr:.2f} dB, SSIM "
+              f"{mean.ssim:.4f} (bicubic {mean.psnr_bicubic:.2f} dB, {mean.ssim_bicubic:.4f})")
+    print(f"-> {out}")
     return 0
 
 
