@@ -7,7 +7,7 @@ from codesign.models.registry import UnknownModelError, build_model, list_models
 
 # Imported for their @register side effect, after the registry exists (no import cycle).
 from codesign.models import bicubic, carn_m, espcn, fsrcnn, imdn, rlfn  # noqa: E402,F401
-from codesign.models import quicksrnet, sesr, xlsr  # noqa: E402,F401  (Qualcomm AI Hub SR models)
+from codesign.models import quicksrnet, real_esrgan, sesr, xlsr  # noqa: E402,F401  (Qualcomm AI Hub SR models)
 
 __all__ = ["UnknownModelError", "build_model", "list_models", "register"]
 
