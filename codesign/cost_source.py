@@ -9,6 +9,7 @@ dynamic programming over widths and paths).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +47,18 @@ def macs_table(space: SearchSpace, lr_hw: tuple[int, int]) -> CostTable:
 
 def predicted_latency_table(space: SearchSpace, lr_hw: tuple[int, int],
                             predictor_dir: str | Path) -> CostTable:
-    """Predicted ms of every op instance from the predictor saved in ``predictor_dir``."""
+    """Predicted ms of every op instance from the predictor saved in ``predictor_dir``;
+    ValueError (one line) when it is unreadable or a cost is negative or not finite."""
     from predictors.cost_model import CostModel
 
     model = CostModel.load(predictor_dir)
     table = model.network_table(op_instances(space, lr_hw))
+    bad = [k for k, (m, s) in table.items() if not (math.isfinite(m) and math.isfinite(s) and m >= 0)]
+    if bad or not math.isfinite(model.network_overhead_ms):
+        first = bad[0] if bad else "the network overhead"
+        raise ValueError(f"predictor {predictor_dir} gives a negative or non-finite cost for "
+                         f"{len(bad)} of {len(table)} op instances at {lr_hw[0]}x{lr_hw[1]} "
+                         f"(first: {first}); re-fit or replace it")
     source = (f"{model.predictor.meta.get('model', 'predictor')} for {model.device} trained on "
               f"{model.predictor.meta.get('training_rows', '?')} rows "
               f"({', '.join(model.training_provenance) or 'unknown provenance'}), {predictor_dir}")

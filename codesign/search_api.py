@@ -46,7 +46,8 @@ from codesign.search_folder import (
 from codesign.search_inputs import (
     SearchError,
     check_patch_size,
-    needs_host_profile,
+    find_predictor,
+    host_profile_gap,
     parse_input,
     resolve_runtime,
     search_costs,
@@ -64,6 +65,7 @@ from codesign.search_train import (
     search_and_train,
 )
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.cache import check_cache_dir
 from codesign_common.cli import check_output_dir
 from codesign_common.locks import exclusive_lock
 
@@ -238,25 +240,6 @@ def plan(request: SearchRequest) -> SearchPlan:
     check_patch_size(schedule.patch_size, scale)
     runtime = resolve_runtime(device, request.runtime)
     space = SearchSpace(nf=request.nf, num_cells=request.num_cells, scale=scale)
-    predictor = request.predictor
-    if needs_host_profile(device, runtime, predictor, budget):
-        if request.dry_run:
-            print(f"note: this host has no {runtime} predictor yet: the search will first time "
-                  f"the space's {len(op_instances(space, lr_hw))} op instances here "
-                  f"(codesign.self_profile; below, the costs of the fallback predictor)", file=sys.stderr)
-        else:
-            from codesign.self_profile import profile_this_host
-
-            predictor = str(profile_this_host(device, runtime, space, lr_hw,
-                                              progress=rank_and_world()[0] == 0))
-    predictor_table, table, network_profile = search_costs(
-        device, budget, space, lr_hw, predictor, request.force_predictor, runtime,
-        request.network_profile)
-    low, high = cost_range(space, table, lr_hw)
-    if budget.value < low:
-        raise SearchError(f"budget {budget} is below the cheapest network of this space on "
-                          f"{name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {table.unit} "
-                          f"({table.provenance}); raise the budget or shrink --input")
     pairs = load_pairs(request.data, "train", scale, min_size=schedule.patch_size)
     if len(pairs) < 2:
         raise DataError("the search needs at least 2 training images (weights and architecture "
@@ -267,12 +250,50 @@ def plan(request: SearchRequest) -> SearchPlan:
         raise SearchError(f"{out} holds an earlier run ({', '.join(earlier[:4])}"
                           f"{' …' if len(earlier) > 4 else ''}): add --resume to continue it "
                           f"or --force to start over")
+    predictor = _host_predictor(request, device, runtime, budget, space, lr_hw)
+    predictor_table, table, network_profile = search_costs(
+        device, budget, space, lr_hw, predictor, request.force_predictor, runtime,
+        request.network_profile)
+    low, high = cost_range(space, table, lr_hw)
+    if not (0 < low <= high < float("inf")):
+        raise SearchError(f"the {table.provenance} costs of this space span {low:.3g} … "
+                          f"{high:.3g} {table.unit}, not a positive finite range: check the "
+                          f"predictor ({table.source})")
+    if budget.value < low:
+        raise SearchError(f"budget {budget} is below the cheapest network of this space on "
+                          f"{name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {table.unit} "
+                          f"({table.provenance}); raise the budget or shrink --input")
     settings = _run_settings(request, name, budget, scale, lr_hw, runtime, predictor_table)
     if request.resume and not request.force:
         _check_resumable(out, settings)
     return SearchPlan(request, device, budget, scale, lr_hw, runtime, space, predictor_table,
                       table, network_profile, low, high,
                       feasible_nodes(space, table, lr_hw, budget.value), out, settings)
+
+
+def _host_predictor(request: SearchRequest, device, runtime: str | None, budget: Budget,
+                    space: SearchSpace, lr_hw) -> str | None:
+    """The predictor folder the search uses: ``--predictor``, else, where this host must first
+    time op instances its own predictor lacks (search_inputs.host_profile_gap), the predictor
+    codesign.self_profile fits after timing them (a dry run times nothing and shows the next
+    predictor in predictors.store's order instead), else None (predictors.store decides)."""
+    gap, own = host_profile_gap(device, runtime, request.predictor, budget,
+                                op_instances(space, lr_hw)["key"])
+    if not gap:
+        return request.predictor
+    if request.dry_run:
+        fallback = find_predictor(device, None, runtime, skip=own)
+        had = f"its predictor lacks {len(gap)} of them" if own else "it has no predictor yet"
+        print(f"note: this host has no {runtime} predictor for this space at {lr_hw[0]}x{lr_hw[1]} "
+              f"({had}): the search will first time those {len(gap)} op instances here "
+              f"(codesign.self_profile); below, the costs of "
+              f"{fallback or 'that predictor, extrapolated'}", file=sys.stderr)
+        return str(fallback) if fallback else None
+    check_cache_dir()
+    from codesign.self_profile import profile_this_host
+
+    return str(profile_this_host(device, runtime, space, lr_hw,
+                                 progress=rank_and_world()[0] == 0))
 
 
 def run(plan: SearchPlan, stop: StopOnSignal | None = None) -> SearchResult | None:

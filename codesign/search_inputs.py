@@ -57,15 +57,16 @@ def resolve_runtime(device, requested: str | None) -> str | None:
     return runtime
 
 
-def find_predictor(device, explicit: str | None, runtime: str | None = None) -> Path | None:
+def find_predictor(device, explicit: str | None, runtime: str | None = None,
+                   skip: Path | None = None) -> Path | None:
     """The predictor folder for a device (predictors.store.find_device_predictor, the one lookup
     every command uses): ``explicit``, else this host's predictor for ``runtime`` (local-cpu),
-    else the device's, under ``$CODESIGN_PREDICTORS`` then ``predictors/trained``; None when
-    none exists."""
+    else the device's, under ``$CODESIGN_PREDICTORS`` then ``predictors/trained``, ``skip``
+    passed over; None when none exists."""
     from predictors.store import find_device_predictor
 
     try:
-        return find_device_predictor(device.name, explicit, runtime)
+        return find_device_predictor(device.name, explicit, runtime, skip)
     except ValueError as exc:
         raise SearchError(str(exc)) from None
 
@@ -76,8 +77,8 @@ def predictor_state(path: Path) -> dict:
         state = json.loads((Path(path) / "predictor.json").read_text())
     except (OSError, ValueError) as exc:
         raise SearchError(f"predictor {path}: unreadable predictor.json ({exc})") from None
-    if not isinstance(state, dict):
-        raise SearchError(f"predictor {path}: predictor.json is not an object")
+    if not isinstance(state, dict) or not isinstance(state.get("meta", {}), dict):
+        raise SearchError(f"predictor {path}: predictor.json is not an object with a meta object")
     return state
 
 
@@ -89,22 +90,30 @@ def predictor_provenance(state: dict, device_name: str, runtime: str | None) -> 
     return provenance_here(state.get("meta") or {}, device_name, runtime)
 
 
-def needs_host_profile(device, runtime: str | None, predictor: str | None, budget: Budget) -> bool:
-    """True for a latency search of this host (local-cpu) in a runtime that runs here
-    (onnxruntime) when no predictor of this host and runtime exists and none was given: the
-    search then profiles the host first (codesign.self_profile). TVM is not self-profiled:
-    tuning every op instance takes hours (python -m codesign.profile --runtime tvm does it on request)."""
+def host_profile_gap(device, runtime: str | None, predictor: str | None, budget: Budget,
+                     keys) -> tuple[list[str], Path | None]:
+    """(op-instance keys this host must time before the search, its own predictor folder or
+    None). For a latency search of this host (local-cpu) in a runtime that runs here
+    (onnxruntime) with no --predictor: every key of ``keys`` when no predictor of this host and
+    runtime exists, else those its ``meta.training_keys`` lack (a predictor made for another
+    space or input size is not used for kernels it never saw); the search then profiles them
+    first (codesign.self_profile). Otherwise ([], None). TVM is not self-profiled: tuning every
+    op instance takes hours (python -m codesign.profile --runtime tvm does it on request)."""
     from devices.backends.base import HOST_RUNTIMES
     from devices.catalog import LOCAL_CPU
 
     if (device is None or device.name != LOCAL_CPU or predictor or budget.metric != "latency_ms"
             or runtime not in HOST_RUNTIMES):
-        return False
+        return [], None
     from devices.host_identity import fingerprint
 
+    keys = list(dict.fromkeys(str(k) for k in keys))
     path = find_predictor(device, None, runtime)
     meta = predictor_state(path).get("meta") or {} if path else {}
-    return meta.get("host_id") != fingerprint()["host_id"] or meta.get("runtime") != runtime
+    if meta.get("host_id") != fingerprint()["host_id"] or meta.get("runtime") != runtime:
+        return keys, None
+    trained = set(meta.get("training_keys") or [])
+    return [k for k in keys if k not in trained], path
 
 
 def default_network_profile(device, runtime: str) -> Path:
@@ -141,7 +150,10 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
         raise SearchError(f"predictor {path} was trained for {other}, not {device.name}: give "
                           f"{device.name}'s predictor, or add --force-predictor to use it anyway "
                           f"(its costs are then labelled transferred-from-{other})")
-    table = predicted_latency_table(space, lr_hw, path)
+    try:
+        table = predicted_latency_table(space, lr_hw, path)
+    except ValueError as exc:
+        raise SearchError(str(exc).splitlines()[0]) from None
     if other != device.name:
         return dataclasses.replace(table, provenance=f"transferred-from-{other}")
     label, warning = predictor_provenance(state, device.name, runtime)

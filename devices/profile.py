@@ -52,6 +52,8 @@ def profile_kernels(device: Device, out: str, kernels: pd.DataFrame, build_modul
     added, refused = 0, []
     try:
         for key in tqdm(todo, desc=f"profile {device.name}", disable=not progress, file=sys.stderr):
+            if key in measured_keys(out, device.name, backend.name):
+                continue  # another process sharing the profile timed it meanwhile
             row = kernels.loc[key]
             module, shape = build_module(row)
             try:

@@ -1,4 +1,10 @@
-"""Profile CSV (docs/architecture.md): schema, row assembly, validated reading, atomic appends."""
+"""Profile CSV (docs/architecture.md): schema, row assembly, validated reading, atomic appends.
+
+Writers take the file's lock (``.NAME.lock`` beside it, codesign_common.locks) around each
+read-modify-write, so concurrent writers lose no row; a row replaces an earlier one of the same
+device, backend and key, so a key is never in the file twice. A row without the statistic the
+predictors learn (``latency_min_ms``: a write cut short, a row of an older format) does not
+count as measured: devices.profile times it again and the new row replaces it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.locks import exclusive_lock
 from devices import host_identity
+from devices.timing import PROFILE_COLUMNS, STATISTIC
 
 # The contract with predictors/ (docs/architecture.md), in this order.
 SCHEMA = ["device", "key", "op", "cin", "cout", "kernel", "groups", "stride", "h", "w", "out_h",
@@ -69,19 +77,47 @@ def read_profile(path: str | os.PathLike, required: list[str] = SCHEMA) -> pd.Da
     return df
 
 
+def has_statistic(df: pd.DataFrame) -> pd.Series:
+    """Per row: whether it holds the statistic predictors learn (devices.timing.STATISTIC's
+    column) as a positive finite number."""
+    column = PROFILE_COLUMNS[STATISTIC]
+    if column not in df:
+        return pd.Series(False, index=df.index)
+    value = pd.to_numeric(df[column], errors="coerce")
+    return value.notna() & (value > 0) & (value < float("inf"))
+
+
 def measured_keys(path: str | os.PathLike, device: str, backend: str) -> set[str]:
-    """Keys already in the profile for this device and backend (empty when the file is absent)."""
+    """Keys already in the profile for this device and backend with the learned statistic
+    (has_statistic; empty when the file is absent)."""
     if not Path(path).exists():
         return set()
     df = read_profile(path)
-    return set(df.loc[(df["device"] == device) & (df["backend"] == backend), "key"].astype(str))
+    done = (df["device"] == device) & (df["backend"] == backend) & has_statistic(df)
+    return set(df.loc[done, "key"].astype(str))
+
+
+def profile_lock(path: str | os.PathLike):
+    """The lock every writer of the profile ``path`` holds (``.NAME.lock`` beside it)."""
+    path = Path(path)
+    return exclusive_lock(path.with_name(f".{path.name}.lock"), f"the profile {path}", wait=True,
+                          reentrant=True)
 
 
 def append_rows(path: str | os.PathLike, rows: list[dict]) -> None:
-    """Append rows by rewriting the file through a temp file + os.replace (never half-written)."""
+    """Append rows under the profile's lock by rewriting the file atomically; an existing row
+    of the same device, backend (or none: a row cut short) and key is replaced."""
     path = Path(path)
     new = pd.DataFrame(rows, columns=COLUMNS)
-    _write(path, pd.concat([read_profile(path), new], ignore_index=True) if path.exists() else new)
+    with profile_lock(path):
+        if path.exists():
+            old = read_profile(path)
+            keys, backends = set(zip(new["device"], new["key"])), set(new["backend"])
+            same = pd.Series([(d, k) in keys and (pd.isna(b) or b in backends)  # NaN: cut short
+                              for d, k, b in zip(old["device"], old["key"], old["backend"])],
+                             index=old.index, dtype=bool)
+            new = pd.concat([old[~same], new], ignore_index=True)
+        _write(path, new)
 
 
 def drop_loaded_rows(path: str | os.PathLike, device: str, backend: str, max_load: float) -> int:
@@ -90,10 +126,11 @@ def drop_loaded_rows(path: str | os.PathLike, device: str, backend: str, max_loa
     path = Path(path)
     if not path.exists():
         return 0
-    df = read_profile(path)
-    loaded = (df["device"] == device) & (df["backend"] == backend) & (pd.to_numeric(df["load_1min"]) > max_load)
-    if loaded.any():
-        _write(path, df[~loaded])
+    with profile_lock(path):
+        df = read_profile(path)
+        loaded = (df["device"] == device) & (df["backend"] == backend) & (pd.to_numeric(df["load_1min"]) > max_load)
+        if loaded.any():
+            _write(path, df[~loaded])
     return int(loaded.sum())
 
 

@@ -27,7 +27,10 @@ the rule was dropped. What helps is a longer span
 
 ``CODESIGN_FOREIGN_LIMIT`` changes the share limit (``1`` switches refusal off; the share is still
 recorded).
-``CODESIGN_TIMING_LOCK`` moves the lock file.
+``CODESIGN_TIMING_LOCK`` moves the lock file. A process waiting for the lock says at once which
+process holds it (pid, command line) and gives up after ``CODESIGN_TIMING_LOCK_TIMEOUT_S``
+seconds (default ``DEFAULT_LOCK_TIMEOUT_S``, 900: one timing holds the lock for seconds to a
+minute, so a longer wait means a stopped or hung holder) with one ``error:`` line.
 """
 from __future__ import annotations
 
@@ -41,9 +44,11 @@ from typing import Callable, Iterator, TypeVar
 import numpy as np
 
 from codesign_common.locks import exclusive_lock
+from devices.timing import env_number
 
 DEFAULT_LOCK = "/tmp/codesign-timing.lock"
 DEFAULT_FOREIGN_LIMIT = 0.05
+DEFAULT_LOCK_TIMEOUT_S = 900.0
 RETRIES = 2
 RETRY_PAUSE_S = 5.0
 
@@ -96,14 +101,16 @@ class CpuShareSample:
 
 def foreign_limit() -> float:
     """The foreign CPU share above which a timing is repeated, then refused."""
-    return float(os.environ.get("CODESIGN_FOREIGN_LIMIT", DEFAULT_FOREIGN_LIMIT))
+    return env_number("CODESIGN_FOREIGN_LIMIT", DEFAULT_FOREIGN_LIMIT, 0.0, 1.0)
 
 
 @contextmanager
 def timing_lock(path: Path | None = None) -> Iterator[Path]:
-    """Hold the machine-wide timing lock (waiting for the holder to finish)."""
-    path = path or Path(os.environ.get("CODESIGN_TIMING_LOCK", DEFAULT_LOCK))
-    with exclusive_lock(path, "the timing lock", wait=True) as held:
+    """Hold the machine-wide timing lock, waiting for the holder to finish (named on stderr at
+    once; LockBusy after $CODESIGN_TIMING_LOCK_TIMEOUT_S)."""
+    path = path or Path(os.environ.get("CODESIGN_TIMING_LOCK") or DEFAULT_LOCK)
+    timeout_s = env_number("CODESIGN_TIMING_LOCK_TIMEOUT_S", DEFAULT_LOCK_TIMEOUT_S, 0.0, 1e7)
+    with exclusive_lock(path, "the timing lock", wait=True, timeout_s=timeout_s) as held:
         yield held
 
 

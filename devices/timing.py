@@ -25,11 +25,33 @@ span makes a noisy host quiet. On the quiet Zen 4 VM 6 s was enough; 24 s costs 
 network's measurement 18 s more."""
 
 
-def network_span_s() -> float:
-    """The span (s) of a whole-network timing: $CODESIGN_NETWORK_SPAN_S, else NETWORK_SPAN_S."""
+MAX_NETWORK_SPAN_S = 3600.0  # an hour: a longer span is a typo, not a measurement plan
+
+
+def env_number(name: str, default: float, low: float, high: float) -> float:
+    """The environment variable ``name`` as a finite number in [low, high], else ``default``
+    when unset; UsageError (one line naming the variable) otherwise."""
+    import math
     import os
 
-    return float(os.environ.get("CODESIGN_NETWORK_SPAN_S", NETWORK_SPAN_S))
+    from codesign_common.cli import UsageError
+
+    text = os.environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"${name}={text!r} is not a number") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise UsageError(f"${name}={text} must be a finite number in [{low:g}, {high:g}]")
+    return value
+
+
+def network_span_s() -> float:
+    """The span (s) of a whole-network timing: $CODESIGN_NETWORK_SPAN_S (0 to
+    MAX_NETWORK_SPAN_S), else NETWORK_SPAN_S."""
+    return env_number("CODESIGN_NETWORK_SPAN_S", NETWORK_SPAN_S, 0.0, MAX_NETWORK_SPAN_S)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,8 @@ class KernelPredictor:
         mean, std = self.predict(rows)
         scale = rows["op"].astype(str).map(self.op_scales).fillna(self.kernel_scale).to_numpy(float)
         gmacs = rows["macs"].to_numpy(float) / 1e9 if self.ms_per_gmac else 0.0
-        return scale * mean + self.ms_per_gmac * gmacs, scale * std
+        with np.errstate(over="ignore"):  # an overflow gives inf, which the caller refuses
+            return scale * mean + self.ms_per_gmac * gmacs, scale * std
 
     def check_finite(self, rows: pd.DataFrame, what: str = "training rows") -> None:
         """ValueError unless the predicted mean and std of every kernel row are finite."""
@@ -103,7 +104,9 @@ class KernelPredictor:
     @classmethod
     def load(cls, model_dir) -> "KernelPredictor":
         """The predictor in `model_dir`; ValueError (one line) when it is unreadable, of another
-        format, or holds a NaN or infinite number anywhere."""
+        format, lacks an entry, holds a NaN or infinite number anywhere, or a network-model
+        coefficient (overhead_ms, kernel_scale, op_scales, ms_per_gmac) that is not a number
+        >= 0."""
         path = Path(model_dir) / FILE_NAME
         nonfinite = []
 
@@ -121,13 +124,39 @@ class KernelPredictor:
         if nonfinite:
             raise ValueError(f"{path}: {nonfinite[0]} at {_nonfinite_at(state)}; refusing a predictor "
                              f"that holds non-finite numbers (re-train it)")
+        missing = [k for k in ("device", "op_vocab", "model", "meta", "overhead_ms") if k not in state]
+        if missing:
+            raise ValueError(f"{path}: missing entries {', '.join(missing)}")
+        if not isinstance(state["meta"], dict) or not isinstance(state["op_vocab"], list):
+            raise ValueError(f"{path}: meta must be an object and op_vocab a list")
+        network = {name: _coefficient(path, name, state.get(name, default))
+                   for name, default in (("overhead_ms", 0.0), ("kernel_scale", 1.0),
+                                         ("ms_per_gmac", 0.0))}
+        if network["kernel_scale"] == 0:  # every op without a scale of its own would be free
+            raise ValueError(f"{path}: kernel_scale is 0; it must be above 0")
+        scales = state.get("op_scales") or {}
+        if not isinstance(scales, dict):
+            raise ValueError(f"{path}: op_scales must be an object of op: scale")
+        scales = {str(op): _coefficient(path, f"op_scales.{op}", v) for op, v in scales.items()}
+        shrinkage = state.get("network_shrinkage")
         try:
-            return cls(state["device"], state["op_vocab"], LatencyModel.from_json(state["model"]),
-                       state["meta"], state["overhead_ms"], state.get("kernel_scale", 1.0),
-                       state.get("op_scales", {}), state.get("ms_per_gmac", 0.0),
-                       state.get("network_shrinkage"))
-        except KeyError as err:
-            raise ValueError(f"{path}: missing or unknown entry {err}") from None
+            model = LatencyModel.from_json(state["model"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(f"{path}: unreadable model ({type(err).__name__}: {err})") from None
+        return cls(str(state["device"]), state["op_vocab"], model, state["meta"],
+                   network["overhead_ms"], network["kernel_scale"], scales,
+                   network["ms_per_gmac"],
+                   None if shrinkage is None else _coefficient(path, "network_shrinkage", shrinkage))
+
+
+def _coefficient(path, name: str, value) -> float:
+    """A network-model coefficient of predictor.json as a finite float >= 0; ValueError (one
+    line naming the file and entry) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{path}: {name} is {value!r}, not a number")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{path}: {name} is {value!r}; it must be a finite number >= 0")
+    return float(value)
 
 
 def _nonfinite_at(obj, where: str = "") -> str | None:

@@ -87,9 +87,9 @@ def read_kernel_profile(path, device: str | None = None, statistic: str = STATIS
     optionally one device's.
 
     ``latency_ms`` of the result is the latency the predictors learn: the `statistic`
-    (devices.timing.STATISTIC) where every kernel row has it (a profile made by devices.profile
-    has ``latency_min_ms``), else the profile's own ``latency_ms`` (imported profiles: TopHub's
-    mean, HELP's). Column ``latency_statistic`` names which ("min", "median", or
+    (devices.timing.STATISTIC) where the profile has it (a profile made by devices.profile has
+    ``latency_min_ms``; a kernel row without it is refused, never mixed in), else the profile's
+    own ``latency_ms`` (imported profiles: TopHub's mean, HELP's). Column ``latency_statistic`` names which ("min", "median", or
     "latency_ms" for a profile's own); ``latency_median_ms`` keeps the profile's ``latency_ms``.
 
     Raises ProfileError (a ValueError) with a one-line reason on a malformed profile: a missing
@@ -106,7 +106,13 @@ def read_kernel_profile(path, device: str | None = None, statistic: str = STATIS
         raise ProfileError(f"profile {path} has no kernel rows" + (f" for device {device}" if device else ""))
     check_numbers(profile, path, [], COUNT_COLUMNS)
     column = PROFILE_COLUMNS[statistic]
-    has_column = column in profile.columns and profile[column].notna().all()
+    has_column = column in profile.columns and profile[column].notna().any()
+    if has_column and profile[column].isna().any():  # one fit never mixes two statistics
+        lacking = profile.index[profile[column].isna()]
+        raise ProfileError(f"{_where(path, lacking[0], column)}: empty, and {len(lacking)} of "
+                           f"{len(profile)} kernel rows lack it (a row cut short, or of an older "
+                           f"format): time them again (codesign.profile re-times rows without "
+                           f"it) or remove them")
     if has_column:
         check_numbers(profile, path, [column], [])
     profile = profile.reset_index(drop=True)

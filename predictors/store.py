@@ -39,11 +39,12 @@ def predictor_dir(root: str | os.PathLike, device_name: str, host_id: str | None
 
 
 def find_predictor(device_name: str, explicit: str | os.PathLike | None = None,
-                   host_id: str | None = None, runtime: str | None = None) -> Path | None:
+                   host_id: str | None = None, runtime: str | None = None,
+                   skip: os.PathLike | None = None) -> Path | None:
     """The predictor folder of a device: `explicit` (ValueError, one line, when it holds no
     predictor.json), else, root by root in predictor_roots() order, the first of
-    ``<root>/<device>/<host_id>/<runtime>`` and ``<root>/<device>`` with a predictor.json; None
-    when none has one."""
+    ``<root>/<device>/<host_id>/<runtime>`` and ``<root>/<device>`` with a predictor.json other
+    than ``skip``; None when none has one."""
     if explicit:
         path = Path(explicit)
         if not (path / FILE_NAME).is_file():
@@ -53,11 +54,13 @@ def find_predictor(device_name: str, explicit: str | os.PathLike | None = None,
         return None
     candidates = [path for root in predictor_roots()
                   for path in (predictor_dir(root, device_name, host_id, runtime), predictor_dir(root, device_name))]
-    return next((path for path in candidates if (path / FILE_NAME).is_file()), None)
+    skip = Path(skip).resolve() if skip else None
+    return next((path for path in candidates
+                 if (path / FILE_NAME).is_file() and path.resolve() != skip), None)
 
 
 def find_device_predictor(device_name: str, explicit: str | os.PathLike | None = None,
-                          runtime: str | None = None) -> Path | None:
+                          runtime: str | None = None, skip: os.PathLike | None = None) -> Path | None:
     """find_predictor for a device as every command looks it up: the local CPU per host (this
     machine's host id) and ``runtime``, every other device by its name."""
     from devices.catalog import LOCAL_CPU
@@ -67,7 +70,7 @@ def find_device_predictor(device_name: str, explicit: str | os.PathLike | None =
         from devices.host_identity import fingerprint
 
         host_id = fingerprint()["host_id"]
-    return find_predictor(device_name, explicit, host_id, runtime)
+    return find_predictor(device_name, explicit, host_id, runtime, skip)
 
 
 def host_provenance(meta: dict, device_name: str) -> tuple[str, str | None]:
