@@ -83,12 +83,12 @@ def unknown_set(name: str) -> str:
     return f"unknown data set {name!r}; known: {', '.join(SETS)}"
 
 
-def manifest(name: str, path: Path = MANIFEST) -> list[FileEntry]:
-    """Files of set ``name`` (a union lists its parts' files; DIV2K lists none)."""
+def manifest(name: str) -> list[FileEntry]:
+    """Files of set ``name`` in :data:`MANIFEST` (a union lists its parts'; DIV2K none)."""
     if name not in SETS:
         raise KeyError(unknown_set(name))
     names = SETS[name].parts or (name,)
-    return [e for e in _read_manifest(Path(path)) if e.set in names]
+    return [e for e in _read_manifest(Path(MANIFEST)) if e.set in names]
 
 
 def set_folder(name: str, root: Path | None = None) -> Path:
