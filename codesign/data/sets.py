@@ -107,11 +107,10 @@ def is_present(name: str, root: Path | None = None) -> bool:
     folder = set_folder(name, root)
     if name == "div2k":
         return (folder / "DIV2K_train_HR").is_dir()
-    for entry in manifest(name):
-        path = entry_path(entry, root)
-        if not (path.is_file() and path.stat().st_size == entry.bytes):
-            return False
-    return True
+    entries = manifest(name)
+    return bool(entries) and all(
+        entry_path(e, root).is_file() and entry_path(e, root).stat().st_size == e.bytes
+        for e in entries)
 
 
 def located(name: str, root: Path | None = None) -> Path | None:
