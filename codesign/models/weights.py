@@ -147,8 +147,9 @@ def load_authors_weights(arch: str, scale: int, path: str | Path) -> tuple[nn.Mo
 
 
 def _scale_hint(state: dict, scale: int) -> str:
-    """``: it upsamples xN`` when the file's last conv feeds a pixel shuffle of another scale."""
-    last = [v for k, v in state.items() if k.endswith("weight") and v.dim() == 4][-1:]
+    """``: it upsamples xN`` when the file's upsampler conv feeds a pixel shuffle of another
+    scale (every known release names it ``upsampler.0``)."""
+    last = [v for k, v in state.items() if k.endswith("upsampler.0.weight") and v.dim() == 4]
     if last and last[0].shape[0] % 3 == 0:
         other = round((last[0].shape[0] // 3) ** 0.5)
         if other > 1 and 3 * other * other == last[0].shape[0] and other != scale:
