@@ -1,8 +1,8 @@
 """`python -m benchmarks.report [--check]`: the results tables of README.md and docs/results.md,
 generated from benchmarks/results/*.csv and the device catalog, never copied by hand.
 
-Each table sits between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in a Markdown
-file; this command rewrites what lies between the markers. ``--check`` rewrites nothing and exits
+Each table sits between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in README.md
+or a page of docs/; this command rewrites what lies between the markers. ``--check`` rewrites nothing and exits
 1 naming every block that differs from what the CSVs give (tests/benchmarks/test_report.py runs
 it, so no figure in the README goes stale). Every table says which command made its CSV, on which
 hosts, on which dates and in which runtimes.
@@ -22,10 +22,10 @@ from codesign_common.cli import Parser, cli_main
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-DOCUMENTS = (REPO / "README.md", REPO / "docs" / "results.md")
+DOCUMENTS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
 BLOCK = re.compile(r"(<!-- results:(?P<name>[a-z0-9_]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)",
                    re.S)
-DATE_COLUMNS = ("date", "ended", "started")
+DATE_COLUMNS = ("date", "ended", "started", "evaluated_at")
 
 
 def host_label(host_id) -> str:
@@ -46,7 +46,7 @@ def _values(frame: pd.DataFrame, column: str) -> list[str]:
 def provenance_line(frame: pd.DataFrame, csv: str, command: str) -> str:
     """`command` → file · hosts · dates · runtimes, as the CSV records them."""
     hosts = sorted({host_label(h) for h in frame["host_id"].dropna()}) if "host_id" in frame else []
-    hosts = hosts or _values(frame, "machine") or ["not recorded"]
+    hosts = hosts or _values(frame, "host") or _values(frame, "machine") or ["not recorded"]
     dates = next((sorted({str(v)[:10] for v in frame[c].dropna()}) for c in DATE_COLUMNS
                   if c in frame and frame[c].notna().any()), [])
     date = (dates[0] if len(dates) == 1 else f"{dates[0]} … {dates[-1]}") if dates else "not recorded"
@@ -167,6 +167,24 @@ def published_weights(frame):
     return (cols, rows)
 
 
+def accelerator_agreement(frame):
+    """Simulated Eyeriss-like array (ZigZag) vs HW-NAS-Bench's eyeriss and fpga estimates
+    (public:help) over every NAS-Bench-201 network: rank agreement."""
+    rows = [[r["reference"], r["kernel_set"], f"{int(r['n_archs']):,}", _num(r["spearman_rho"], 3),
+             _num(r["kendall_tau"], 3)]
+            for _, r in frame[frame["section"] == "nb201_agreement"].iterrows()]
+    return (["reference", "kernel set", "networks", "Spearman ρ", "Kendall τ"], rows)
+
+
+def relaxations(frame):
+    """Width relaxations at the same schedule (one seed, built-in photos): decidedness at the end
+    and PSNR after fine-tuning."""
+    rows = [[r["width_relaxation"], r["path"], _num(r["width_max_end"], 2), _num(r["width_support_end"], 0),
+             _num(r["macs_hd"] / 1e9, 2), _num(r["psnr"], 2), r["schedule"]] for _, r in frame.iterrows()]
+    return (["relaxation", "path", "largest width probability", "width support", "GMACs (720p)",
+             "PSNR dB", "schedule"], rows)
+
+
 def published_weights_headline(frame):
     """Per network and scale: test sets whose PSNR here is within ±0.05 dB of the authors'
     published figure (rows without a published figure are counted apart)."""
@@ -230,6 +248,10 @@ TABLES = [
     Table("pareto", "pareto_local_cpu.csv", "python -m benchmarks.pareto_local_cpu", pareto),
     Table("published_weights_headline", "published_weights.csv", "python -m benchmarks.published_weights",
           published_weights_headline),
+    Table("accelerator_agreement", "accelerator_sim.csv", "python -m benchmarks.accelerator_sim",
+          accelerator_agreement),
+    Table("relaxations", "sparsestmax_vs_gumbel.csv", "python -m benchmarks.sparsestmax_vs_gumbel",
+          relaxations),
     Table("predictor_tophub", "predictor_tophub.csv", "python -m benchmarks.predictor_tophub",
           predictor_tophub),
     Table("published_weights", "published_weights.csv", "python -m benchmarks.published_weights",
@@ -262,6 +284,8 @@ FILES = {
     "predictor_nb201_fewshot.csv": "python -m benchmarks.predictor_nb201",
     "predictor_tophub.csv": "python -m benchmarks.predictor_tophub",
     "published_weights.csv": "python -m benchmarks.published_weights",
+    "predictor_qaihub.csv": "python -m benchmarks.predictor_qaihub",
+    "predictor_qaihub_sr.csv": "python -m benchmarks.predictor_qaihub",
     "search_flops.csv": "python -m benchmarks.search_flops",
     "search_flops_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m benchmarks.search_flops at a GPU schedule)",
     "search_flops_gpu_alone.csv": "python -m benchmarks.search_flops --budgets 33 --steps 200 --finetune-steps 500 (the H100 to itself: supernet throughput)",
