@@ -28,3 +28,54 @@ def test_missing_checkpoint_is_one_error_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_set_names_resolve_and_bicubic_sits_beside_the_network(tmp_path):
+    out = tmp_path / "set5.csv"
+    assert main(["--arch", "bicubic", "--scale", "4", "--data", "set5", "--out", str(out),
+                 "--torch-device", "cpu"]) == 0
+    table = pd.read_csv(out)
+    assert table.image.tolist() == ["baby", "bird", "butterfly", "head", "woman", "mean"]
+    assert set(table["data"]) == {"set5"}
+    # Published MATLAB bicubic, Set5 x4: 28.42 dB; the bicubic columns are the same images.
+    assert abs(table.psnr.iloc[-1] - 28.42) < 0.02
+    assert (table.psnr == table.psnr_bicubic).all() and (table.ssim == table.ssim_bicubic).all()
+
+
+def test_a_search_folder_is_evaluated_with_run(tmp_path, butterfly):
+    import torch
+
+    from codesign.export import save_weights
+    from codesign.genotype import CellGenotype, Genotype, TrilevelNet
+
+    cell = CellGenotype(("conv3x3", "residual", "skip", "dwsblock", "conv3x3"), (8, 4, 16, 12))
+    genotype = Genotype(scale=4, nf=16, path="CC", cells=(cell,) * 3)
+    torch.manual_seed(0)
+    run = tmp_path / "run"
+    run.mkdir()
+    genotype.save(run / "genotype.json")
+    save_weights(TrilevelNet(genotype), run / "weights.safetensors")
+    (tmp_path / "imgs").mkdir()
+    Image.fromarray(butterfly).save(tmp_path / "imgs" / "butterfly.png")
+    out = tmp_path / "run.csv"
+    assert main(["--run", str(run), "--data", str(tmp_path / "imgs"), "--out", str(out),
+                 "--torch-device", "cpu"]) == 0
+    table = pd.read_csv(out)
+    assert table.model.iloc[0] == "trilevel" and table.params.iloc[0] > 0
+    assert abs(table.psnr_bicubic.iloc[-1] - 22.10) < 0.02
+    (run / "weights.safetensors").write_bytes(b"not safetensors")
+    proc = subprocess.run([sys.executable, "-m", "codesign.evaluate", "--run", str(run),
+                           "--out", str(tmp_path / "x.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith(f"error: search folder {run}")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_weights_without_arch_is_refused(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--checkpoint", "x.pt", "--weights", "w.pth", "--out", str(tmp_path / "o.csv")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip() == ("error: --weights goes with --arch (the network "
+                                               "the file holds)")
