@@ -23,7 +23,10 @@ band; a summary row per host and runtime gives the share of budgets met (goal â‰
 other hosts and runtimes already in ``--out`` are kept (benchmarks.host_rows). On TVM the
 derived networks are tuned to ``--trials`` per fused task and ``--dominant-trials`` for the one
 with the most FLOPs (default 8 and 8: the levels the profile's kernels were tuned to, which the
-predictor learned). Runs resume from ``--work``.
+predictor learned). Runs resume from ``--work``: SIGINT/SIGTERM checkpoint the search in
+progress and say to run the same command again; the default budgets are recorded in
+``WORK/budgets.json`` and each search keeps the costs it started with
+(codesign.closed_loop), so a re-run continues the same searches whatever was measured meanwhile.
 ``--network-profile`` names another network profile to re-fit on and extend (e.g. an empty
 one, to start from the kernel predictor alone).
 """
@@ -31,6 +34,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import signal
 import sys
 from pathlib import Path
 
@@ -39,12 +44,13 @@ import pandas as pd
 
 from codesign.budget import in_band, parse_budget
 from codesign.cost_source import cost_range
-from codesign.search_api import SearchRequest, default_schedule, plan, run
+from codesign.search_api import SearchInterrupted, SearchRequest, default_schedule, plan, run
 from codesign.search_inputs import resolve_runtime, search_costs
 from codesign.search_space import SearchSpace
-from codesign_common.atomic import write_csv_atomic
+from codesign.search_train import StopOnSignal
+from codesign_common.atomic import write_csv_atomic, write_text_atomic
 from benchmarks.host_rows import other_hosts_rows
-from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from codesign_common.cli import Parser, UsageError, check_output_dir, cli_main, positive_int
 from devices.host_identity import describe, fingerprint
 from devices.quiet_timing import DisturbedTiming
 
@@ -62,13 +68,35 @@ def default_budgets(device: str, count: int, predictor: str | None = None,
     space = SearchSpace(scale=dev.scale)
     lr_hw = tuple(dev.lr_input_hw)
     runtime = resolve_runtime(dev, runtime)
-    _, table, _ = search_costs(dev, parse_budget("1ms"), space, lr_hw, predictor,
-                               runtime=runtime, network_profile=network_profile)
+    table = search_costs(dev, parse_budget("1ms"), space, lr_hw, predictor, runtime=runtime,
+                         network_profile=network_profile).table
     low, _ = cost_range(space, table, lr_hw)
     return [float(f"{b:.3g}") for b in np.geomspace(1.5 * low, 6 * low, count)]
 
 
-def budget_row(device: str, budget: float, args) -> dict:
+def work_budgets(args) -> list[float]:
+    """The budgets (ms) of this --work: ``--budgets``, else those recorded in WORK/budgets.json
+    by the first run with the same device, runtime, count, predictor and network profile, else
+    default_budgets, recorded there (every run extends the network profile, which moves the
+    default budgets: a re-run must find its interrupted searches' folders again)."""
+    if args.budgets:
+        return [float(b) for b in args.budgets.split(",") if b]
+    key = {"device": args.device, "runtime": args.runtime, "count": args.count,
+           "predictor": args.predictor, "network_profile": args.network_profile}
+    path = Path(args.work) / "budgets.json"
+    try:
+        recorded = json.loads(path.read_text())
+        if {k: recorded.get(k) for k in key} == key:
+            return [float(b) for b in recorded["budgets"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    budgets = default_budgets(args.device, args.count, args.predictor, args.network_profile,
+                              args.runtime)
+    write_text_atomic(path, json.dumps({**key, "budgets": budgets}, indent=1) + "\n")
+    return budgets
+
+
+def budget_row(device: str, budget: float, args, stop=None) -> dict:
     request = SearchRequest(
         budget=f"{budget:g}ms", device=device, runtime=args.runtime,
         out=str(Path(args.work) / f"{device}-{args.runtime}-{budget:g}ms"), resume=True,
@@ -77,7 +105,7 @@ def budget_row(device: str, budget: float, args) -> dict:
         schedule=dataclasses.replace(default_schedule(), steps=args.steps,
                                      warmup_steps=args.warmup_steps),
         predictor=args.predictor, network_profile=args.network_profile)
-    result = run(plan(request))
+    result = run(plan(request), stop)
     report, last = result.report, result.final
     return {"device": device, "runtime": args.runtime, "host": describe(fingerprint()),
             "host_id": last.get("measured_host_id"),
@@ -132,21 +160,32 @@ def main(argv=None) -> int:
     p.add_argument("--finetune-steps", type=int, default=3000)
     p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
     p.add_argument("--network-profile", help="network profile to re-fit on and extend "
-                   "(default: devices/profiles/<device>-networks.csv)")
+                   "(default: the device's under $CODESIGN_CACHE/profiles/, with the one shipped "
+                   "in devices/profiles/ read too)")
     p.add_argument("--work", default="runs/budget_hit")
     p.add_argument("--out", default=str(RESULTS / "budget_hit.csv"))
     args = p.parse_args(argv)
     if args.dominant_trials < args.trials:
         raise UsageError("--dominant-trials must be at least --trials")
-    budgets = ([float(b) for b in args.budgets.split(",") if b] if args.budgets
-               else default_budgets(args.device, args.count, args.predictor, args.network_profile,
-                                    args.runtime))
+    check_output_dir(args.work, "--work")
+    budgets = work_budgets(args)
     others = other_hosts_rows(Path(args.out), args.runtime, fingerprint()["host_id"])
     others = others[others["budget_ms"].notna()] if not others.empty else others  # summaries are recomputed
     rows = []
-    for budget in budgets:
-        rows.append(budget_row(args.device, budget, args))
-        write_csv_atomic(pd.concat([others, pd.DataFrame(rows)], ignore_index=True), args.out)
+    stop = StopOnSignal().install()
+    try:
+        for budget in budgets:
+            rows.append(budget_row(args.device, budget, args, stop))
+            write_csv_atomic(pd.concat([others, pd.DataFrame(rows)], ignore_index=True), args.out)
+    except KeyboardInterrupt as exc:  # SearchInterrupted, or a signal before a search wrote
+        signum = getattr(exc, "signum", signal.SIGINT)
+        where = f"progress is checkpointed in {exc.out}" if isinstance(exc, SearchInterrupted) \
+            else "no search had written yet"
+        print(f"interrupted by {signal.Signals(signum).name}; {where}: run the same command "
+              f"again to resume (from --work {args.work})", file=sys.stderr)
+        return 128 + signum
+    finally:
+        stop.uninstall()
     table = pd.DataFrame(rows)
     every = pd.concat([others, table], ignore_index=True)
     write_csv_atomic(pd.concat([every, summary_rows(every)], ignore_index=True), args.out)

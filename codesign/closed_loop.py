@@ -3,9 +3,12 @@
 After the search, the derived network is compiled, tuned and timed on the device
 (codesign.search_report). When the measured latency misses [0.85, 1.0] × budget, the loop
 - appends the measurement (the whole network's genotype, LR input, measured ms) to the device's
-  network profile (``devices/profiles/<device>-networks.csv`` by default), which every later
-  search on that device starts from: the costs it searches with are already re-fitted on all
-  networks measured there before;
+  network profile (under ``$CODESIGN_CACHE/profiles/`` by default,
+  codesign.search_inputs.network_profile_paths), which every later search on that device
+  starts from: the costs it searches with are already re-fitted on all networks measured there
+  before. Within a run the re-fits use the networks measured before it started (recorded in the
+  run's folder, ``networks_at_start.csv``) and its own rounds, never what other runs measure
+  meanwhile, so a resumed run derives what the uninterrupted one would;
 - re-fits the costs on every row so far with one robust factor: every op's cost (and the
   per-network overhead) is multiplied by the median of measured / predicted over the measured
   networks. One parameter, so one measured network already fixes it and an odd network or a
@@ -53,6 +56,7 @@ from codesign.search_train import CHECKPOINT
 from codesign.supernet import Supernet
 from codesign.train import train_model
 from codesign_common.atomic import write_csv_atomic
+from codesign_common.locks import exclusive_lock
 from devices.timing import STATISTIC
 
 log = logging.getLogger("codesign.search")
@@ -74,33 +78,58 @@ def refit_table(table: CostTable, scale: float, rows: int) -> CostTable:
                           f"measured network(s) of this device)")
 
 
+NETWORK_COLUMNS = ["genotype", "lr_h", "lr_w", "measured_ms", "statistic"]  # what a re-fit reads
+
+
 def read_network_profile(path: Path, lr_hw) -> pd.DataFrame:
     """Networks measured before on this device at this LR input by devices.timing.STATISTIC
-    (genotype, measured_ms); rows timed by another statistic (rows without a ``statistic``
-    column were medians) are left out, so that one fit never mixes the two."""
+    (NETWORK_COLUMNS); rows timed by another statistic (rows without a ``statistic`` column
+    were medians) are left out, so that one fit never mixes the two. A missing or empty file
+    holds none; an unreadable one raises ValueError (one line naming it)."""
+    empty = pd.DataFrame(columns=NETWORK_COLUMNS)
     if not Path(path).exists():
-        return pd.DataFrame(columns=["genotype", "lr_h", "lr_w", "measured_ms", "statistic"])
-    rows = pd.read_csv(path)
+        return empty
+    try:
+        rows = pd.read_csv(path)
+    except pd.errors.EmptyDataError:  # an empty file, as created to start from no network
+        return empty
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot read network profile {path}: {str(err).splitlines()[0]}") from None
+    missing = [c for c in ("genotype", "lr_h", "lr_w", "measured_ms") if c not in rows]
+    if missing:
+        raise ValueError(f"network profile {path} lacks columns {missing}")
     statistic = rows["statistic"].fillna("median") if "statistic" in rows else "median"
-    return rows[(rows.lr_h == lr_hw[0]) & (rows.lr_w == lr_hw[1]) & (statistic == STATISTIC)]
+    rows = rows.assign(statistic=statistic)
+    return rows[(rows.lr_h == lr_hw[0]) & (rows.lr_w == lr_hw[1]) & (rows.statistic == STATISTIC)]
 
 
 def append_network_profile(path: Path, device: str, lr_hw, report_row: dict,
                            run: str | None = None) -> None:
-    """Add one measured network (atomically) to the device's network profile. ``run`` names the
+    """Add one measured network (atomically, under the profile's lock ``.NAME.lock``, so that
+    concurrent runs lose no row) to the device's network profile. ``run`` names the
     measurement (a search folder and round): a row of the same run is replaced, so that a
     resumed search re-measuring its rounds adds each of them once."""
-    old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame()
-    if run is not None and "run" in old:
-        old = old[old["run"] != run]
-    new = {"device": device, "lr_h": lr_hw[0], "lr_w": lr_hw[1],
+    with exclusive_lock(Path(path).with_name(f".{Path(path).name}.lock"),
+                        f"the network profile {path}", wait=True):
+        try:
+            old = pd.read_csv(path) if Path(path).exists() else pd.DataFrame()
+        except pd.errors.EmptyDataError:
+            old = pd.DataFrame()
+        if run is not None and "run" in old:
+            old = old[old["run"] != run]
+        write_csv_atomic(pd.concat([old, pd.DataFrame([_network_row(device, lr_hw, report_row, run)])],
+                                   ignore_index=True), path)
+
+
+def _network_row(device: str, lr_hw, report_row: dict, run: str | None) -> dict:
+    """One network-profile row from a round's report row."""
+    return {"device": device, "lr_h": lr_hw[0], "lr_w": lr_hw[1],
            "measured_ms": report_row["measured_ms"],
            "statistic": report_row.get("measured_statistic", STATISTIC),
            "measured_std_ms": report_row.get("measured_std_ms"),
            "measurement": report_row.get("measurement"),
-           "load_1min": report_row.get("measured_load_1min"), "genotype": report_row["genotype"],
-           "run": run}
-    write_csv_atomic(pd.concat([old, pd.DataFrame([new])], ignore_index=True), path)
+            "load_1min": report_row.get("measured_load_1min"), "genotype": report_row["genotype"],
+            "run": run}
 
 
 def refit_on(table: CostTable, measured: pd.DataFrame, lr_hw) -> tuple[CostTable, float]:
@@ -179,10 +208,11 @@ def fit_unmeasured(supernet: Supernet, table: CostTable, lr_hw, band: tuple[floa
 
 def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, budget: float,
                rounds: int, finetune: dict, evaluate_round, profile_path: Path,
-               device: str) -> pd.DataFrame:
+               device: str, measured_before: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rounds after the first (``first``: its report row). ``table`` is the predictor's table
     before any re-fit; ``profile_path`` the device's network profile, to which every measured
-    round is appended. ``finetune`` holds train_model's keyword arguments;
+    round is appended; ``measured_before`` the networks measured before this run (NETWORK_COLUMNS),
+    which each round's re-fit uses with the rounds so far. ``finetune`` holds train_model's keyword arguments;
     ``evaluate_round(genotype, net, table, round_dir)`` exports, measures and returns the
     round's report row. Returns all rounds' rows, the delivered one marked in ``result``."""
     rows = [first.to_dict() | {"round": 0}]
@@ -195,7 +225,8 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
                                run=f"{Path(out).resolve()} round {last.get('round', 0)}")
         if in_band(last["measured_ms"], budget) or k == rounds:
             break
-        measured = read_network_profile(profile_path, lr_hw)
+        measured = pd.concat([measured_before, _this_run(rows)], ignore_index=True) \
+            if measured_before is not None and not measured_before.empty else _this_run(rows)
         refit, scale = refit_on(table, measured, lr_hw)
         seen = [Genotype.from_json(r["genotype"]) for r in rows]
         costs = [refit.network_cost(g.op_keys(lr_hw))[0] for g in seen]
@@ -238,6 +269,13 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
     report["result"] = False
     report.loc[nearest_to_band([r.get("measured_ms") for r in rows], budget), "result"] = True
     return report
+
+
+def _this_run(rows: list[dict]) -> pd.DataFrame:
+    """This run's measured rounds as network-profile rows (NETWORK_COLUMNS' genotype and ms)."""
+    return pd.DataFrame([{"genotype": r["genotype"], "measured_ms": r["measured_ms"]} for r in rows
+                         if r.get("measured_statistic", STATISTIC) == STATISTIC],
+                        columns=["genotype", "measured_ms"])
 
 
 def _profile_row(measured: dict, table: CostTable, lr_hw) -> dict:

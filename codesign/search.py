@@ -181,8 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "predictor learned kernels tuned to the profile's levels (README)")
     p.add_argument("--no-measure", action="store_true", help="skip compiling and timing")
     p.add_argument("--network-profile", help="whole networks measured on the device, re-fitted "
-                   "on before searching and appended to (default: "
-                   "devices/profiles/DEVICE-networks.csv; codesign.closed_loop)")
+                   "on before searching and appended to (default: under $CODESIGN_CACHE/profiles/, "
+                   "with the one shipped in devices/profiles/ read too; codesign.closed_loop)")
     p.add_argument("--rounds", type=positive_int, default=SearchRequest.rounds,
                    help="closed-loop rounds at most where the device is measured "
                         "(codesign.closed_loop; 1: no re-fit)")

@@ -36,6 +36,7 @@ from codesign.op_instances import op_instances
 from codesign.penalty import BudgetPenalty
 from codesign.search_folder import (
     RUN_FILES,
+    START_NETWORKS,
     clear_run,
     existing_run,
     finished,
@@ -126,7 +127,8 @@ class SearchPlan:
     space: SearchSpace
     predictor_table: CostTable           # the costs before any re-fit
     table: CostTable                     # the costs the search uses (re-fitted where measured)
-    network_profile: Path | None         # the closed loop's measured networks; None: no loop
+    network_profile: Path | None         # where the closed loop appends its networks; None: no loop
+    measured: pd.DataFrame               # the measured networks ``table`` was re-fitted on
     low: float                           # cheapest network of the space under ``table``
     high: float                          # dearest network of the space under ``table``
     feasible: list[bool]                 # per tree node: can a network ending there meet the budget
@@ -251,9 +253,11 @@ def plan(request: SearchRequest) -> SearchPlan:
                           f"{' …' if len(earlier) > 4 else ''}): add --resume to continue it "
                           f"or --force to start over")
     predictor = _host_predictor(request, device, runtime, budget, space, lr_hw)
-    predictor_table, table, network_profile = search_costs(
-        device, budget, space, lr_hw, predictor, request.force_predictor, runtime,
-        request.network_profile)
+    start = out / START_NETWORKS
+    costs = search_costs(device, budget, space, lr_hw, predictor, request.force_predictor,
+                         runtime, request.network_profile,
+                         start if request.resume and not request.force and start.is_file() else None)
+    table = costs.table
     low, high = cost_range(space, table, lr_hw)
     if not (0 < low <= high < float("inf")):
         raise SearchError(f"the {table.provenance} costs of this space span {low:.3g} … "
@@ -263,11 +267,11 @@ def plan(request: SearchRequest) -> SearchPlan:
         raise SearchError(f"budget {budget} is below the cheapest network of this space on "
                           f"{name} at {lr_hw[0]}x{lr_hw[1]} LR: {low:.3g} {table.unit} "
                           f"({table.provenance}); raise the budget or shrink --input")
-    settings = _run_settings(request, name, budget, scale, lr_hw, runtime, predictor_table)
+    settings = _run_settings(request, name, budget, scale, lr_hw, runtime, costs)
     if request.resume and not request.force:
         _check_resumable(out, settings)
-    return SearchPlan(request, device, budget, scale, lr_hw, runtime, space, predictor_table,
-                      table, network_profile, low, high,
+    return SearchPlan(request, device, budget, scale, lr_hw, runtime, space,
+                      costs.predictor_table, table, costs.network_profile, costs.measured, low, high,
                       feasible_nodes(space, table, lr_hw, budget.value), out, settings)
 
 
@@ -323,6 +327,8 @@ def run(plan: SearchPlan, stop: StopOnSignal | None = None) -> SearchResult | No
             return SearchResult(pd.read_csv(out / "report.csv"), out)
         stale = remove_stale_temporaries(out)
         write_run(out, settings, "running")
+        if plan.network_profile is not None and not (out / START_NETWORKS).is_file():
+            write_csv_atomic(plan.measured, out / START_NETWORKS)
         try:
             report = _search_locked(plan, stale, stop)
         except KeyboardInterrupt as exc:  # Interrupted (SIGINT/SIGTERM) or fine-tuning's own
@@ -337,10 +343,13 @@ def run(plan: SearchPlan, stop: StopOnSignal | None = None) -> SearchResult | No
 
 
 def _run_settings(request: SearchRequest, name: str, budget: Budget, scale: int, lr_hw,
-                  runtime: str | None, table: CostTable) -> dict:
-    """Every setting that decides the result, keyed by its option: a resume must match them."""
-    schedule = request.schedule
-    return {"--device": name, "--runtime": runtime, "--budget": budget.slug, "--scale": scale,
+                  runtime: str | None, costs) -> dict:
+    """Every setting that decides the result, keyed by its option: a resume must match them
+    (``costs``: the re-fit of the predictor's costs on the networks measured before the run)."""
+    schedule, table = request.schedule, costs.predictor_table
+    refit = (f"x {costs.factor:.6g} on {len(costs.measured)} measured network(s)"
+             if costs.network_profile is not None else None)
+    return {"costs": refit, "--device": name, "--runtime": runtime, "--budget": budget.slug, "--scale": scale,
             "--input": f"{lr_hw[0]}x{lr_hw[1]}",
             "--data": str(Path(request.data).resolve()) if request.data else None,
             "--predictor": table.source if table.provenance != "counted" else None,
@@ -431,7 +440,7 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
                             table=plan.predictor_table, lr_hw=lr_hw, budget=budget.value,
                             rounds=request.rounds, finetune=finetune,
                             evaluate_round=evaluate_round, profile_path=plan.network_profile,
-                            device=plan.device.name)
+                            device=plan.device.name, measured_before=plan.measured)
         write_csv_atomic(report, out / "report.csv")
     (out / CHECKPOINT).unlink(missing_ok=True)
     log.info("outputs written; deleted the search checkpoint (a finished run is not resumable: "

@@ -15,9 +15,10 @@ from codesign.search_train import CHECKPOINT
 from codesign_common.atomic import write_text_atomic
 
 RUN_FILE = "run.json"          # the run's settings and status (running/interrupted/failed/complete)
+START_NETWORKS = "networks_at_start.csv"  # the measured networks the run's costs were re-fitted on
 # What a run writes in its folder: what --force clears (nothing else is ever deleted).
 RUN_FILES = (CHECKPOINT, "search_log.csv", "genotype.json", "report.csv", "weights.safetensors",
-             "model.onnx", "model_tvm.so", "pareto.png", "search.log", RUN_FILE)
+             "model.onnx", "model_tvm.so", "pareto.png", "search.log", RUN_FILE, START_NETWORKS)
 RUN_DIRS = ("finetune", "round*")
 TMP_SUFFIXES = (".tmp", ".png", ".onnx", ".so")   # codesign_common.atomic temporaries
 

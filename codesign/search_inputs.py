@@ -10,10 +10,13 @@ import re
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from codesign.budget import Budget
-from codesign.closed_loop import read_network_profile, refit_on
+from codesign.closed_loop import NETWORK_COLUMNS, read_network_profile, refit_on
 from codesign.cost_source import CostTable, macs_table, predicted_latency_table
 from codesign.search_space import SearchSpace
+from codesign_common.cache import cache_root
 from codesign_common.cli import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,16 +119,26 @@ def host_profile_gap(device, runtime: str | None, predictor: str | None, budget:
     return [k for k in keys if k not in trained], path
 
 
-def default_network_profile(device, runtime: str) -> Path:
-    """Where a device's measured whole networks are kept: per host and runtime for local-cpu
-    (``devices/profiles/local-cpu/<host_id>/<runtime>-networks.csv``), else per device."""
+def network_profile_paths(device, runtime: str, explicit: str | None = None
+                          ) -> tuple[Path, list[Path]]:
+    """(the file a device's measured whole networks are appended to, the files a fit reads).
+    ``explicit`` (--network-profile) is both. By default the project writes them under the
+    cache, never into the package: ``$CODESIGN_CACHE/profiles/local-cpu/<host_id>/
+    <runtime>-networks.csv`` per host and runtime for local-cpu, ``…/profiles/<device>-networks.csv``
+    for other devices; the fit also reads the profile shipped with the project at the same
+    place under ``devices/profiles/`` (read-only)."""
+    if explicit:
+        return Path(explicit), [Path(explicit)]
     from devices.catalog import LOCAL_CPU
 
-    if device.name != LOCAL_CPU:
-        return REPO / "devices" / "profiles" / f"{device.name}-networks.csv"
-    from devices.host_identity import fingerprint
+    if device.name == LOCAL_CPU:
+        from devices.host_identity import fingerprint
 
-    return REPO / "devices" / "profiles" / LOCAL_CPU / fingerprint()["host_id"] / f"{runtime}-networks.csv"
+        place = Path(LOCAL_CPU) / fingerprint()["host_id"] / f"{runtime}-networks.csv"
+    else:
+        place = Path(f"{device.name}-networks.csv")
+    written = cache_root() / "profiles" / place
+    return written, [REPO / "devices" / "profiles" / place, written]
 
 
 def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None,
@@ -162,15 +175,35 @@ def cost_table_for(device, budget: Budget, space: SearchSpace, lr_hw, predictor:
     return dataclasses.replace(table, provenance=label) if label != "predicted" else table
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class SearchCosts:
+    """The costs a search starts from: the predictor's table, the table it searches with
+    (re-fitted on ``measured`` by ``factor``), where the closed loop appends its measurements
+    (None: no loop) and the measured networks the re-fit used (genotype, lr_h, lr_w,
+    measured_ms, statistic)."""
+
+    predictor_table: CostTable
+    table: CostTable
+    network_profile: Path | None
+    measured: pd.DataFrame
+    factor: float = 1.0
+
+
 def search_costs(device, budget: Budget, space: SearchSpace, lr_hw, predictor: str | None,
                  force_predictor: bool = False, runtime: str | None = None,
-                 network_profile: str | None = None) -> tuple[CostTable, CostTable, Path | None]:
-    """(predictor's table, table the search uses, network profile): for a latency budget on a
-    device timed here the table is re-fitted on the networks measured before in
-    ``network_profile`` (default: :func:`default_network_profile`), which the closed loop
-    extends; otherwise both tables are the same and there is no profile."""
+                 network_profile: str | None = None, start: Path | None = None) -> SearchCosts:
+    """For a latency budget on a device timed here the table is re-fitted on the networks
+    measured before (network_profile_paths; ``start``, a run's own record of them, instead
+    when given: a resumed run keeps the costs it started with), and the closed loop extends the
+    profile; otherwise both tables are the same and there is no profile."""
     table = cost_table_for(device, budget, space, lr_hw, predictor, force_predictor, runtime)
     if device is None or device.method != "tvm-local" or budget.metric != "latency_ms":
-        return table, table, None
-    profile = Path(network_profile or default_network_profile(device, runtime))
-    return table, refit_on(table, read_network_profile(profile, lr_hw), lr_hw)[0], profile
+        return SearchCosts(table, table, None, pd.DataFrame(columns=NETWORK_COLUMNS))
+    written, read = network_profile_paths(device, runtime, network_profile)
+    try:
+        measured = pd.concat([read_network_profile(p, lr_hw) for p in ([start] if start else read)],
+                             ignore_index=True)[NETWORK_COLUMNS]
+    except ValueError as exc:
+        raise SearchError(str(exc).splitlines()[0]) from None
+    refit, factor = refit_on(table, measured, lr_hw)
+    return SearchCosts(table, refit, written, measured, factor)

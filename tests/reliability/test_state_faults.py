@@ -129,3 +129,37 @@ def test_3_and_9_hostile_predictor_values_are_refused_in_one_line(tmp_path, caps
 def _transferred_warning(err: str) -> str:
     """The committed predictor's one warning line (made on another host), which may precede."""
     return next((line + "\n" for line in err.splitlines() if line.startswith("warning: the local-cpu")), "")
+
+
+def test_11_measured_networks_go_to_the_cache_and_the_shipped_profile_is_only_read(
+        stand_in_host, tmp_path, monkeypatch):
+    from codesign import search_inputs
+
+    host = fingerprint()["host_id"]
+    package = tmp_path / "package"
+    shipped = package / "devices" / "profiles" / "local-cpu" / host / "onnxruntime-networks.csv"
+    shipped.parent.mkdir(parents=True)
+    from codesign.derive import derive_genotype
+    from codesign.search_space import SearchSpace
+    from codesign.supernet import Supernet
+
+    genotype = derive_genotype(Supernet(SearchSpace(nf=8, num_cells=2, scale=4))).to_json()
+    pd.DataFrame([{"device": "local-cpu", "lr_h": 24, "lr_w": 32, "measured_ms": 1.5,
+                   "statistic": "min", "genotype": genotype}]).to_csv(shipped, index=False)
+    before = shipped.read_bytes()
+    monkeypatch.setattr(search_inputs, "REPO", package)
+    checked = plan(_request(tmp_path, measure=True))
+    assert checked.network_profile == tmp_path / "cache" / "profiles" / "local-cpu" / host / \
+        "onnxruntime-networks.csv"
+    assert len(checked.measured) == 1  # the shipped row is a read-only default
+    assert shipped.read_bytes() == before
+
+
+def test_9_an_empty_network_profile_file_is_no_network_in_a_dry_run(tmp_path, capsys):
+    empty = tmp_path / "networks.csv"
+    empty.touch()
+    rc, out, err = _main(["--device", "local-cpu", "--budget", "60ms", "--dry-run", "--nf", "8",
+                          "--num-cells", "2", "--predictor",
+                          str(REPO / "predictors" / "trained" / "local-cpu"),
+                          "--network-profile", str(empty), "--out", str(tmp_path / "run")], capsys)
+    assert rc == 0 and ("reachable" in out or "above the dearest" in out), err
