@@ -96,7 +96,9 @@ def work_budgets(args) -> list[float]:
     return budgets
 
 
-def budget_row(device: str, budget: float, args, stop=None) -> dict:
+def budget_row(device: str, budget: float, args) -> dict:
+    """One budget's search (resumed from --work) and its row; ``args.stop``, where set, is the
+    StopOnSignal that checkpoints it on SIGINT/SIGTERM."""
     request = SearchRequest(
         budget=f"{budget:g}ms", device=device, runtime=args.runtime,
         out=str(Path(args.work) / f"{device}-{args.runtime}-{budget:g}ms"), resume=True,
@@ -105,7 +107,7 @@ def budget_row(device: str, budget: float, args, stop=None) -> dict:
         schedule=dataclasses.replace(default_schedule(), steps=args.steps,
                                      warmup_steps=args.warmup_steps),
         predictor=args.predictor, network_profile=args.network_profile)
-    result = run(plan(request), stop)
+    result = run(plan(request), getattr(args, "stop", None))
     report, last = result.report, result.final
     return {"device": device, "runtime": args.runtime, "host": describe(fingerprint()),
             "host_id": last.get("measured_host_id"),
@@ -172,10 +174,10 @@ def main(argv=None) -> int:
     others = other_hosts_rows(Path(args.out), args.runtime, fingerprint()["host_id"])
     others = others[others["budget_ms"].notna()] if not others.empty else others  # summaries are recomputed
     rows = []
-    stop = StopOnSignal().install()
+    stop = args.stop = StopOnSignal().install()
     try:
         for budget in budgets:
-            rows.append(budget_row(args.device, budget, args, stop))
+            rows.append(budget_row(args.device, budget, args))
             write_csv_atomic(pd.concat([others, pd.DataFrame(rows)], ignore_index=True), args.out)
     except KeyboardInterrupt as exc:  # SearchInterrupted, or a signal before a search wrote
         signum = getattr(exc, "signum", signal.SIGINT)

@@ -89,7 +89,7 @@ def test_4_and_10_budget_hit_records_its_budgets_and_stops_on_sigint_with_one_li
     monkeypatch.setattr(budget_hit, "default_budgets", lambda *args, **kw: next(computed))
     started = []
 
-    def interrupted_row(device, budget, args, stop=None):
+    def interrupted_row(device, budget, args):
         started.append(budget)
         raise SearchInterrupted(work / f"{device}-{budget:g}ms", signal.SIGINT, 3)
 
