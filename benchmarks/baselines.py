@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from benchmarks.host_rows import replace_rows
 from codesign.data import DataError
 from codesign.evaluate import evaluation_table, model_min_lr_side
 from codesign.models import build_model, list_models
@@ -87,6 +88,10 @@ def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_si
             "train_data": "built-in train" if data is None else str(data), "machine": machine()}
 
 
+ROW_KEYS = ("machine", "model", "steps")
+"""A row of baselines.csv is one network trained for ``steps`` on one machine."""
+
+
 @cli_main(DataError, LockBusy)
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.baselines", description=__doc__,
@@ -120,7 +125,8 @@ def main(argv=None) -> int:
                                      batch_size=args.batch_size, patch_size=args.patch_size,
                                      lr=args.lr, data=args.data, val_data=args.val_data,
                                      work=work, seed=args.seed))
-            write_csv_atomic(pd.DataFrame(rows), out)  # partial results survive a stop
+            # partial results survive a stop; other machines' and schedules' rows stay
+            write_csv_atomic(replace_rows(out, pd.DataFrame(rows), ROW_KEYS), out)
     except TrainingInterrupted as stop:
         print(f"{stop} of {arch}: checkpoint {stop.checkpoint} holds it, {len(rows)} finished "
               f"row(s) in {out}; run the same command again to resume", file=sys.stderr)

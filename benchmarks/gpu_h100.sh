@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How benchmarks/results/{baselines_gpu,search_flops_gpu,search_gpu}.csv were made: one call on
+# How the H100 rows of benchmarks/results/{baselines,search_flops}.csv and search_gpu.csv were made: one call on
 # an H100 (16 CPU cores), every job a separate process sharing the GPU (so throughput and wall
 # times are pessimistic). Run from the repository root; results land in /tmp/res and $OUT.
 # baselines.csv's other rows came from an earlier call of the same kind: for each of espcn,

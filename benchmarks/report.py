@@ -261,8 +261,7 @@ TABLES = [
 
 FILES = {
     "accelerator_sim.csv": "python -m benchmarks.accelerator_sim",
-    "baselines.csv": "bash benchmarks/gpu_h100.sh (python -m benchmarks.baselines --steps 20000 on an H100)",
-    "baselines_cpu_1000steps.csv": "python -m benchmarks.baselines --steps 1000 --out benchmarks/results/baselines_cpu_1000steps.csv",
+    "baselines.csv": "python -m benchmarks.baselines (--steps 20000 on an H100: benchmarks/gpu_h100.sh)",
     "budget_hit.csv": "python -m benchmarks.budget_hit [--runtime tvm]",
     "compile_interleaved_local_cpu.csv": "python -m benchmarks.compile_local_cpu --retime",
     "compile_local_cpu.csv": "python -m benchmarks.compile_local_cpu",
@@ -286,9 +285,7 @@ FILES = {
     "published_weights.csv": "python -m benchmarks.published_weights",
     "predictor_qaihub.csv": "python -m benchmarks.predictor_qaihub",
     "predictor_qaihub_sr.csv": "python -m benchmarks.predictor_qaihub",
-    "search_flops.csv": "python -m benchmarks.search_flops",
-    "search_flops_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m benchmarks.search_flops at a GPU schedule)",
-    "search_flops_gpu_alone.csv": "python -m benchmarks.search_flops --budgets 33 --steps 200 --finetune-steps 500 (the H100 to itself: supernet throughput)",
+    "search_flops.csv": "python -m benchmarks.search_flops (at a GPU schedule: benchmarks/gpu_h100.sh)",
     "search_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m codesign.search --device pixel7 --budget 50ms at a GPU schedule)",
     "sparsestmax_vs_gumbel.csv": "python -m benchmarks.sparsestmax_vs_gumbel",
     "test_retest_local_cpu.csv": "python -m benchmarks.retest_local_cpu --rounds 60 --gap-minutes 10",

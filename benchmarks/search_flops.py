@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.baselines import machine, run_baseline
+from benchmarks.host_rows import replace_rows
 from codesign.search_api import SearchRequest, default_schedule, plan, run
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main
@@ -69,6 +70,11 @@ def reference_row(arch: str, args) -> dict:
             "machine": row["machine"]}
 
 
+ROW_KEYS = ("machine", "name", "search_steps", "finetune_steps")
+"""A row of search_flops.csv is one searched or reference network at one schedule on one
+machine; a re-run replaces those and keeps every other machine's and schedule's rows."""
+
+
 @cli_main()
 def main(argv=None) -> int:
     p = Parser(prog="python -m benchmarks.search_flops", description=__doc__,
@@ -91,10 +97,10 @@ def main(argv=None) -> int:
     rows = []
     for budget, relaxation in runs:
         rows.append(searched_row(budget, relaxation, args))
-        write_csv_atomic(pd.DataFrame(rows), args.out)
+        write_csv_atomic(replace_rows(args.out, pd.DataFrame(rows), ROW_KEYS), args.out)
     for arch in filter(None, args.refs.split(",")):
         rows.append(reference_row(arch, args))
-        write_csv_atomic(pd.DataFrame(rows), args.out)
+        write_csv_atomic(replace_rows(args.out, pd.DataFrame(rows), ROW_KEYS), args.out)
     table = pd.DataFrame(rows)
     print(table[["kind", "name", "gmacs_720p", "params", "psnr", "width_support"]
                 if "width_support" in table else ["kind", "name", "gmacs_720p", "psnr"]]

@@ -68,3 +68,20 @@ def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatc
     rows = pd.read_csv(out).set_index("runtime")
     assert (rows.loc["tvm", "dominant_trials"] == 32).all() and rows.loc["onnxruntime", "rounds"].eq(60).all()
     assert rows.loc["tvm", "runtime_version"].notna().all()
+
+
+def test_replace_rows_swaps_a_runs_own_rows_and_keeps_other_machines_and_schedules(tmp_path):
+    from benchmarks.host_rows import replace_rows
+
+    path = tmp_path / "baselines.csv"
+    old = pd.DataFrame({"machine": ["gpu", "gpu", "cpu"], "model": ["espcn", "imdn", "espcn"],
+                        "steps": [20000, 20000, 1000], "psnr": [29.9, 30.4, 29.5]})
+    old.to_csv(path, index=False)
+    rerun = pd.DataFrame({"machine": ["cpu", "cpu"], "model": ["espcn", "espcn"], "steps": [1000, 2000],
+                          "psnr": [29.6, 29.7]})
+    merged = replace_rows(path, rerun, ("machine", "model", "steps"))
+    assert len(merged) == 4
+    assert merged.set_index(["machine", "model", "steps"])["psnr"].to_dict() == {
+        ("gpu", "espcn", 20000): 29.9, ("gpu", "imdn", 20000): 30.4,
+        ("cpu", "espcn", 1000): 29.6, ("cpu", "espcn", 2000): 29.7}
+    assert replace_rows(tmp_path / "none.csv", rerun, ("machine",)).equals(rerun)
