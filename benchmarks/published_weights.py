@@ -26,7 +26,7 @@ import pandas as pd
 from benchmarks.baselines import machine
 from codesign.data import DataError
 from codesign.data.sets import TEST_SETS
-from codesign.evaluate import evaluation_table
+from codesign.evaluate import evaluation_table, load_eval_pairs, model_min_lr_side
 from codesign.models.weights import WeightsError, load_authors_weights
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
@@ -105,10 +105,12 @@ def published_row(ckpt: Checkpoint, data_set: str) -> dict:
             "published_source": ckpt.paper}
 
 
-def evaluate_checkpoint(ckpt: Checkpoint, path: Path, data_set: str, digest: str) -> dict:
-    """One row: ``ckpt`` loaded from ``path`` and evaluated on ``data_set``."""
+def evaluate_checkpoint(ckpt: Checkpoint, path: Path, data_set: str, digest: str,
+                        pairs=None) -> dict:
+    """One row: ``ckpt`` loaded from ``path`` and evaluated on ``data_set`` (``pairs``: its
+    (name, LR, HR) images at ``ckpt.scale``, if already read)."""
     model, fmt = load_authors_weights(ckpt.model, ckpt.scale, path)
-    table = evaluation_table(model, ckpt.model, ckpt.scale, data_set)
+    table = evaluation_table(model, ckpt.model, ckpt.scale, data_set, pairs=pairs)
     mean = table[table.image == "mean"].iloc[0]
     row = {"model": ckpt.model, "scale": ckpt.scale, "set": data_set,
            "images": int((table.image != "mean").sum()),
@@ -136,6 +138,7 @@ def run(weights_dir: Path, sets: list[str], only: list[str] | None, out: Path) -
     if missing:
         raise UsageError(f"{weights_dir} lacks {', '.join(missing)} (see --help for sources)")
     table = pd.read_csv(out) if out.exists() else pd.DataFrame()
+    pairs = {}  # (set, scale, min LR side) -> images, read once
     for ckpt in chosen:
         digest = sha256_file(weights_dir / ckpt.file)
         for data_set in sets:
@@ -143,7 +146,10 @@ def run(weights_dir: Path, sets: list[str], only: list[str] | None, out: Path) -
                     & (table["set"] == data_set) & (table.weights_sha256 == digest)).any())
             if done:
                 continue
-            row = evaluate_checkpoint(ckpt, weights_dir / ckpt.file, data_set, digest)
+            key = (data_set, ckpt.scale, model_min_lr_side(ckpt.model))
+            if key not in pairs:
+                pairs[key] = load_eval_pairs(data_set, ckpt.scale, ckpt.model)
+            row = evaluate_checkpoint(ckpt, weights_dir / ckpt.file, data_set, digest, pairs[key])
             print(f"{ckpt.key} {data_set}: {row['psnr']:.3f} dB (published "
                   f"{row['psnr_published']}, bicubic {row['psnr_bicubic']:.3f})", flush=True)
             table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
