@@ -132,21 +132,24 @@ def evaluate_checkpoint(ckpt: Checkpoint, path: Path, data_set: str, digest: str
 
 
 def run(weights_dir: Path, sets: list[str], only: list[str] | None, out: Path) -> pd.DataFrame:
-    """Evaluate every selected checkpoint on every set, keeping rows ``out`` already has."""
-    chosen = [c for c in WEIGHTS if not only or c.key in only]
+    """Evaluate the selected checkpoints (in ``only``'s order) on each set in turn, keeping
+    the rows ``out`` already has; a set's images are read once per scale."""
+    by_key = {c.key: c for c in WEIGHTS}
+    chosen = [by_key[k] for k in only] if only else list(WEIGHTS)
     missing = [c.file for c in chosen if not (weights_dir / c.file).is_file()]
     if missing:
         raise UsageError(f"{weights_dir} lacks {', '.join(missing)} (see --help for sources)")
+    digests = {c.key: sha256_file(weights_dir / c.file) for c in chosen}
     table = pd.read_csv(out) if out.exists() else pd.DataFrame()
-    pairs = {}  # (set, scale, min LR side) -> images, read once
-    for ckpt in chosen:
-        digest = sha256_file(weights_dir / ckpt.file)
-        for data_set in sets:
+    for data_set in sets:
+        pairs = {}  # (scale, min LR side) -> this set's images
+        for ckpt in chosen:
+            digest = digests[ckpt.key]
             done = (not table.empty and ((table.model == ckpt.model) & (table.scale == ckpt.scale)
                     & (table["set"] == data_set) & (table.weights_sha256 == digest)).any())
             if done:
                 continue
-            key = (data_set, ckpt.scale, model_min_lr_side(ckpt.model))
+            key = (ckpt.scale, model_min_lr_side(ckpt.model))
             if key not in pairs:
                 pairs[key] = load_eval_pairs(data_set, ckpt.scale, ckpt.model)
             row = evaluate_checkpoint(ckpt, weights_dir / ckpt.file, data_set, digest, pairs[key])
