@@ -297,7 +297,6 @@ FILES = {
     "tuning_time_local_cpu.csv": "python -m benchmarks.compile_local_cpu --tune-only",
     "tvm_tuning_curve.csv": "python -m benchmarks.tvm_tuning_curve",
     "tvm_tuning_curve.png": "python -m benchmarks.tvm_tuning_curve",
-    "tvm_tuning_curve_retimed.csv": "python -m benchmarks.tvm_tuning_curve (its re-timing pass)",
 }
 """Every file of benchmarks/results/ → the command that makes it (tests/benchmarks/test_report.py
 fails on a file missing here)."""

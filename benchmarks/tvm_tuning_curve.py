@@ -14,13 +14,14 @@ width (fma_zmm: 512-bit, fma_ymm: 256-bit, fma_xmm: 128-bit). The references are
 start and at the end of the run (load_1min and foreign_cpu_share per row).
 Each tuning curve grows one MetaSchedule database in ascending trial order; a rerun resumes
 after the last row present on this host (a variant without rows starts from an empty database).
-Both CSVs keep other hosts' rows (`host_id`) and never compare across hosts; the PNG has one
+The CSV keeps other hosts' rows (`host_id`) and never compares across hosts; the PNG has one
 panel per host.
 
 Timings taken during tuning drift with the machine's load, so a second phase re-times every
 checkpoint back to back: the database after T trials is the first T lines of its record file
 (MetaSchedule appends records in trial order), so each checkpoint is rebuilt from that prefix and
-timed between fresh PyTorch/onnxruntime timings → tvm_tuning_curve_retimed.csv, plotted.
+timed between fresh PyTorch/onnxruntime timings: rows of `phase` "retimed" beside the tuning
+run's ("tuning") in the same CSV; the plot shows each host's re-timed rows where it has them.
 """
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ LAYOUTS = ("NCHW", "NHWC")
 COLUMNS = ["kernel", "variant", "runtime", "mcpu", "layout", "trials", "latency_ms", "latency_std_ms",
            "latency_mean_ms", "latency_min_ms", "gmac_per_s", "repeats", "number", "tuning_s",
            "database_hits", "fused_tasks", "fma_zmm", "fma_ymm", "fma_xmm", "target", "provenance",
-           "load_1min", "foreign_cpu_share", "date", "host", "host_id"]
+           "load_1min", "foreign_cpu_share", "date", "host", "host_id", "phase"]
+# `phase` of a row: "tuning" (timed right after tuning to that many trials) or "retimed" (every
+# checkpoint re-timed back to back at the end of the run).
 
 
 class ConvLReLU(torch.nn.Module):
@@ -110,12 +113,13 @@ def plan(trials: list[int], side_trials: list[int], layouts=LAYOUTS,
     return runs
 
 
-def other_hosts(path: Path, host_id: str) -> pd.DataFrame:
-    """Rows of `path` (if it exists) measured on another host."""
+def other_rows(path: Path, host_id: str, phase: str) -> pd.DataFrame:
+    """Rows of `path` (if it exists) of another host or of the other phase."""
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
     old = pd.read_csv(path)
-    return old[old["host_id"] != host_id]
+    old["phase"] = old["phase"].fillna("tuning") if "phase" in old else "tuning"
+    return old[(old["host_id"] != host_id) | (old["phase"] != phase)]
 
 
 def run(trials, side_trials, layouts, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
@@ -123,13 +127,14 @@ def run(trials, side_trials, layouts, work_dir: Path, out: Path, repeats: int) -
     Returns this host's rows."""
     device = get_device("local-cpu")
     host_id = host_identity.fingerprint()["host_id"]
-    others = other_hosts(out, host_id)
+    others = other_rows(out, host_id, "tuning")
     done = pd.read_csv(out) if out.exists() else pd.DataFrame(columns=COLUMNS)
-    done = done[done["host_id"] == host_id]
+    done = done[(done["host_id"] == host_id) & (done.get("phase", "tuning") != "retimed")]
 
     def save(row):
         nonlocal done
-        done = pd.concat([done, pd.DataFrame([row], columns=COLUMNS)], ignore_index=True)
+        done = pd.concat([done, pd.DataFrame([{**row, "phase": "tuning"}], columns=COLUMNS)],
+                         ignore_index=True)
         write_csv_atomic(pd.concat([others, done], ignore_index=True), out)
 
     timing = {"repeats": repeats, "min_repeat_ms": 200}
@@ -177,8 +182,9 @@ def database_prefix(db: Path, trials: int, dest: Path) -> Path:
 
 
 def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.DataFrame:
-    """Re-time every tuned checkpoint of `curve` (this host's rows) back to back, each between
-    PyTorch/onnxruntime timings; `out` keeps other hosts' rows. Returns all of `out`."""
+    """Re-time every tuned checkpoint of `curve` (this host's tuning rows) back to back, each
+    between PyTorch/onnxruntime timings, as `out`'s "retimed" rows of this host (other rows
+    kept). Returns all of `out`."""
     import tempfile
 
     device = get_device("local-cpu")
@@ -196,7 +202,8 @@ def retime(curve: pd.DataFrame, work_dir: Path, out: Path, repeats: int) -> pd.D
             artifact.trials = int(r["trials"])
             rows.append(_row(r["variant"], backend.run_measurement(artifact), r["mcpu"], r["layout"],
                              fma=conv_fma_counts(artifact.runnable)))
-    df = pd.concat([other_hosts(out, host_identity.fingerprint()["host_id"]), pd.DataFrame(rows, columns=COLUMNS)],
+    retimed = pd.DataFrame([{**r, "phase": "retimed"} for r in rows], columns=COLUMNS)
+    df = pd.concat([other_rows(out, host_identity.fingerprint()["host_id"], "retimed"), retimed],
                    ignore_index=True)
     write_csv_atomic(df, out)
     return df
@@ -211,9 +218,12 @@ def plot(df: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     hosts = list(dict.fromkeys(df["host_id"]))
+    phase = df["phase"].fillna("tuning") if "phase" in df else pd.Series("tuning", index=df.index)
     fig, axes = plt.subplots(1, len(hosts), figsize=(7 * len(hosts), 4.5), squeeze=False)
     for ax, host_id in zip(axes[0], hosts):
         rows = df[df["host_id"] == host_id]
+        retimed = phase[rows.index] == "retimed"
+        rows = rows[retimed] if retimed.any() else rows
         tuned = rows[rows["variant"].str.startswith("tvm tuned")]
         for variant, g in tuned.groupby("variant"):
             g = g.sort_values("trials")
@@ -231,7 +241,8 @@ def plot(df: pd.DataFrame, path: Path) -> None:
         ax.set_yscale("log")
         ax.set_xlabel("MetaSchedule trials")
         ax.set_ylabel("latency (ms, median)")
-        ax.set_title(f"{KERNEL}\n{rows['host'].iloc[0]}, timed back to back", fontsize=8)
+        how = "re-timed back to back" if retimed.any() else "timed after tuning"
+        ax.set_title(f"{KERNEL}\n{rows['host'].iloc[0]}, {how}", fontsize=8)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -265,7 +276,7 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     df = run(trials, side, layouts, args.work_dir, args.out, args.repeats)
     if not args.no_retime:
-        df = retime(df, args.work_dir, args.out.with_name(args.out.stem + "_retimed.csv"), args.repeats)
+        df = retime(df, args.work_dir, args.out, args.repeats)
     plot(df, args.out.with_suffix(".png"))
     print(df[["variant", "trials", "latency_ms", "latency_std_ms", "load_1min"]].to_string(index=False))
     return 0
