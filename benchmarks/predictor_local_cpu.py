@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.host_rows import replace_rows
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main, fail
 from predictors.metrics import accuracy
@@ -114,6 +115,10 @@ def save_best(table: pd.DataFrame, profile, holdout: float, out, scores, model: 
     return best
 
 
+ROW_KEYS = ("profile", "level")
+"""The rows of one profile's evaluation; a run replaces its profile's rows and keeps the others'."""
+
+
 @cli_main()
 def main(argv=None) -> None:
     parser = Parser(prog="python -m benchmarks.predictor_local_cpu",
@@ -138,7 +143,7 @@ def main(argv=None) -> None:
     table.insert(1, "level", "kernel")
     if Path(args.networks).exists():
         table = pd.concat([table, network_rows(Path(args.networks).resolve())], ignore_index=True)
-    write_csv_atomic(table, args.out)
+    write_csv_atomic(replace_rows(args.out, table, ROW_KEYS), args.out)
     means = table[(table["seed"] == "mean") & (table["level"] == "kernel")]
     print(means[["model", "n_train", "n_test"] + METRICS].to_string(index=False, float_format="%.3f"))
     if args.save_best:
