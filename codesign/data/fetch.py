@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Callable, Iterable
@@ -71,7 +72,7 @@ def _from_mirror(entry: FileEntry, root: Path, mirror: Path) -> None:
 
 
 def _download(entry: FileEntry, root: Path, base_url: str) -> None:
-    url = f"{base_url.rstrip('/')}/{entry.url_path}"
+    url = f"{base_url.rstrip('/')}/{urllib.parse.quote(entry.url_path)}"
     part = root / PARTIAL_DIR / entry.set / f"{entry.file}.part"
     part.parent.mkdir(parents=True, exist_ok=True)
     have = part.stat().st_size if part.is_file() else 0
