@@ -113,7 +113,8 @@ def _mismatch(expected: dict, state: dict) -> tuple[int, str] | None:
     missing = [k for k in expected if k not in state]
     extra = [k for k in state if k not in expected]
     if missing or extra:
-        parts = [f"{len(missing)} tensors missing ({', '.join(missing[:2])}, …)" if missing else "",
+        parts = [f"{len(missing)} tensors missing ({', '.join(missing[:2])}, …)" if missing
+                 else "",
                  f"{len(extra)} unexpected ({', '.join(extra[:2])}, …)" if extra else ""]
         return len(missing) + len(extra), ", ".join(p for p in parts if p)
     for key, tensor in expected.items():

@@ -39,7 +39,8 @@ def _authors_file(tmp_path, arch, scale, rename, shuffle=True, seed=0):
     """A synthetic checkpoint in the authors' naming: random tensors of the right shapes,
     stored in reversed key order so that loading by tensor order would fail."""
     torch.manual_seed(seed)
-    state = {rename(k): torch.randn_like(v) for k, v in build_model(arch, scale).state_dict().items()}
+    state = {rename(k): torch.randn_like(v)
+             for k, v in build_model(arch, scale).state_dict().items()}
     if shuffle:
         state = dict(reversed(list(state.items())))
     path = tmp_path / f"{arch}_x{scale}_{rename.__name__}.pth"

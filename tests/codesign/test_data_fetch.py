@@ -93,7 +93,8 @@ def test_fetch_from_a_mirror_verifies_every_file_and_skips_them_next_time(small_
     assert present["set14"] and present["t91"] and not present["bsd200"] and not present["b100"]
 
 
-def test_a_mirror_file_with_a_wrong_sum_is_refused_and_verified_files_stay(small_manifest, tmp_path):
+def test_a_mirror_file_with_a_wrong_sum_is_refused_and_verified_files_stay(small_manifest,
+                                                                           tmp_path):
     mirror = _mirror(tmp_path / "mirror", {"b.png": b"tampered"})
     with pytest.raises(FetchError, match="does not match its recorded sha256"):
         fetch_sets(["set14"], mirror=mirror, log=lambda _: None)
