@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import random
 import sys
 from pathlib import Path
 
@@ -42,9 +41,9 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from codesign.cost_source import predicted_latency_table
-from codesign.genotype import CellGenotype, Genotype
-from codesign.network_tree import NetworkTree
-from codesign.op_instances import op_instances, op_key
+from codesign.genotype import Genotype
+from codesign.op_instances import op_instances
+from codesign.random_genotypes import sample_genotypes
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main, fail
@@ -56,47 +55,6 @@ DEVICE = "local-cpu"
 PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
 NETWORK_PROFILE = REPO / "devices" / "profiles" / "local-cpu-networks.csv"
 RESULTS = Path(__file__).parent / "results"
-
-
-def sample_genotypes(space: SearchSpace, covered: set[str], lr_hw, count: int, seed: int,
-                     cost=None, max_cost: float = float("inf")) -> list[Genotype]:
-    """Distinct random genotypes whose cell ops are all in ``covered`` (op-instance keys) and
-    whose ``cost(genotype)`` is at most ``max_cost``."""
-    rng = random.Random(seed)
-    tree = NetworkTree(space.searchable_cells, space.upsample_factors)
-    out: dict[str, Genotype] = {}
-    for _ in range(200 * count):
-        if len(out) == count:
-            break
-        node = rng.choice(tree.nodes)
-        cells = []
-        for a in tree.ancestors(node):
-            if a.kind == "upsample":
-                continue
-            r = tree.resolution(a)
-            cell = _sample_cell(space, covered, lr_hw[0] * r, lr_hw[1] * r, rng)
-            if cell is None:
-                break
-            cells.append(cell)
-        else:
-            g = Genotype(scale=space.scale, nf=space.nf, path=node.path, cells=tuple(cells),
-                         res_scale=space.res_scale)
-            if cost is None or cost(g) <= max_cost:
-                out.setdefault(g.to_json(), g)
-    return list(out.values())
-
-
-def _sample_cell(space, covered, h, w, rng) -> CellGenotype | None:
-    ops, widths, cin = [], [], space.nf
-    for k in range(space.ops_per_cell):
-        outs = (space.nf,) if k == space.ops_per_cell - 1 else space.widths
-        choices = [(op, b) for op in space.ops for b in outs if op_key(op, cin, b, h, w) in covered]
-        if not choices:
-            return None
-        op, cin = rng.choice(choices)
-        ops.append(op)
-        widths.append(cin)
-    return CellGenotype(tuple(ops), tuple(widths[:-1]))
 
 
 def fit_loo(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -269,8 +227,10 @@ def main(argv=None) -> int:
     measurements = work / "measurements.csv"
     rows = []
     predicted = lambda g: table.network_cost(g.op_keys(lr_hw))[0]
+    profiled = set(kernel_ms)
     for g in previous_sample(Path(args.out), args.count) or sample_genotypes(
-            space, set(kernel_ms), lr_hw, args.count, args.seed, predicted, args.max_predicted_ms):
+            space, args.count, args.seed, allowed=lambda instance: instance.key(lr_hw) in profiled,
+            cost=predicted, max_cost=args.max_predicted_ms):
         path = work / f"{hashlib.sha1(g.to_json().encode()).hexdigest()[:10]}.json"
         path.write_text(g.to_json())
         done = pd.read_csv(measurements) if measurements.exists() else pd.DataFrame(columns=["key"])

@@ -1,8 +1,9 @@
 """benchmarks.networks_local_cpu: the genotype sampler and the leave-one-out fits."""
 import numpy as np
 
-from benchmarks.networks_local_cpu import fit_loo, sample_genotypes
+from benchmarks.networks_local_cpu import fit_loo
 from codesign.op_instances import op_instances
+from codesign.random_genotypes import sample_genotypes
 from codesign.search_space import SearchSpace
 
 LR = (12, 20)
@@ -19,20 +20,6 @@ def test_loo_fit_recovers_exact_coefficients_and_holds_out_each_row():
     assert np.isclose(loo[3], 25.0)
 
 
-def test_sampler_keeps_covered_ops_and_the_cost_cap():
-    space = SearchSpace()
-    keys = op_instances(space, LR).key.tolist()
-    covered = set(keys[::2]) | {k for k in keys if k.startswith(("skip", "stem", "upsample", "head"))}
-    cost = lambda g: len(g.op_keys(LR))
-    genotypes = sample_genotypes(space, covered, LR, 10, seed=0, cost=cost, max_cost=20)
-    assert genotypes and len({g.to_json() for g in genotypes}) == len(genotypes)
-    for g in genotypes:
-        cell_keys = [k for k in g.op_keys(LR) if not k.startswith(("stem", "upsample", "head"))]
-        assert set(cell_keys) <= covered
-        assert cost(g) <= 20
-    assert sample_genotypes(space, covered, LR, 10, seed=0, cost=cost, max_cost=20) == genotypes
-
-
 def test_measured_networks_join_the_device_network_profile_once(tmp_path):
     import pandas as pd
 
@@ -40,7 +27,7 @@ def test_measured_networks_join_the_device_network_profile_once(tmp_path):
     from codesign.closed_loop import read_network_profile
 
     space = SearchSpace()
-    g = sample_genotypes(space, set(op_instances(space, LR).key), LR, 1, seed=0)[0]
+    g = sample_genotypes(space, 1, seed=0)[0]
     measured = pd.Series({"latency_ms": 42.0, "latency_std_ms": 1.0, "load_1min": 1.1, "trials": 8,
                           "repeats": 10, "runtime": "tvm-0.27.0.post1", "target": "llvm"})
     path = tmp_path / "net.csv"
@@ -58,7 +45,7 @@ def test_a_rerun_scores_the_networks_of_the_previous_results(tmp_path):
     from benchmarks.networks_local_cpu import previous_sample
 
     space = SearchSpace()
-    genotypes = sample_genotypes(space, set(op_instances(space, LR).key), LR, 3, seed=1)
+    genotypes = sample_genotypes(space, 3, seed=1)
     out = tmp_path / "nets.csv"
     assert previous_sample(out, 3) == []
     pd.DataFrame({"network": ["a", "b", "c", "summary: x"],
@@ -74,7 +61,7 @@ def test_score_fits_and_labels_against_the_chosen_timing():
 
     space = SearchSpace()
     instances = op_instances(space, LR).set_index("key", drop=False)
-    genotypes = sample_genotypes(space, set(instances.key), LR, 8, seed=2)
+    genotypes = sample_genotypes(space, 8, seed=2)
     keys = [g.op_keys(LR) for g in genotypes]
     rng = np.random.default_rng(0)
     predicted = rng.uniform(10, 100, len(keys))
