@@ -214,7 +214,8 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
     round is appended; ``measured_before`` the networks measured before this run (NETWORK_COLUMNS),
     which each round's re-fit uses with the rounds so far. ``finetune`` holds train_model's keyword arguments;
     ``evaluate_round(genotype, net, table, round_dir)`` exports, measures and returns the
-    round's report row. Returns all rounds' rows, the delivered one marked in ``result``."""
+    round's report row; a round's ``search_finetune_wall_s`` is its fine-tuning's (s, over
+    resumes). Returns all rounds' rows, the delivered one marked in ``result``."""
     rows = [first.to_dict() | {"round": 0}]
     supernet = None
     for k in range(1, rounds + 1):
@@ -261,10 +262,11 @@ def run_rounds(first: pd.Series, *, out: Path, space, table: CostTable, lr_hw, b
         round_dir = out / f"round{k}"
         round_dir.mkdir(exist_ok=True)
         _, net = derive(supernet, genotype=genotype)
-        train_model(net, out_dir=round_dir / "finetune", arch="trilevel",
-                    model_kwargs={"genotype": genotype.to_dict()}, **finetune)
+        trained = train_model(net, out_dir=round_dir / "finetune", arch="trilevel",
+                              model_kwargs={"genotype": genotype.to_dict()}, **finetune)
         genotype.save(round_dir / "genotype.json")  # after fine-tuning: a failure leaves none
-        rows.append(evaluate_round(genotype, net, refit, round_dir) | {"round": k})
+        rows.append(evaluate_round(genotype, net, refit, round_dir) |
+                    {"round": k, "search_finetune_wall_s": round(float(trained["train_s"]), 1)})
     report = pd.DataFrame(rows)
     report["result"] = False
     report.loc[nearest_to_band([r.get("measured_ms") for r in rows], budget), "result"] = True

@@ -38,7 +38,7 @@ from codesign_common.cli import (
 from devices.catalog import UnknownDeviceError, get_device
 from devices.measure import RUNTIMES, onnx_input_shape, time_network
 from devices.profile_csv import ProfileError, read_profile
-from devices.quiet_timing import DisturbedTiming
+from devices.quiet_timing import DisturbedTiming, check_timing_settings
 from devices.tuning import TuningSettings
 
 
@@ -102,6 +102,7 @@ def main(argv=None) -> int:
         if not runtimes:
             raise ValueError(f"--runtimes names none of {', '.join(RUNTIMES)}")
         get_device(args.device)
+        check_timing_settings()
         for path in (args.onnx, args.genotype):
             if path and not Path(path).is_file():
                 raise ValueError(f"no such file: {path}")

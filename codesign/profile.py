@@ -43,7 +43,7 @@ from devices.backends import RUNTIMES
 from devices.catalog import UnknownDeviceError, get_device
 from devices.profile import profile_kernels
 from devices.profile_csv import ProfileError, measured_keys
-from devices.quiet_timing import DisturbedTiming
+from devices.quiet_timing import DisturbedTiming, check_timing_settings
 from devices.tuning import TuningSettings
 
 SCALES = (2, 3, 4)  # the upscaling factors every command accepts
@@ -121,6 +121,7 @@ def main(argv=None) -> int:
         if args.work_dir:
             check_output_dir(args.work_dir, "--work-dir")
         get_device(args.device)
+        check_timing_settings()
         hw = parse_hw(args.input) if args.input else None
         space = load_space(args.space, args.scale)
         measured_keys(args.out, args.device, "")  # a malformed existing CSV fails before any work

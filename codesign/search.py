@@ -199,7 +199,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     argv = _attach_budget_value(argv)
     args = build_parser().parse_args(argv)
-    from devices.catalog import UnknownDeviceError
+    from devices.catalog import CatalogError, UnknownDeviceError
     from devices.quiet_timing import DisturbedTiming
 
     stop = StopOnSignal().install() if _main_thread() else None
@@ -214,7 +214,7 @@ def main(argv=None) -> int:
         except DisturbedTiming as exc:  # the searched, fine-tuned network waits in its folder
             raise DisturbedTiming(f"{exc}; the searched network is kept in {checked.out}: time it "
                                   f"again with: {resume_command(argv, checked.out)}") from exc
-    except (UsageError, BudgetError, UnknownDeviceError, DataError, LockBusy,
+    except (UsageError, BudgetError, UnknownDeviceError, CatalogError, DataError, LockBusy,
             ResumeMismatch, DisturbedTiming) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

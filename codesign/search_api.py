@@ -46,6 +46,7 @@ from codesign.search_folder import (
 )
 from codesign.search_inputs import (
     SearchError,
+    check_memory,
     check_patch_size,
     find_predictor,
     host_profile_gap,
@@ -242,6 +243,7 @@ def plan(request: SearchRequest) -> SearchPlan:
     check_patch_size(schedule.patch_size, scale)
     runtime = resolve_runtime(device, request.runtime)
     space = SearchSpace(nf=request.nf, num_cells=request.num_cells, scale=scale)
+    check_memory(lr_hw, scale, request.nf)
     pairs = load_pairs(request.data, "train", scale, min_size=schedule.patch_size)
     if len(pairs) < 2:
         raise DataError("the search needs at least 2 training images (weights and architecture "
@@ -252,6 +254,10 @@ def plan(request: SearchRequest) -> SearchPlan:
         raise SearchError(f"{out} holds an earlier run ({', '.join(earlier[:4])}"
                           f"{' …' if len(earlier) > 4 else ''}): add --resume to continue it "
                           f"or --force to start over")
+    if device is not None and device.method == "tvm-local":  # timed here: check before any work
+        from devices.quiet_timing import check_timing_settings
+
+        check_timing_settings()
     predictor = _host_predictor(request, device, runtime, budget, space, lr_hw)
     start = out / START_NETWORKS
     costs = search_costs(device, budget, space, lr_hw, predictor, request.force_predictor,
@@ -428,8 +434,8 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
                            write_report=plan.network_profile is None)
     if plan.network_profile is not None:
         def evaluate_round(genotype, net, refit, round_dir):
-            return write_outputs(round_dir, genotype, net, refit, options,
-                                 plot=False).iloc[0].to_dict()
+            return write_outputs(round_dir, genotype, net, refit, options, plot=False,
+                                 timing={"train_device": timing["train_device"]}).iloc[0].to_dict()
 
         schedule = request.schedule
         finetune = {"data": request.data, "scale": plan.scale, "steps": request.finetune_steps,

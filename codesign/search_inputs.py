@@ -16,7 +16,7 @@ from codesign.budget import Budget
 from codesign.closed_loop import NETWORK_COLUMNS, read_network_profile, refit_on
 from codesign.cost_source import CostTable, macs_table, predicted_latency_table
 from codesign.search_space import SearchSpace
-from codesign_common.cache import cache_root
+from codesign_common.cache import cache_root, check_cache_dir
 from codesign_common.cli import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +33,30 @@ def parse_input(text: str) -> tuple[int, int]:
     if not match or min(int(match.group(1)), int(match.group(2))) < 8:
         raise SearchError(f"--input {text!r} is not HxW in LR pixels (each side ≥ 8), e.g. 180x320")
     return int(match.group(1)), int(match.group(2))
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable of /proc/meminfo (bytes); None where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(lr_hw, scale: int, nf: int) -> None:
+    """Refuse an LR input whose one forward pass (evaluation, ONNX export) cannot fit in this
+    machine's available memory, before any training: it needs at least the float32 HR output
+    (3 × scale² × h × w) and two feature maps of ``nf`` channels at LR (a lower bound)."""
+    need = 4 * (3 * scale ** 2 + 2 * nf) * lr_hw[0] * lr_hw[1]
+    have = available_memory_bytes()
+    if have is not None and need > have:
+        raise SearchError(f"--input {lr_hw[0]}x{lr_hw[1]}: one forward pass of a x{scale} network "
+                          f"needs at least {need / 1e9:.3g} GB (its float32 output and two "
+                          f"{nf}-channel feature maps), more than the {have / 1e9:.3g} GB "
+                          f"available here; shrink --input")
 
 
 def check_patch_size(patch_size: int, scale: int) -> None:
@@ -200,6 +224,8 @@ def search_costs(device, budget: Budget, space: SearchSpace, lr_hw, predictor: s
     if device is None or device.method != "tvm-local" or budget.metric != "latency_ms":
         return SearchCosts(table, table, None, pd.DataFrame(columns=NETWORK_COLUMNS))
     written, read = network_profile_paths(device, runtime, network_profile)
+    if not network_profile:
+        check_cache_dir(written.parent.relative_to(cache_root()))
     try:
         measured = pd.concat([read_network_profile(p, lr_hw) for p in ([start] if start else read)],
                              ignore_index=True)[NETWORK_COLUMNS]

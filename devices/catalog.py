@@ -24,10 +24,13 @@ LOCAL_CPU = "local-cpu"
 
 def default_runtime(device) -> str:
     """The runtime a device's results are deployed and measured with unless one is asked for:
-    onnxruntime for local-cpu (tuned TVM ran a median 1.06x onnxruntime, 0.68-1.26x, on the
-    Zen 4 host, benchmarks/results/compile_interleaved_local_cpu.csv, and needs tuning on every
-    new target; README), TVM for every other device."""
+    onnxruntime for local-cpu (tuned TVM only matches it after long tuning on every new target:
+    benchmarks/results/compile_local_cpu.csv, docs/latency.md), TVM for every other device."""
     return "onnxruntime" if device.name == LOCAL_CPU else "tvm"
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be read or does not follow the schema (one line naming it)."""
 
 
 class UnknownDeviceError(KeyError):
@@ -69,38 +72,49 @@ class Device:
 
 
 def _validate(data: dict, path: Path) -> None:
-    """Raise ValueError naming the file and the first field that is wrong."""
+    """Raise CatalogError naming the file and the first field that is wrong."""
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path.name}: not a JSON object")
     missing = [k for k in REQUIRED if k not in data]
     if missing:
-        raise ValueError(f"{path.name}: missing fields {missing}")
+        raise CatalogError(f"{path.name}: missing fields {missing}")
     unknown = sorted(set(data) - set(Device.__dataclass_fields__))
     if unknown:
-        raise ValueError(f"{path.name}: unknown fields {unknown}")
+        raise CatalogError(f"{path.name}: unknown fields {unknown}")
     if data["name"] != path.stem:
-        raise ValueError(f"{path.name}: name {data['name']!r} differs from the file name")
+        raise CatalogError(f"{path.name}: name {data['name']!r} differs from the file name")
     if data["kind"] not in KINDS:
-        raise ValueError(f"{path.name}: kind {data['kind']!r} not in {KINDS}")
+        raise CatalogError(f"{path.name}: kind {data['kind']!r} not in {KINDS}")
     if not isinstance(data["target"], dict) or "kind" not in data["target"]:
-        raise ValueError(f"{path.name}: target must be a TVM target JSON dict with a kind")
+        raise CatalogError(f"{path.name}: target must be a TVM target JSON dict with a kind")
+    for name in ("measurement", "spec", "predictor"):
+        if not isinstance(data[name], dict):
+            raise CatalogError(f"{path.name}: {name} must be a JSON object")
     if data["measurement"].get("method") not in METHODS:
-        raise ValueError(f"{path.name}: measurement.method not in {METHODS}")
+        raise CatalogError(f"{path.name}: measurement.method not in {METHODS}")
     if data["measurement"]["method"] == "tvm-rpc" and not data["measurement"].get("rpc_key"):
-        raise ValueError(f"{path.name}: tvm-rpc devices need measurement.rpc_key")
+        raise CatalogError(f"{path.name}: tvm-rpc devices need measurement.rpc_key")
     hw = data["lr_input_hw"]
-    if len(hw) != 2 or not all(isinstance(v, int) and v > 0 for v in hw):
-        raise ValueError(f"{path.name}: lr_input_hw must be two positive ints (h, w)")
+    if not isinstance(hw, list) or len(hw) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in hw):
+        raise CatalogError(f"{path.name}: lr_input_hw must be two positive ints (h, w)")
+    if data["scale"] not in (2, 3, 4) or isinstance(data["scale"], bool):
+        raise CatalogError(f"{path.name}: scale {data['scale']!r} is not 2, 3 or 4")
+    budget = data["latency_budget_ms"]
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget < float("inf"):
+        raise CatalogError(f"{path.name}: latency_budget_ms must be a positive number")
     for name in SPEC_FIELDS:
         entry = data["spec"].get(name)
         if not isinstance(entry, dict) or "value" not in entry or not entry.get("source"):
-            raise ValueError(f"{path.name}: spec.{name} needs a value and a source")
+            raise CatalogError(f"{path.name}: spec.{name} needs a value and a source")
     if data["predictor"].get("provenance") not in PROVENANCES:
-        raise ValueError(f"{path.name}: predictor.provenance not in {PROVENANCES}")
+        raise CatalogError(f"{path.name}: predictor.provenance not in {PROVENANCES}")
     threads = data.get("threads")
     needed = data["predictor"]["provenance"] in NOT_MEASURED_HERE or threads is not None
     if needed and (not isinstance(threads, dict) or not threads.get("source")
                    or not (threads.get("value") is None
                            or (isinstance(threads["value"], int) and threads["value"] > 0))):
-        raise ValueError(f"{path.name}: threads needs a value (a positive int, or null for a "
+        raise CatalogError(f"{path.name}: threads needs a value (a positive int, or null for a "
                          f"GPU) and a source where the latencies are {data['predictor']['provenance']}")
 
 
@@ -124,8 +138,8 @@ def _local_cpu(data: dict) -> dict:
 def _load(path: Path) -> Device:
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"{path.name}: {err}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CatalogError(f"{path.name}: {err}") from None
     _validate(data, path)
     if data["name"] == LOCAL_CPU:
         data = _local_cpu(data)

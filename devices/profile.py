@@ -10,8 +10,8 @@ foreign CPU share. Keys already in the CSV for this device and backend are skipp
 finished row is appended atomically. `limit` measures at most that many new kernels, in a fixed
 pseudo-random order (hash of the key) so a partial profile covers all ops and sizes;
 `redo_above_load` first drops rows timed while the 1-minute load average was above it. A
-kernel whose timing is refused (devices.quiet_timing) is skipped and the others are timed; the
-profile then ends with DisturbedTiming naming how many are missing, and a re-run times them.
+kernel whose timing is refused (devices.quiet_timing) is skipped with one warning line at once
+and the others are timed; the profile then ends with DisturbedTiming naming how many are missing, and a re-run times them.
 """
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def profile_kernels(device: Device, out: str, kernels: pd.DataFrame, build_modul
                 measurement = backend.measure(module, shape)
             except DisturbedTiming as exc:  # the others are still timed; a re-run retries it
                 refused.append(str(exc))
+                tqdm.write(f"warning: {key} not timed ({exc}); the others go on, a re-run "
+                           f"times it", file=sys.stderr)
                 continue
             append_rows(out, [make_row(device.name, row.to_dict(), measurement)])
             added += 1

@@ -43,7 +43,7 @@ from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 
-from codesign_common.locks import exclusive_lock
+from codesign_common.locks import LockBusy, exclusive_lock
 from devices.timing import env_number
 
 DEFAULT_LOCK = "/tmp/codesign-timing.lock"
@@ -104,13 +104,34 @@ def foreign_limit() -> float:
     return env_number("CODESIGN_FOREIGN_LIMIT", DEFAULT_FOREIGN_LIMIT, 0.0, 1.0)
 
 
+def lock_timeout_s() -> float:
+    """How long (s) a timing waits for the timing lock: $CODESIGN_TIMING_LOCK_TIMEOUT_S, else
+    DEFAULT_LOCK_TIMEOUT_S."""
+    return env_number("CODESIGN_TIMING_LOCK_TIMEOUT_S", DEFAULT_LOCK_TIMEOUT_S, 0.0, 1e7)
+
+
+def lock_path() -> Path:
+    """The machine-wide timing lock file: $CODESIGN_TIMING_LOCK, else DEFAULT_LOCK."""
+    return Path(os.environ.get("CODESIGN_TIMING_LOCK") or DEFAULT_LOCK)
+
+
+def check_timing_settings() -> None:
+    """Check the timing settings of the environment before any work: the foreign-share limit,
+    the lock timeout, the network span (UsageError, one line naming the variable) and the lock
+    file (LockBusy when it is a folder)."""
+    from devices.timing import network_span_s
+
+    foreign_limit(), lock_timeout_s(), network_span_s()
+    if lock_path().is_dir():
+        raise LockBusy(f"$CODESIGN_TIMING_LOCK {lock_path()} is a folder; give a file path")
+
+
 @contextmanager
 def timing_lock(path: Path | None = None) -> Iterator[Path]:
     """Hold the machine-wide timing lock, waiting for the holder to finish (named on stderr at
     once; LockBusy after $CODESIGN_TIMING_LOCK_TIMEOUT_S)."""
-    path = path or Path(os.environ.get("CODESIGN_TIMING_LOCK") or DEFAULT_LOCK)
-    timeout_s = env_number("CODESIGN_TIMING_LOCK_TIMEOUT_S", DEFAULT_LOCK_TIMEOUT_S, 0.0, 1e7)
-    with exclusive_lock(path, "the timing lock", wait=True, timeout_s=timeout_s) as held:
+    path = path or lock_path()
+    with exclusive_lock(path, "the timing lock", wait=True, timeout_s=lock_timeout_s()) as held:
         yield held
 
 
