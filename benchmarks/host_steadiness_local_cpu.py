@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.benchmark_args import add_networks, add_output
 from benchmarks.retest_local_cpu import load_networks
 from codesign.genotype import build_trilevel
 from codesign_common.atomic import write_csv_atomic
@@ -48,7 +49,6 @@ from devices.catalog import get_device
 from devices.quiet_timing import CpuShareSample, timing_lock
 from devices.timing import runs_per_repeat
 
-RESULTS = Path(__file__).parent / "results"
 SPANS_S = (1.0, 6.0, 12.0, 24.0)
 REPEAT_MS = 100.0
 SPREAD_GUARD = 1.15  # median / min of a timing's repeats above which sessions 9-10 refused it
@@ -154,8 +154,8 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=90.0)
     p.add_argument("--passes", type=positive_int, default=2)
     p.add_argument("--gap-minutes", type=float, default=5.0)
-    p.add_argument("--networks", type=Path, default=RESULTS / "networks_local_cpu.csv")
-    p.add_argument("--out", type=Path, default=RESULTS / "host_steadiness_local_cpu.csv")
+    add_networks(p)
+    add_output(p, "host_steadiness_local_cpu", work=False)
     args = p.parse_args(argv)
     if args.seconds <= max(SPANS_S) or args.gap_minutes < 0:
         raise UsageError(f"--seconds must exceed {max(SPANS_S):g} and --gap-minutes be >= 0")

@@ -40,13 +40,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from benchmarks.benchmark_args import add_output
 from codesign.cost_source import predicted_latency_table
 from codesign.genotype import Genotype
 from codesign.op_instances import op_instances
 from codesign.random_genotypes import sample_genotypes
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail
+from codesign_common.cli import Parser, cli_main, fail, nonnegative_int, positive_int
 from devices import host_identity
 from predictors.store import find_predictor, predictor_roots
 
@@ -54,7 +55,6 @@ REPO = Path(__file__).resolve().parents[1]
 DEVICE = "local-cpu"
 PROFILE = REPO / "devices" / "profiles" / "local-cpu.csv"
 NETWORK_PROFILE = REPO / "devices" / "profiles" / "local-cpu-networks.csv"
-RESULTS = Path(__file__).parent / "results"
 
 
 def fit_loo(design: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,15 +196,14 @@ def main(argv=None) -> int:
 
     p = Parser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--count", type=int, default=50)
-    p.add_argument("--trials", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--count", type=positive_int, default=50)
+    p.add_argument("--trials", type=positive_int, default=8)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--max-predicted-ms", type=float, default=400.0,
                    help="sample only networks the predictor puts at or below this latency (ms)")
     p.add_argument("--predictor", help="predictor folder (default: the TVM local-cpu predictor "
                                        "predictors.store finds for this host)")
-    p.add_argument("--work", default="runs/networks_local_cpu")
-    p.add_argument("--out", default=str(RESULTS / "networks_local_cpu.csv"))
+    add_output(p, "networks_local_cpu")
     p.add_argument("--breakdown", action="store_true",
                    help="also time every call inside each network (devices.kernel_breakdown)")
     p.add_argument("--profile", default=str(PROFILE),

@@ -28,14 +28,14 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.baselines import run_baseline
+from benchmarks.benchmark_args import RESULTS, add_output, add_schedule
 from codesign.complexity import count_macs
 from codesign.models import build_model
 from codesign_common.atomic import atomic_path, write_csv_atomic
-from codesign_common.cli import Parser, UsageError, cli_main
+from codesign_common.cli import Parser, UsageError, cli_main, positive_int
 from devices import host_identity
 from devices.timing import STATISTIC
 
-RESULTS = Path(__file__).parent / "results"
 DEVICE = "local-cpu"
 BACKENDS = {"onnxruntime": "onnxruntime", "tvm": "tvm-local"}
 STATISTIC_COLUMN = {"min": "latency_min_ms", "median": "latency_ms"}  # profile row column of each statistic
@@ -132,12 +132,9 @@ def main(argv=None) -> int:
     p.add_argument("--runtime", choices=tuple(BACKENDS), default="onnxruntime")
     p.add_argument("--searched", default=str(RESULTS / "pareto_searched_local_cpu.csv"))
     p.add_argument("--refs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
-    p.add_argument("--trials", type=int, default=8, help="TVM only: trials per fused task")
-    p.add_argument("--finetune-steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--patch-size", type=int, default=48)
-    p.add_argument("--work", default="runs/pareto_local_cpu")
-    p.add_argument("--out", default=str(RESULTS / "pareto_local_cpu.csv"))
+    p.add_argument("--trials", type=positive_int, default=8, help="TVM only: trials per fused task")
+    add_schedule(p, finetune_steps=3000)
+    add_output(p, "pareto_local_cpu")
     args = p.parse_args(argv)
     fp = host_identity.fingerprint()
     searched = searched_rows(Path(args.searched), args.runtime, fp["host_id"], args.finetune_steps)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.benchmark_args import add_networks, add_output
 from benchmarks.host_rows import other_hosts_rows
 from codesign.genotype import Genotype, build_trilevel
 from codesign_common.atomic import write_csv_atomic
@@ -45,7 +46,6 @@ from devices.backends import for_device
 from devices.catalog import get_device
 from devices.quiet_timing import DisturbedTiming, interleaved
 
-RESULTS = Path(__file__).parent / "results"
 DEVICE = "local-cpu"
 PASSES = ("first", "second")
 
@@ -162,8 +162,8 @@ def main(argv=None) -> int:
                    help="TVM: trials of the task holding the most FLOPs (default 8, as the profile)")
     p.add_argument("--gap-minutes", type=float, default=10.0)
     p.add_argument("--rounds", type=positive_int, default=7)
-    p.add_argument("--networks", type=Path, default=RESULTS / "networks_local_cpu.csv")
-    p.add_argument("--out", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
+    add_networks(p)
+    add_output(p, "test_retest_local_cpu", work=False)
     args = p.parse_args(argv)
     check_output_file(args.out)
     if args.dominant_trials < args.trials:

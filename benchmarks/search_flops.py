@@ -27,12 +27,12 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.baselines import machine, run_baseline
+from benchmarks.benchmark_args import add_output, add_schedule
 from benchmarks.host_rows import replace_rows
 from codesign.search_api import SearchRequest, default_schedule, plan, run
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main
 
-RESULTS = Path(__file__).parent / "results"
 STATS = [f"{n}_{s}" for n in ("gamma", "alpha", "width") for s in ("support", "max")]
 
 
@@ -83,13 +83,8 @@ def main(argv=None) -> int:
     p.add_argument("--relaxations", default="sparsestmax,softmax,gumbel")
     p.add_argument("--relaxation-budget", type=float, default=5.0)
     p.add_argument("--refs", default="fsrcnn,espcn,rlfn_ntire,carn_m")
-    p.add_argument("--steps", type=int, default=120)
-    p.add_argument("--warmup-steps", type=int, default=20)
-    p.add_argument("--finetune-steps", type=int, default=1000)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--patch-size", type=int, default=48)
-    p.add_argument("--work", default="runs/search_flops")
-    p.add_argument("--out", default=str(RESULTS / "search_flops.csv"))
+    add_schedule(p, steps=120, warmup_steps=20, finetune_steps=1000)
+    add_output(p, "search_flops")
     args = p.parse_args(argv)
     runs = [(float(b), "sparsestmax") for b in args.budgets.split(",") if b]
     runs += [(args.relaxation_budget, r) for r in args.relaxations.split(",")

@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from benchmarks.baselines import machine
+from benchmarks.benchmark_args import add_output, add_schedule
 from codesign.complexity import count_macs, count_params, hd_lr_hw
 from codesign.data import load_pairs
 from codesign.derive import derive
@@ -29,9 +30,7 @@ from codesign.search_space import SearchSpace
 from codesign.search_train import SearchConfig, search, sparsity_stats
 from codesign.train import train_model
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main
-
-RESULTS = Path(__file__).parent / "results"
+from codesign_common.cli import Parser, cli_main, nonnegative_int, positive_int
 
 
 def run_relaxation(relaxation: str, space: SearchSpace, config: SearchConfig, *, data,
@@ -78,23 +77,18 @@ def run_relaxation(relaxation: str, space: SearchSpace, config: SearchConfig, *,
 def main(argv=None) -> int:
     parser = Parser(prog="python -m benchmarks.sparsestmax_vs_gumbel", description=__doc__.splitlines()[0])
     parser.add_argument("--relaxations", default="sparsestmax,gumbel,softmax")
-    parser.add_argument("--search-steps", type=int, default=60)
-    parser.add_argument("--warmup-steps", type=int, default=10)
-    parser.add_argument("--finetune-steps", type=int, default=150)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--patch-size", type=int, default=48)
-    parser.add_argument("--nf", type=int, default=24)
-    parser.add_argument("--num-cells", type=int, default=5)
-    parser.add_argument("--width-multiple", type=int, default=4)
-    parser.add_argument("--scale", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=0)
+    add_schedule(parser, steps=60, warmup_steps=10, finetune_steps=150, steps_flag="--search-steps")
+    parser.add_argument("--nf", type=positive_int, default=24)
+    parser.add_argument("--num-cells", type=positive_int, default=5)
+    parser.add_argument("--width-multiple", type=positive_int, default=4)
+    parser.add_argument("--scale", type=int, choices=(2, 3, 4), default=4)
+    parser.add_argument("--seed", type=nonnegative_int, default=0)
     parser.add_argument("--data", default=None)
-    parser.add_argument("--work", default="runs/sparsestmax_vs_gumbel")
-    parser.add_argument("--out", default=str(RESULTS / "sparsestmax_vs_gumbel.csv"))
+    add_output(parser, "sparsestmax_vs_gumbel")
     args = parser.parse_args(argv)
     space = SearchSpace(nf=args.nf, num_cells=args.num_cells, scale=args.scale,
                         width_multiple=args.width_multiple)
-    config = SearchConfig(steps=args.search_steps, warmup_steps=args.warmup_steps,
+    config = SearchConfig(steps=args.steps, warmup_steps=args.warmup_steps,
                           batch_size=args.batch_size, patch_size=args.patch_size, seed=args.seed)
     rows = [run_relaxation(r, space, config, data=args.data, finetune_steps=args.finetune_steps,
                            work=Path(args.work))

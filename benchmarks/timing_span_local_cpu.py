@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.benchmark_args import add_networks, add_output
 from benchmarks.retest_local_cpu import load_networks
 from codesign.genotype import build_trilevel
 from codesign_common.atomic import write_csv_atomic
@@ -29,8 +30,6 @@ from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
 from devices.quiet_timing import DisturbedTiming
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def spans_arg(text: str) -> list[float]:
@@ -83,8 +82,8 @@ def main(argv=None) -> int:
     p.add_argument("--count", type=positive_int, default=12)
     p.add_argument("--passes", type=positive_int, default=3)
     p.add_argument("--spans", type=spans_arg, default=[0.0, 6.0], help="seconds, comma-separated")
-    p.add_argument("--networks", type=Path, default=RESULTS / "networks_local_cpu.csv")
-    p.add_argument("--out", type=Path, default=RESULTS / "timing_span_local_cpu.csv")
+    add_networks(p)
+    add_output(p, "timing_span_local_cpu", work=False)
     args = p.parse_args(argv)
     rows = time_spans(args.count, args.passes, args.spans, args.networks)
     write_csv_atomic(rows, args.out)
