@@ -16,7 +16,9 @@ The fitted terms become a roofline (predictors.roofline.Roofline: ms per MAC, pe
 of the primitive classes ``conv2d``, ``depthwise_conv2d``, ``elementwise``) and the overhead the
 predictor's ``overhead_ms``, so that CostModel prices each op instance of the search space
 (its share of a network) as it prices the transferred and TopHub devices, and a network costs
-overhead + Σ instances. Its σ is the leave-one-model-out RMS log error.
+overhead + Σ instances. Its σ is the leave-one-model-out RMS log error; its costs are
+labelled ``public:qai-hub, predicted`` (CostModel.provenance, the search report's
+``cost_provenance``).
 
     python -m predictors.qaihub_fit --out predictors/trained    # the catalog's NPU predictors
 """
@@ -40,6 +42,7 @@ PERF_CSV = public_data.QAIHUB_DIR / "perf.csv.gz"
 FITTED_RUNTIMES = ("tflite", "qnn_dlc", "onnx")
 FITTED_PRECISIONS = ("float", "w8a8")
 MIN_MODELS = 8
+PREDICTION_PROVENANCE = "public:qai-hub, predicted"  # the label of every cost these predictors give
 DENSE = ("conv", "matmul")
 MEMORY = ("pool", "elementwise", "activation", "movement")
 
@@ -165,7 +168,7 @@ def npu_predictor(device: str, hub_device: str, runtime: str, precision: str,
     meta = {"model": f"qaihub_npu:{variant}", "training_rows": int(len(rows)),
             "training_hash": data_hash(rows[["model", "latency_ms"]]),
             "training_provenance": ["public:qai-hub"], "training_models": sorted(rows["model"]),
-            "prediction_provenance": "predicted",
+            "prediction_provenance": PREDICTION_PROVENANCE,
             "source": {"hub_device": hub_device, "runtime": runtime, "precision": precision,
                        "compute_unit": "NPU", "commit": str(rows["commit"].iloc[0])},
             "variant": variant, "terms": [[k, list(c)] for k, c in VARIANTS[variant]],

@@ -36,7 +36,7 @@ def test_committed_predictor_loads_and_prices_op_instances(name):
     folder = find_device_predictor(name)
     assert folder is not None and folder.name == name
     cost = CostModel.load(folder)
-    assert cost.device == name and cost.provenance == "predicted"
+    assert cost.device == name and cost.provenance == "public:qai-hub, predicted"
     assert cost.training_provenance == ["public:qai-hub"]
     assert cost.predictor.meta["source"]["hub_device"] == NPUS[name][0]
     rows = pd.DataFrame([conv_row("conv3x3", 32, 32, 3, 128, 128), conv_row("skip", 32, 32, 1, 128, 128)])
