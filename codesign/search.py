@@ -32,6 +32,7 @@ import os
 import shlex
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -54,6 +55,7 @@ from codesign_common.cli import (
     UsageError,
     nonnegative_int,
     number_in,
+    one_line_warnings,
     positive_float,
     positive_int,
 )
@@ -203,6 +205,8 @@ def main(argv=None) -> int:
     from devices.quiet_timing import DisturbedTiming
 
     stop = StopOnSignal().install() if _main_thread() else None
+    shown = warnings.showwarning
+    warnings.showwarning = one_line_warnings  # a skipped image: one `warning:` line
     try:
         request = request_from(args, init_distributed(args.torch_device))
         checked = plan(request)
@@ -229,6 +233,7 @@ def main(argv=None) -> int:
               f"the command again", file=sys.stderr)
         return 128 + signum
     finally:
+        warnings.showwarning = shown
         if stop is not None:
             stop.uninstall()
     if result is not None:

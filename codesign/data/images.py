@@ -75,6 +75,16 @@ def find_images(folder: Path) -> list[Path]:
     )
 
 
+_WARNED: set[str] = set()  # skipped images already named in this process
+
+
+def _skip(message: str) -> None:
+    """Warn about a skipped image once per process, however often its folder is read."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, stacklevel=4)
+
+
 def _read_many(paths: list[Path], min_size: int, where: str) -> list[tuple[str, np.ndarray]]:
     """Read images, skipping (and naming once) unreadable ones and ones smaller than min_size."""
     images = []
@@ -82,13 +92,10 @@ def _read_many(paths: list[Path], min_size: int, where: str) -> list[tuple[str, 
         try:
             img = read_rgb(path)
         except Exception as exc:  # PIL raises many types for corrupt/non-image files
-            warnings.warn(f"skipping unreadable image {path}: {exc}", stacklevel=3)
+            _skip(f"skipping unreadable image {path}: {exc}")
             continue
         if min(img.shape[:2]) < min_size:
-            warnings.warn(
-                f"skipping {path}: {img.shape[1]}x{img.shape[0]} is smaller than {min_size} px",
-                stacklevel=3,
-            )
+            _skip(f"skipping {path}: {img.shape[1]}x{img.shape[0]} is smaller than {min_size} px")
             continue
         images.append((path.stem, img))
     if not images:
