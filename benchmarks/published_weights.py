@@ -7,7 +7,8 @@ Each checkpoint (its release file name, looked up in ``--weights-dir``) is loade
 ``codesign.models.weights`` (key map and input range of its release) and evaluated with the
 project's MATLAB bicubic degradation and Y-channel PSNR/SSIM (shave = scale) on the named test
 sets (``codesign.data.sets``), beside bicubic on the same images and the published figure,
-where the authors publish one. Rows already in ``--out`` for the same (model, scale, set,
+where the authors publish one. ``psnr_diff`` compares the figure with Y in floating point, the
+papers' convention (``psnr``/``ssim``: Y rounded, the project's classic columns). Rows already in ``--out`` for the same (model, scale, set,
 weights sha256) are kept and not evaluated again, so a long run can stop and go on; the CSV is
 written after every row. The authors' weights are not carried by the project: fetch them from
 the repositories named in ``WEIGHTS`` (IMDN's has no licence: use, do not redistribute).
@@ -114,18 +115,20 @@ def evaluate_checkpoint(ckpt: Checkpoint, path: Path, data_set: str, digest: str
     mean = table[table.image == "mean"].iloc[0]
     row = {"model": ckpt.model, "scale": ckpt.scale, "set": data_set,
            "images": int((table.image != "mean").sum()),
-           "psnr": round(float(mean.psnr), 3), "ssim": round(float(mean.ssim), 4),
-           "psnr_bicubic": round(float(mean.psnr_bicubic), 3),
-           "ssim_bicubic": round(float(mean.ssim_bicubic), 4), **published_row(ckpt, data_set)}
-    row["psnr_diff"] = round(row["psnr"] - row["psnr_published"], 3)
-    row["ssim_diff"] = round(row["ssim"] - row["ssim_published"], 4)
+           **{c: round(float(mean[c]), 3 if c.startswith("psnr") else 4) for c in (
+               "psnr_float_y", "ssim_float_y", "psnr_bicubic_float_y", "ssim_bicubic_float_y",
+               "psnr", "ssim", "psnr_bicubic", "ssim_bicubic")},
+           **published_row(ckpt, data_set)}
+    # The papers' figures are on Y in floating point (codesign.evaluate's docstring).
+    row["psnr_diff"] = round(row["psnr_float_y"] - row["psnr_published"], 3)
+    row["ssim_diff"] = round(row["ssim_float_y"] - row["ssim_published"], 4)
     row["within_tolerance"] = (abs(row["psnr_diff"]) <= TOLERANCE_DB
                                if row["psnr_published"] == row["psnr_published"] else "")
     row.update({"params": int(mean.params), "macs_720p": int(mean.macs_720p),
                 "weights_file": ckpt.file, "weights_source": ckpt.source,
                 "weights_licence": ckpt.licence, "weights_sha256": digest,
                 "weights_format": fmt.name, "input_range": fmt.value_range,
-                "metric": "Y (BT.601, rounded), shave = scale, MATLAB bicubic LR",
+                "metric": "Y (BT.601) in floating point and rounded, shave = scale, MATLAB bicubic LR",
                 "host": machine(),
                 "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
     return row
@@ -145,16 +148,19 @@ def run(weights_dir: Path, sets: list[str], only: list[str] | None, out: Path) -
         pairs = {}  # (scale, min LR side) -> this set's images
         for ckpt in chosen:
             digest = digests[ckpt.key]
-            done = (not table.empty and ((table.model == ckpt.model) & (table.scale == ckpt.scale)
-                    & (table["set"] == data_set) & (table.weights_sha256 == digest)).any())
+            done = (not table.empty and "psnr_float_y" in table and (
+                (table.model == ckpt.model) & (table.scale == ckpt.scale)
+                & (table["set"] == data_set) & (table.weights_sha256 == digest)
+                & table.psnr_float_y.notna()).any())
             if done:
                 continue
             key = (ckpt.scale, model_min_lr_side(ckpt.model))
             if key not in pairs:
                 pairs[key] = load_eval_pairs(data_set, ckpt.scale, ckpt.model)
             row = evaluate_checkpoint(ckpt, weights_dir / ckpt.file, data_set, digest, pairs[key])
-            print(f"{ckpt.key} {data_set}: {row['psnr']:.3f} dB (published "
-                  f"{row['psnr_published']}, bicubic {row['psnr_bicubic']:.3f})", flush=True)
+            print(f"{ckpt.key} {data_set}: {row['psnr_float_y']:.3f} dB (published "
+                  f"{row['psnr_published']}, bicubic {row['psnr_bicubic_float_y']:.3f})",
+                  flush=True)
             table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
             write_csv_atomic(table, out)
     return table
