@@ -40,6 +40,10 @@ def test_set_names_resolve_and_bicubic_sits_beside_the_network(tmp_path):
     # Published MATLAB bicubic, Set5 x4: 28.42 dB; the bicubic columns are the same images.
     assert abs(table.psnr.iloc[-1] - 28.42) < 0.02
     assert (table.psnr == table.psnr_bicubic).all() and (table.ssim == table.ssim_bicubic).all()
+    # Y in floating point as well: no rounding noise, so a little higher, never far apart.
+    gap = table.psnr_float_y - table.psnr
+    assert (gap > 0).all() and (gap < 0.1).all()
+    assert (table.psnr_float_y == table.psnr_bicubic_float_y).all()
 
 
 def test_a_search_folder_is_evaluated_with_run(tmp_path, butterfly):
