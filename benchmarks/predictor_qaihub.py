@@ -13,6 +13,14 @@ predicted by the fit on all CNNs and compared with AI Hub's measured times, row 
 ``predictor_qaihub_sr.csv`` and summarised (how many within ±20 %) beside the CNN figures.
 Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
 ``predicted``.
+
+    python -m benchmarks.predictor_qaihub --searches RUN_DIR ... [--device galaxy-s24-npu]
+
+also writes ``predictor_qaihub_search.csv``: each finished search run (its report.csv and
+genotype.json) beside XLSR, SESR-M5 and QuickSRNet S/M/L on the catalog device: the run's cost
+(the op-instance table the search used) and, for every network, the whole-model prediction of
+the device's fit from its counted features (a check that the op-instance shares add up to what
+the whole-model fit says), AI Hub's measured time where there is one, and the run's PSNR.
 """
 from __future__ import annotations
 
@@ -21,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from codesign.genotype import Genotype, TrilevelNet
 from codesign.models import build_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, check_output_file, cli_main
@@ -83,17 +92,70 @@ def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame) -> tu
     return pd.DataFrame(summary), pd.DataFrame(held_out)
 
 
+REFERENCES = ("xlsr", "sesr_m5", "quicksrnetsmall", "quicksrnetmedium", "quicksrnetlarge")
+
+
+def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.DataFrame,
+                 sr: pd.DataFrame) -> pd.DataFrame:
+    """Search runs beside the reference SR models on one catalog NPU (module docstring)."""
+    from devices.catalog import get_device
+
+    device = get_device(device_name)
+    assumes = device.predictor["assumes"]
+    hub, runtime, precision = assumes["hub_device"], assumes["runtime"], assumes["precision"]
+    fitted = qaihub_fit.fit_device(perf, features, hub, runtime, precision)
+    coef, variant = fitted["coef"], fitted["variant"]
+    measured = perf[(perf["device"] == hub) & (perf["runtime"] == runtime)
+                    & (perf["precision"] == precision)].drop_duplicates("model").set_index("model")["latency_ms"]
+    shape = (1, 3, *device.lr_input_hw)
+    rows = []
+    for run in map(Path, run_dirs):
+        report = pd.read_csv(run / "report.csv").iloc[0]
+        net = TrilevelNet(Genotype.load(run / "genotype.json"))
+        whole = qaihub_fit.predict(pd.DataFrame([feature_row("derived", net, shape, str(run))]), coef, variant)[0]
+        rows.append({"network": f"derived, budget {report['budget']}", "device": device_name,
+                     "budget_ms": report["budget_value"], "op_table_ms": round(report["cost"], 4),
+                     "op_table_std_ms": round(report["cost_std"], 4),
+                     "in_band": bool(0.85 * report["budget_value"] <= report["cost"] <= report["budget_value"]),
+                     "whole_model_predicted_ms": round(whole, 4), "measured_ms": None,
+                     "gmacs": round(report["gmacs"], 3), "params": int(report["params"]),
+                     "psnr_db": round(report["psnr"], 3), "psnr_data": report["val_data"],
+                     "schedule": f"{report['search_steps']} search + {report['finetune_steps']} fine-tune steps",
+                     "provenance": "public:qai-hub, predicted", "genotype": report["genotype"]})
+    for model in REFERENCES:
+        feats = sr[sr["model"] == model]
+        rows.append({"network": model, "device": device_name,
+                     "whole_model_predicted_ms": round(qaihub_fit.predict(feats, coef, variant)[0], 4),
+                     "measured_ms": measured.get(model), "gmacs": round(feats["macs"].iloc[0] / 1e9, 3),
+                     "params": int(feats["params"].iloc[0]), "psnr_db": None,
+                     "psnr_data": "no weights here (checkpoints on GitHub releases); published PSNR is x2 Set14",
+                     "provenance": "measured public:qai-hub; whole_model predicted"})
+    return pd.DataFrame(rows)
+
+
 @cli_main(ValueError)
 def main(argv=None) -> None:
     parser = Parser(prog="python -m benchmarks.predictor_qaihub", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(RESULTS / "predictor_qaihub.csv"),
                         help="summary CSV; the SR rows go beside it as <name>_sr.csv")
+    parser.add_argument("--searches", nargs="+", metavar="RUN_DIR",
+                        help="finished codesign.search runs: also write <name>_search.csv")
+    parser.add_argument("--device", default="galaxy-s24-npu", help="catalog NPU of the --searches")
     args = parser.parse_args(argv)
     out = check_output_file(args.out)
     sr_out = check_output_file(out.with_name(out.stem + "_sr.csv"))
-    summary, held_out = evaluate(qaihub_fit.read_perf(), read_features(), sr_features())
+    search_out = check_output_file(out.with_name(out.stem + "_search.csv")) if args.searches else None
+    missing = [d for d in args.searches or [] if not (Path(d) / "report.csv").is_file()]
+    if missing:
+        raise ValueError(f"--searches: no report.csv in {', '.join(missing)} (not a finished run)")
+    perf, features, sr = qaihub_fit.read_perf(), read_features(), sr_features()
+    summary, held_out = evaluate(perf, features, sr)
     write_csv_atomic(summary, out)
     write_csv_atomic(held_out, sr_out)
+    if search_out:
+        table = search_table(args.searches, args.device, perf, features, sr)
+        write_csv_atomic(table, search_out)
+        print(table[["network", "op_table_ms", "whole_model_predicted_ms", "measured_ms", "psnr_db"]].to_string(index=False))
     s24 = summary[(summary["device"] == "Samsung Galaxy S24") & (summary["precision"] == "float")]
     for row in s24.itertuples():
         print(f"Galaxy S24 {row.runtime} float: CNN leave-one-out MAPE {row.loo_mape_pct} %, "
