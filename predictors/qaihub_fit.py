@@ -173,6 +173,7 @@ def npu_predictor(device: str, hub_device: str, runtime: str, precision: str,
                        "compute_unit": "NPU", "commit": str(rows["commit"].iloc[0])},
             "variant": variant, "terms": [[k, list(c)] for k, c in VARIANTS[variant]],
             "coef": coef.tolist(), "leave_one_model_out": loo,
+            "heldout_eval": loo, "heldout_rms_log_error": loo["rms_log_error"],  # as predictors.list reads them
             "variants_leave_one_model_out": fitted["scores"], "library_versions": library_versions()}
     return KernelPredictor(device, list(KNOWN_OPS), model, meta, overhead_ms=float(coef[0]))
 
