@@ -60,9 +60,9 @@ def profile_this_host(device, runtime: str, space, lr_hw, progress: bool = True)
     check_cache_dir(csv.parent.relative_to(cache_root()))
     out = predictor_dir(cache_root() / "predictors", device.name, host_id, runtime)
     started = time.perf_counter()
-    print(f"this host ({host_id}) has no {device.name} predictor in {runtime} for these op "
-          f"instances: profiling them (cached in {csv}; an interruption resumes there)",
-          file=sys.stderr)
+    print(f"no {device.name} predictor of this host ({host_id}) in {runtime} for this space: "
+          f"profiling the space's op instances it lacks (cached in {csv}; an interruption "
+          f"resumes there)", file=sys.stderr)
     try:
         with profile_lock(csv):
             dropped = drop_other_hosts(csv, host_id)
