@@ -35,6 +35,7 @@ from codesign.genotype import Genotype
 from codesign.op_instances import op_instances
 from codesign.penalty import BudgetPenalty
 from codesign.search_folder import (
+    FIRST_ROUND,
     RUN_FILES,
     START_NETWORKS,
     clear_run,
@@ -54,7 +55,7 @@ from codesign.search_inputs import (
     resolve_runtime,
     search_costs,
 )
-from codesign.search_report import ReportOptions, write_outputs
+from codesign.search_report import ReportOptions, recorded_measurement, write_outputs
 from codesign.search_space import SearchSpace
 from codesign.search_train import (
     CHECKPOINT,
@@ -430,12 +431,20 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
     options = plan.report_options()
     timing = {"train_device": describe(default_device(request.torch_device)),
               "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
+    def recorded(report_csv: Path, genotype) -> dict | None:  # a resumed loop keeps its timings
+        return recorded_measurement(report_csv, genotype) if request.resume else None
+
     report = write_outputs(out, genotype, net, table, options, argmax, timing,
-                           write_report=plan.network_profile is None)
+                           write_report=plan.network_profile is None,
+                           measured=recorded(out / FIRST_ROUND, genotype))
     if plan.network_profile is not None:
+        write_csv_atomic(report, out / FIRST_ROUND)
+
         def evaluate_round(genotype, net, refit, round_dir):
             return write_outputs(round_dir, genotype, net, refit, options, plot=False,
-                                 timing={"train_device": timing["train_device"]}).iloc[0].to_dict()
+                                 timing={"train_device": timing["train_device"]},
+                                 measured=recorded(round_dir / "report.csv", genotype)
+                                 ).iloc[0].to_dict()
 
         schedule = request.schedule
         finetune = {"data": request.data, "scale": plan.scale, "steps": request.finetune_steps,

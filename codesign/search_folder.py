@@ -16,9 +16,10 @@ from codesign_common.atomic import write_text_atomic
 
 RUN_FILE = "run.json"          # the run's settings and status (running/interrupted/failed/complete)
 START_NETWORKS = "networks_at_start.csv"  # the measured networks the run's costs were re-fitted on
+FIRST_ROUND = "report_round0.csv"  # the closed loop's round 0 (report.csv holds every round at the end)
 # What a run writes in its folder: what --force clears (nothing else is ever deleted).
 RUN_FILES = (CHECKPOINT, "search_log.csv", "genotype.json", "report.csv", "weights.safetensors",
-             "model.onnx", "model_tvm.so", "pareto.png", "search.log", RUN_FILE, START_NETWORKS)
+             "model.onnx", "model_tvm.so", "pareto.png", "search.log", RUN_FILE, START_NETWORKS, FIRST_ROUND)
 RUN_DIRS = ("finetune", "round*")
 TMP_SUFFIXES = (".tmp", ".png", ".onnx", ".so")   # codesign_common.atomic temporaries
 

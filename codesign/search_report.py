@@ -177,14 +177,30 @@ def plot_candidates(search_log: pd.DataFrame, final_cost: float, budget: float, 
     plt.close(fig)
 
 
+def recorded_measurement(report: Path, genotype) -> dict | None:
+    """The measurement columns (``measured*``, ``measurement``) of ``genotype`` in the report
+    CSV an interrupted run wrote, None when there is none: a resumed closed loop keeps the
+    timings its decisions were made on instead of timing again (a new timing can differ and
+    derive another network than the one whose fine-tuning it resumes)."""
+    try:
+        row = pd.read_csv(report).iloc[0]
+    except (OSError, IndexError, pd.errors.EmptyDataError, pd.errors.ParserError):
+        return None
+    if row.get("genotype") != genotype.to_json() or pd.isna(row.get("measured_ms")):
+        return None
+    return {k: (None if pd.isna(v) else v) for k, v in row.items()
+            if k.startswith("measured") and k != "measured_within_budget" or k == "measurement"}
+
+
 def write_outputs(out: Path, genotype, net, table, options: ReportOptions, argmax=None,
-                  timing: dict | None = None, plot: bool = True,
-                  write_report: bool = True) -> pd.DataFrame:
+                  timing: dict | None = None, plot: bool = True, write_report: bool = True,
+                  measured: dict | None = None) -> pd.DataFrame:
     """Evaluate, export, compile/measure, plot (the search log's candidates) and, last (it
     marks the folder complete), write ``report.csv`` in ``out`` unless ``write_report`` is
     False (the caller writes it once more rounds are done); returns the report. ``table`` is
     the cost table the network was chosen with, ``argmax`` the network the search ended on
-    when the budget fit chose another (codesign.budget_fit)."""
+    when the budget fit chose another (codesign.budget_fit); ``measured`` the measurement
+    columns to keep instead of timing it (recorded_measurement)."""
     device, budget, lr_hw = options.device, options.budget, options.lr_hw
     scale = genotype.scale
     val = evaluate_model(net, load_pairs(None, "val", scale), scale)
@@ -209,6 +225,10 @@ def write_outputs(out: Path, genotype, net, table, options: ReportOptions, argma
     }
     if not options.measure:
         row.update(measured_ms=None, measured_std_ms=None, measurement="not measured: --no-measure")
+    elif measured is not None:
+        log.info("kept the measurement of this network the interrupted run took (%s ms)",
+                 measured.get("measured_ms"))
+        row.update(measured)
     else:
         row.update(measure_on_device(net, device, lr_hw, out, options.trials, options.runtime,
                                      predicted_ms=cost if table.unit == "ms" else None,

@@ -71,8 +71,9 @@ def test_4_an_interrupted_closed_loop_resumes_to_the_uninterrupted_result(tmp_pa
         append_network_profile(profile, "local-cpu", (24, 32),
                                {"measured_ms": factor * straight.report.iloc[0].cost,
                                 "genotype": straight.report.iloc[0].genotype}, run=f"other {factor}")
-    networks.stop_at = None
+    networks.calls, networks.stop_at = 0, None
     resumed = run(plan(dataclasses.replace(request, resume=True)))
+    assert networks.calls == stop_at - 1  # the rounds timed before are kept, not timed again
     assert _outcome(resumed) == _outcome(straight)
     assert (tmp_path / "stopped" / "weights.safetensors").read_bytes() == \
         (tmp_path / "straight" / "weights.safetensors").read_bytes()
