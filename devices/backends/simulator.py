@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from codesign_common.cache import cache_root
 from devices.backends.base import Artifact, Backend
 from devices.simulator.arrays import array_config
 from devices.simulator.layers import kernel_layers, module_layers
@@ -28,8 +29,9 @@ DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "simulator" / "cach
 
 
 class Simulator(Backend):
-    """Options: cache_path (default devices/simulator/cache/<array>.json; None keeps the cycles
-    in memory only)."""
+    """Options: cache_path (default ``$CODESIGN_CACHE/simulator/<array>.json``, with the cycles
+    shipped in devices/simulator/cache/<array>.json read too; None keeps the cycles in memory
+    only)."""
 
     name = "simulator"
     times_locally = False  # nothing is timed: no timing lock, no foreign CPU share
@@ -38,9 +40,13 @@ class Simulator(Backend):
     def __init__(self, device, *, cache_path: str | Path | None = "default", **_ignored):
         super().__init__(device)
         self.array = array_config(device.measurement["array"])
-        if cache_path == "default":
-            cache_path = DEFAULT_CACHE_DIR / f"{self.array.name}.json"
+        shipped = CycleCache(DEFAULT_CACHE_DIR / f"{self.array.name}.json") \
+            if cache_path == "default" else None
+        if cache_path == "default":  # new cycles go to the cache, never into the package
+            cache_path = cache_root() / "simulator" / f"{self.array.name}.json"
         self.cache = CycleCache(cache_path)
+        for fingerprint, cycles in (shipped.data.items() if shipped else ()):
+            self.cache.data[fingerprint] = {**cycles, **self.cache.data.get(fingerprint, {})}
 
     @property
     def runtime(self) -> str:

@@ -415,3 +415,19 @@ def test_12_a_kernel_refused_for_load_is_named_at_once(stand_in_host, tmp_path, 
                 space=SearchSpace(nf=8, num_cells=2, scale=4), input_hw=(24, 32), progress=False)
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and "not timed (timing refused" in err
+
+
+def test_11_simulated_cycles_are_cached_under_the_cache_and_the_shipped_ones_only_read(
+        tmp_path, monkeypatch):
+    from devices.backends.simulator import DEFAULT_CACHE_DIR, Simulator
+    from devices.catalog import get_device
+
+    monkeypatch.setenv("CODESIGN_CACHE", str(tmp_path / "cache"))
+    backend = Simulator(get_device("eyeriss_sim"))
+    shipped = DEFAULT_CACHE_DIR / f"{backend.array.name}.json"
+    before = shipped.read_bytes()
+    assert backend.cache.path == tmp_path / "cache" / "simulator" / shipped.name
+    fingerprint, cycles = next(iter(json.loads(before).items()))
+    assert backend.cache.get(fingerprint, next(iter(cycles))) == next(iter(cycles.values()))
+    backend.cache.put(fingerprint, {"a layer never simulated": 1.0})
+    assert shipped.read_bytes() == before and backend.cache.path.is_file()
