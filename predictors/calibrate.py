@@ -36,7 +36,6 @@ from predictors.profile_io import data_hash, read_kernel_profile, read_kernel_ro
 from predictors.roofline import FusedRooflineModel
 from predictors.store import find_predictor, predictor_roots
 
-REPO = Path(__file__).resolve().parents[1]
 MIN_SHOTS = 3
 
 def _base_model(predictor: KernelPredictor) -> FusedRooflineModel:
@@ -119,7 +118,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if (args.suggest is None) == (args.profile is None):
         raise UsageError("give --profile FEW.csv to calibrate, or --pool CSV --suggest N to choose what to measure")
-    out = Path(args.out or REPO / "runs" / "predictors" / args.device)
+    out = Path(args.out or Path("runs") / "predictors" / args.device)  # never inside the package
     if args.suggest is None:
         check_output_dir(out)
         check_output_file(out / FILE_NAME)
