@@ -27,7 +27,8 @@ from torch.overrides import TorchFunctionMode
 @dataclass(frozen=True)
 class Layer:
     """One simulator layer, batch 1: `kind` is `Conv`, `Add` or `Pooling`; h, w are the
-    input size in pixels, `padding` symmetric per side."""
+    input size in pixels, `padding` symmetric per side, `dilation` the spacing of the kernel's
+    taps (1: dense)."""
 
     kind: str
     cin: int
@@ -38,19 +39,22 @@ class Layer:
     stride: int = 1
     groups: int = 1
     padding: int = 0
+    dilation: int = 1
 
     @property
     def out_h(self) -> int:
-        return (self.h + 2 * self.padding - self.kernel) // self.stride + 1
+        return (self.h + 2 * self.padding - self.dilation * (self.kernel - 1) - 1) // self.stride + 1
 
     @property
     def out_w(self) -> int:
-        return (self.w + 2 * self.padding - self.kernel) // self.stride + 1
+        return (self.w + 2 * self.padding - self.dilation * (self.kernel - 1) - 1) // self.stride + 1
 
     def signature(self) -> str:
-        """Stable text naming this layer in the cycle cache."""
+        """Stable text naming this layer in the cycle cache (dense layers keep the names they
+        had before dilation was recorded)."""
+        dilated = f":d={self.dilation}" if self.dilation != 1 else ""
         return (f"{self.kind}:cin={self.cin}:cout={self.cout}:k={self.kernel}:s={self.stride}"
-                f":g={self.groups}:p={self.padding}:h={self.h}:w={self.w}")
+                f":g={self.groups}:p={self.padding}{dilated}:h={self.h}:w={self.w}")
 
 
 NB201_CONVS = {"stem_conv3x3_bn", "relu_conv3x3_bn", "relu_conv1x1_bn", "conv1x1", "dense"}
@@ -92,7 +96,7 @@ def module_layers(module: nn.Module, input_shape: tuple[int, ...]) -> list[Layer
     def record(conv: nn.Conv2d, inputs, _output):
         _, c, ih, iw = inputs[0].shape
         layers.append(Layer("Conv", c, conv.out_channels, conv.kernel_size[0], ih, iw,
-                            conv.stride[0], conv.groups, conv.padding[0]))
+                            conv.stride[0], conv.groups, conv.padding[0], conv.dilation[0]))
 
     hooks = [m.register_forward_hook(record) for m in meta.modules() if isinstance(m, nn.Conv2d)]
     try:

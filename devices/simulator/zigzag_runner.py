@@ -50,7 +50,8 @@ def _workload_entry(index: int, layer: Layer, precision: dict) -> dict:
         return dict(
             id=index, name=name, operator_type="Conv",
             equation="O[b][g][k][oy][ox]+=W[g][k][c][fy][fx]*I[b][g][c][iy][ix]",
-            dimension_relations=[f"ix={layer.stride}*ox+1*fx", f"iy={layer.stride}*oy+1*fy"],
+            dimension_relations=[f"ix={layer.stride}*ox+{layer.dilation}*fx",
+                                 f"iy={layer.stride}*oy+{layer.dilation}*fy"],
             loop_dims=["B", "K", "G", "OX", "OY", "C", "FX", "FY"],
             loop_sizes=[1, layer.cout // g, g, layer.out_w, layer.out_h, layer.cin // g,
                         layer.kernel, layer.kernel],

@@ -108,3 +108,21 @@ def test_a_new_head_is_taught_to_ops_alone(monkeypatch):
     table = macs_table(space, LR)
     assert table.network_cost(genotype.op_keys(LR))[0] * 1e9 == pytest.approx(
         count_macs(deployed, LR), rel=1e-9)
+
+
+def test_the_simulator_prices_the_new_op_with_its_dilation(space):
+    """The simulator reads the op from its module (OPS' constructor): the dilated conv is
+    recorded with dilation 2 and its output size, and ZigZag costs it at least the MACs the
+    array can do per cycle allow."""
+    from devices.simulator.arrays import array_config
+    from devices.simulator.layers import module_layers
+    from devices.simulator.zigzag_runner import simulate_layers
+
+    row = op_instances(space, LR).query("op == @NEW_OP").iloc[0]
+    layers = module_layers(*build_op_module(row))
+    assert [(layer.kind, layer.kernel, layer.dilation) for layer in layers] == [("Conv", 3, 2)]
+    assert (layers[0].out_h, layers[0].out_w) == (row["out_h"], row["out_w"])
+    assert "d=2" in layers[0].signature()
+    array = array_config("edgetpu_like")
+    cycles = simulate_layers(array, layers)[0]
+    assert cycles >= row["macs"] / array.macs_per_cycle
