@@ -282,6 +282,7 @@ FILES = {
     "published_weights.csv": "python -m benchmarks.published_weights",
     "predictor_qaihub.csv": "python -m benchmarks.predictor_qaihub",
     "predictor_qaihub_sr.csv": "python -m benchmarks.predictor_qaihub",
+    "predictor_qaihub_search.csv": "python -m benchmarks.predictor_qaihub --searches RUN_DIR ...",
     "search_flops.csv": "python -m benchmarks.search_flops (at a GPU schedule: benchmarks/gpu_h100.sh)",
     "search_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m codesign.search --device pixel7 --budget 50ms at a GPU schedule)",
     "sparsestmax_vs_gumbel.csv": "python -m benchmarks.sparsestmax_vs_gumbel",
