@@ -42,15 +42,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.host_rows import other_hosts_rows
 from codesign.budget import in_band, parse_budget
 from codesign.cost_source import cost_range
-from codesign.search_api import SearchInterrupted, SearchRequest, default_schedule, plan, run
+from codesign.search_api import (
+    SearchInterrupted,
+    SearchRequest,
+    default_schedule,
+    plan,
+    run,
+)
 from codesign.search_inputs import resolve_runtime, search_costs
 from codesign.search_space import SearchSpace
 from codesign.search_train import StopOnSignal
 from codesign_common.atomic import write_csv_atomic, write_text_atomic
-from benchmarks.host_rows import other_hosts_rows
-from codesign_common.cli import Parser, UsageError, check_output_dir, cli_main, positive_int
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_dir,
+    cli_main,
+    positive_int,
+)
 from devices.host_identity import describe, fingerprint
 from devices.quiet_timing import DisturbedTiming
 

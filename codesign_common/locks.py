@@ -7,8 +7,8 @@ import fcntl
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from codesign_common.cli import UsageError
 

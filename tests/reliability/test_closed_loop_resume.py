@@ -5,7 +5,6 @@ from --work after SIGINT. The device is conftest.py's stand-in: a whole network 
 import dataclasses
 import json
 
-import pandas as pd
 import pytest
 from test_state_faults import _request
 
@@ -115,8 +114,9 @@ def test_4_and_10_budget_hit_records_its_budgets_and_stops_on_sigint_with_one_li
 
 
 def test_9_an_empty_network_profile_means_no_measured_network(tmp_path):
-    from benchmarks.budget_hit import default_budgets
     from test_search_faults import REPO
+
+    from benchmarks.budget_hit import default_budgets
 
     empty = tmp_path / "networks.csv"
     empty.touch()

@@ -15,8 +15,8 @@ from test_search_faults import REPO, _main, _one_error
 
 from codesign.op_instances import op_instances
 from codesign.search_api import SearchRequest, default_schedule, plan
-from devices.profile_csv import ProfileError
 from devices.host_identity import fingerprint
+from devices.profile_csv import ProfileError
 from predictors.profile_io import read_kernel_profile
 
 SCHEDULE = dataclasses.replace(default_schedule(), steps=4, warmup_steps=1, batch_size=1,
@@ -39,8 +39,8 @@ def _cache(tmp_path) -> tuple[Path, Path]:
 
 
 def _keys(request) -> set[str]:
-    from codesign.search_space import SearchSpace
     from codesign.search_inputs import parse_input
+    from codesign.search_space import SearchSpace
 
     space = SearchSpace(nf=request.nf, num_cells=request.num_cells, scale=4)
     return set(op_instances(space, parse_input(request.input))["key"])
@@ -367,7 +367,7 @@ def test_10_an_unusable_cache_folder_is_one_line_before_any_timing(stand_in_host
 
 
 def test_10_an_input_no_forward_pass_fits_is_refused_before_training(tmp_path, capsys):
-    rc, out, err = _main(["--budget", "1e9GFLOPs", "--input", "100000x100000", "--nf", "8",
+    rc, _, err = _main(["--budget", "1e9GFLOPs", "--input", "100000x100000", "--nf", "8",
                           "--num-cells", "2", "--steps", "4", "--out", str(tmp_path / "run")],
                          capsys)
     _one_error(rc, err, "--input 100000x100000", "GB", "shrink --input")
@@ -386,7 +386,7 @@ def test_12_each_skipped_image_is_one_warning_line_however_often_it_is_read(tmp_
     for i in range(4):
         Image.fromarray(np.full((10, 10, 3), 128, np.uint8)).save(tmp_path / f"tiny{i}.png")
     (tmp_path / "corrupt.png").write_bytes(b"\x89PNG not really")
-    rc, out, err = _main(["--budget", "0.02GFLOPs", "--input", "24x32", "--nf", "8",
+    rc, _, err = _main(["--budget", "0.02GFLOPs", "--input", "24x32", "--nf", "8",
                           "--num-cells", "2", "--patch-size", "16", "--data", str(tmp_path),
                           "--out", str(tmp_path / "run"), "--dry-run"], capsys)
     assert rc == 0 and "UserWarning" not in err, err
