@@ -10,6 +10,8 @@ profile (Ctrl-C, a kill) resumes where it stopped and loses at most the instance
 The profile's lock is held from the first timing to the saved predictor: a second search
 sharing the cache waits (saying for whom), then finds the kernels timed and times none twice.
 Rows of another host in the profile (copied caches) are dropped, with a warning, and re-timed.
+A host whose profile ships with the project (devices/profiles/local-cpu/<host_id>/) starts its
+cached profile from those rows.
 """
 from __future__ import annotations
 
@@ -29,6 +31,14 @@ MODEL = "xgb"  # lowest held-out MAPE on this host's onnxruntime profile (predic
 
 def profile_path(device_name: str, host_id: str, runtime: str) -> Path:
     return cache_root() / "profiles" / device_name / host_id / f"{runtime}.csv"
+
+
+def shipped_profile(device_name: str, host_id: str, runtime: str) -> Path:
+    """Where the project ships a host's profile (devices/profiles/, read-only): a cache without
+    one of its own starts from it."""
+    from codesign.search_inputs import REPO
+
+    return REPO / "devices" / "profiles" / device_name / host_id / f"{runtime}.csv"
 
 
 def drop_other_hosts(csv: Path, host_id: str) -> int:
@@ -51,7 +61,7 @@ def profile_this_host(device, runtime: str, space, lr_hw, progress: bool = True)
     profile that cannot be read raises SearchError (one line naming it)."""
     from codesign.profile import profile
     from devices.host_identity import fingerprint
-    from devices.profile_csv import ProfileError, profile_lock
+    from devices.profile_csv import ProfileError, profile_lock, read_profile
     from predictors.store import predictor_dir
     from predictors.train import train
 
@@ -65,6 +75,11 @@ def profile_this_host(device, runtime: str, space, lr_hw, progress: bool = True)
           f"resumes there)", file=sys.stderr)
     try:
         with profile_lock(csv):
+            shipped = shipped_profile(device.name, host_id, runtime)
+            if not csv.exists() and shipped.is_file():  # this host's rows that ship: not re-timed
+                write_csv_atomic(read_profile(shipped), csv)
+                print(f"started from the profile of this host shipped in {shipped}",
+                      file=sys.stderr)
             dropped = drop_other_hosts(csv, host_id)
             if dropped:
                 print(f"warning: {csv} held {dropped} row(s) timed on another host: dropped, "

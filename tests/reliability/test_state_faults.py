@@ -431,3 +431,24 @@ def test_11_simulated_cycles_are_cached_under_the_cache_and_the_shipped_ones_onl
     assert backend.cache.get(fingerprint, next(iter(cycles))) == next(iter(cycles.values()))
     backend.cache.put(fingerprint, {"a layer never simulated": 1.0})
     assert shipped.read_bytes() == before and backend.cache.path.is_file()
+
+
+def test_1_a_host_whose_profile_ships_times_only_the_kernels_it_lacks(stand_in_host, tmp_path,
+                                                                      monkeypatch):
+    from codesign import search_inputs
+
+    small = _request(tmp_path)
+    plan(small)
+    csv, _ = _cache(tmp_path)
+    package = tmp_path / "package"
+    shipped = package / "devices" / "profiles" / "local-cpu" / csv.parent.name / csv.name
+    shipped.parent.mkdir(parents=True)
+    shutil.move(csv, shipped)
+    shutil.rmtree(tmp_path / "cache")
+    monkeypatch.setattr(search_inputs, "REPO", package)
+    calls = len(stand_in_host.calls)
+    wider = _request(tmp_path, nf=16)
+    checked = plan(wider)
+    assert len(stand_in_host.calls) - calls == len(_keys(wider) - _keys(small))
+    assert set(pd.read_csv(csv)["key"]) == _keys(small) | _keys(wider)
+    assert checked.table.provenance == "predicted"
