@@ -68,7 +68,7 @@ from codesign.search_train import (
     search_and_train,
 )
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cache import check_cache_dir
+from codesign_common.cache import cache_root, check_cache_dir
 from codesign_common.cli import check_output_dir
 from codesign_common.locks import exclusive_lock
 
@@ -265,6 +265,8 @@ def plan(request: SearchRequest) -> SearchPlan:
                          runtime, request.network_profile,
                          start if request.resume and not request.force and start.is_file() else None)
     table = costs.table
+    if costs.network_profile is not None and not request.network_profile and not request.dry_run:
+        check_cache_dir(costs.network_profile.parent.relative_to(cache_root()))  # appended to
     low, high = cost_range(space, table, lr_hw)
     if not (0 < low <= high < float("inf")):
         raise SearchError(f"the {table.provenance} costs of this space span {low:.3g} … "

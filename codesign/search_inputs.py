@@ -16,7 +16,7 @@ from codesign.budget import Budget
 from codesign.closed_loop import NETWORK_COLUMNS, read_network_profile, refit_on
 from codesign.cost_source import CostTable, macs_table, predicted_latency_table
 from codesign.search_space import SearchSpace
-from codesign_common.cache import cache_root, check_cache_dir
+from codesign_common.cache import cache_root
 from codesign_common.cli import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -224,8 +224,6 @@ def search_costs(device, budget: Budget, space: SearchSpace, lr_hw, predictor: s
     if device is None or device.method != "tvm-local" or budget.metric != "latency_ms":
         return SearchCosts(table, table, None, pd.DataFrame(columns=NETWORK_COLUMNS))
     written, read = network_profile_paths(device, runtime, network_profile)
-    if not network_profile:
-        check_cache_dir(written.parent.relative_to(cache_root()))
     try:
         measured = pd.concat([read_network_profile(p, lr_hw) for p in ([start] if start else read)],
                              ignore_index=True)[NETWORK_COLUMNS]
