@@ -98,10 +98,14 @@ def measured_keys(path: str | os.PathLike, device: str, backend: str) -> set[str
 
 
 def profile_lock(path: str | os.PathLike):
-    """The lock every writer of the profile ``path`` holds (``.NAME.lock`` beside it)."""
+    """The lock every writer of the profile ``path`` holds (``.NAME.lock`` beside it); a wait
+    for it names the holder at once and gives up after $CODESIGN_TIMING_LOCK_TIMEOUT_S, like the
+    timing lock's (devices.quiet_timing)."""
+    from devices.quiet_timing import lock_timeout_s
+
     path = Path(path)
     return exclusive_lock(path.with_name(f".{path.name}.lock"), f"the profile {path}", wait=True,
-                          reentrant=True)
+                          timeout_s=lock_timeout_s(), reentrant=True)
 
 
 def append_rows(path: str | os.PathLike, rows: list[dict]) -> None:
