@@ -26,7 +26,7 @@ from codesign_common.atomic import write_csv_atomic
 from codesign_common.cache import cache_root, check_cache_dir
 
 # The kernel model fitted on a self-made profile (predictors.train's choice of names).
-MODEL = "xgb"  # lowest held-out MAPE on this host's onnxruntime profile (predictor_local_cpu_onnxruntime.csv)
+MODEL = "xgb"  # lowest held-out MAPE on this host's onnxruntime profile (benchmarks/results/predictor_local_cpu.csv)
 
 
 def profile_path(device_name: str, host_id: str, runtime: str) -> Path:
