@@ -203,6 +203,21 @@ def load_network(arch=None, weights=None, checkpoint=None, run=None, scale: int 
         raise UsageError(str(exc)) from None
 
 
+def test_set_quality(model, scale: int, device=None) -> dict:
+    """Mean PSNR (dB) / SSIM of ``model`` and of bicubic on every standard test set present
+    (Set5 always: it is carried), Y in floating point, ``scale`` px shaved, as the papers
+    report them: ``{set}_psnr``, ``{set}_ssim``, ``{set}_psnr_bicubic``, ``{set}_ssim_bicubic``."""
+    from codesign.data.sets import present_test_sets
+
+    out = {}
+    for name in present_test_sets():
+        mean = evaluation_table(model, "model", scale, name, device).iloc[-1]
+        for metric in ("psnr", "ssim"):
+            out[f"{name}_{metric}"] = float(mean[f"{metric}_float_y"])
+            out[f"{name}_{metric}_bicubic"] = float(mean[f"{metric}_bicubic_float_y"])
+    return out
+
+
 def evaluate_on_sets(model, name: str, scale: int, data: list | None, device=None,
                      weights: str = "") -> pd.DataFrame:
     """:func:`evaluation_table` on each of ``data`` (set names or folders; None: every

@@ -17,7 +17,7 @@ import pandas as pd
 from codesign.budget import Budget
 from codesign.complexity import count_macs, count_params
 from codesign.data import load_pairs
-from codesign.evaluate import evaluate_model
+from codesign.evaluate import evaluate_model, test_set_quality
 from codesign.export import export_onnx, save_weights
 from codesign.search_space import SearchSpace
 from codesign_common.atomic import atomic_path, write_csv_atomic
@@ -215,6 +215,7 @@ def write_outputs(out: Path, genotype, net, table, options: ReportOptions, argma
         "within_budget": cost <= budget.value,
         "psnr": float(val.psnr.mean()), "ssim": float(val.ssim.mean()),
         "val_data": "built-in val (" + ", ".join(val.image) + ")",
+        **test_set_quality(net, scale),
         "params": count_params(net), "gmacs": count_macs(net, lr_hw) / 1e9,
         "lr_h": lr_hw[0], "lr_w": lr_hw[1], "scale": scale, "path": genotype.path,
         "search_steps": options.search_steps, "finetune_steps": options.finetune_steps,

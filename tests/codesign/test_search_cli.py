@@ -49,6 +49,10 @@ def test_smoke_search_writes_every_output_and_meets_a_counted_budget(tmp_path):
     path = "" if pd.isna(report.path) else report.path  # the stem-only path is written empty
     assert json.loads(report.genotype)["path"] == path
     assert "not measured" in report.measurement
+    # quality as the field reports it, on the carried Set5, beside bicubic on the same images
+    # (MATLAB bicubic, Y in floating point, 4 px shaved: 28.43 dB, the papers' 28.42)
+    assert report.set5_psnr_bicubic == pytest.approx(28.43, abs=0.02)
+    assert 0 < report.set5_ssim_bicubic < 1 and 0 < report.set5_psnr < 100  # 4 steps: not yet good
     assert not (out / "search_checkpoint.pt").exists()  # deleted once the outputs are written
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
 
