@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.benchmark_args import add_output, add_schedule
 from benchmarks.host_rows import other_hosts_rows
 from codesign.budget import in_band, parse_budget
 from codesign.cost_source import cost_range
@@ -66,7 +67,6 @@ from codesign_common.cli import (
 from devices.host_identity import describe, fingerprint
 from devices.quiet_timing import DisturbedTiming
 
-RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -117,7 +117,8 @@ def budget_row(device: str, budget: float, args) -> dict:
         trials=args.trials, dominant_trials=args.dominant_trials, rounds=args.rounds,
         finetune_steps=args.finetune_steps,
         schedule=dataclasses.replace(default_schedule(), steps=args.steps,
-                                     warmup_steps=args.warmup_steps),
+                                     warmup_steps=args.warmup_steps, batch_size=args.batch_size,
+                                     patch_size=args.patch_size),
         predictor=args.predictor, network_profile=args.network_profile)
     result = run(plan(request), getattr(args, "stop", None))
     report, last = result.report, result.final
@@ -165,19 +166,18 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="local-cpu")
     p.add_argument("--runtime", choices=("onnxruntime", "tvm"), default="onnxruntime")
     p.add_argument("--budgets", default="", help="ms, comma-separated (default: see above)")
-    p.add_argument("--count", type=int, default=4)
+    p.add_argument("--count", type=positive_int, default=4)
     p.add_argument("--trials", type=positive_int, default=8)
     p.add_argument("--dominant-trials", type=positive_int, default=8)
     p.add_argument("--rounds", type=positive_int, default=SearchRequest.rounds)
-    p.add_argument("--steps", type=int, default=400)
-    p.add_argument("--warmup-steps", type=int, default=40)
-    p.add_argument("--finetune-steps", type=int, default=3000)
+    schedule = default_schedule()
+    add_schedule(p, steps=schedule.steps, warmup_steps=schedule.warmup_steps, finetune_steps=3000,
+                 batch_size=schedule.batch_size, patch_size=schedule.patch_size)
     p.add_argument("--predictor", help="latency predictor folder (default: the device's)")
     p.add_argument("--network-profile", help="network profile to re-fit on and extend "
                    "(default: the device's under $CODESIGN_CACHE/profiles/, with the one shipped "
                    "in devices/profiles/ read too)")
-    p.add_argument("--work", default="runs/budget_hit")
-    p.add_argument("--out", default=str(RESULTS / "budget_hit.csv"))
+    add_output(p, "budget_hit")
     args = p.parse_args(argv)
     if args.dominant_trials < args.trials:
         raise UsageError("--dominant-trials must be at least --trials")
