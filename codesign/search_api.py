@@ -30,6 +30,7 @@ from codesign.closed_loop import run_rounds
 from codesign.complexity import hd_lr_hw
 from codesign.cost_source import CostTable, cost_range, feasible_nodes
 from codesign.data import DataError, load_pairs
+from codesign.data.sets import resolve_data
 from codesign.device import default_device, describe
 from codesign.genotype import Genotype
 from codesign.op_instances import op_instances
@@ -360,7 +361,7 @@ def _run_settings(request: SearchRequest, name: str, budget: Budget, scale: int,
              if costs.network_profile is not None else None)
     return {"costs": refit, "--device": name, "--runtime": runtime, "--budget": budget.slug, "--scale": scale,
             "--input": f"{lr_hw[0]}x{lr_hw[1]}",
-            "--data": str(Path(request.data).resolve()) if request.data else None,
+            "--data": str(resolve_data(request.data).resolve()) if request.data else None,
             "--predictor": table.source if table.provenance != "counted" else None,
             "--penalty": request.penalty, "--strength": request.strength,
             "--strength-step": request.strength_step, "--steps": schedule.steps,
