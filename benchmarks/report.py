@@ -66,9 +66,12 @@ def _pct(x) -> str:
     return "n/a" if pd.isna(x) else f"{100 * float(x):.0f} %"
 
 
+TRUE_TEXT = ("true", "1", "1.0")
+
+
 def _true(column: pd.Series) -> pd.Series:
     """A boolean column as written to CSV (True/False, or text where summary rows share it)."""
-    return column.astype(str).str.lower().isin(["true", "1", "1.0"])
+    return column.astype(str).str.lower().isin(TRUE_TEXT)
 
 
 def _num(x, digits=2) -> str:
@@ -145,7 +148,7 @@ def tvm_vs_onnxruntime(frame):
 def pareto(frame):
     """Searched and reference networks: measured latency and PSNR (built-in validation photos)."""
     rows = [[r["kind"], r["name"], _num(r["measured_ms"]), _num(r["psnr"]), f"{int(r['params']):,}",
-             _num(r["gmacs"]), "yes" if _true(pd.Series([r["on_or_above_front"]])).iloc[0] else "no"]
+             _num(r["gmacs"]), "yes" if str(r["on_or_above_front"]).lower() in TRUE_TEXT else "no"]
             for _, r in frame.sort_values("measured_ms").iterrows()]
     return (["kind", "network", "measured ms", "PSNR dB (built-in val)", "params", "GMACs",
              "on or above the front"], rows)
