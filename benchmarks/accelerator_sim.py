@@ -82,8 +82,8 @@ def nb201_agreement(n_archs: int | None, seed: int) -> pd.DataFrame:
 
 def search_space_profiles() -> pd.DataFrame:
     """Simulated profiles of all op instances of the default search space, per simulated device."""
-    from codesign.op_instances import build_op_module, op_instances
-    from codesign.search_space import SearchSpace
+    from codesign.space.op_instances import build_op_module, op_instances
+    from codesign.space.search_space import SearchSpace
 
     frames = []
     for name in SIM_DEVICES:

@@ -21,10 +21,10 @@ import pandas as pd
 import torch
 
 from benchmarks.host_rows import replace_rows
-from codesign.data import DataError
-from codesign.evaluate import evaluation_table, model_min_lr_side
-from codesign.models import build_model, list_models
-from codesign.train import TrainingInterrupted, train_model
+from codesign.sr.data import DataError
+from codesign.sr.evaluate import evaluation_table, model_min_lr_side
+from codesign.sr.models import build_model, list_models
+from codesign.sr.train import TrainingInterrupted, train_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     Parser,

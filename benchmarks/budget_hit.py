@@ -6,18 +6,18 @@
         [--finetune-steps 3000] [--network-profile FILE.csv] [--work runs/budget_hit]
         [--out benchmarks/results/budget_hit.csv]
 
-For each budget (ms, at the device's LR input), a search (codesign.search_api, what
+For each budget (ms, at the device's LR input), a search (codesign.search.api, what
 ``python -m codesign.search --device D --runtime R --budget B`` runs) runs with its closed loop
 (the derived network timed in the runtime it is deployed with: onnxruntime, or TVM compiled and
 MetaSchedule-tuned; re-fit and re-derive while the measurement misses the band,
-codesign.budget.BAND × budget, ``--rounds`` at most). Every row names the runtime, the host (id)
+codesign.search.budget.BAND × budget, ``--rounds`` at most). Every row names the runtime, the host (id)
 and the foreign CPU share of its timing.
 Without ``--budgets``, ``--count`` budgets are spread geometrically from 1.5× to 6× the
 cheapest network the space holds under the predictor re-fitted on the device's measured
-networks (codesign.search_inputs.default_network_profile: per host and runtime for local-cpu; every
+networks (codesign.search.inputs.default_network_profile: per host and runtime for local-cpu; every
 run extends it). One row per budget: the predicted latency
 (± the predictor's std) and the measured latency of the final network, the rounds it took
-(and how many were timed twice, far over their prediction: codesign.search_report.RETIME_OFF),
+(and how many were timed twice, far over their prediction: codesign.search.report.RETIME_OFF),
 PSNR/SSIM on the validation photos, whether the prediction and the measurement fall in the
 band; a summary row per host and runtime gives the share of budgets met (goal ≥ 95 %); rows of
 other hosts and runtimes already in ``--out`` are kept (benchmarks.host_rows). On TVM the
@@ -26,7 +26,7 @@ with the most FLOPs (default 8 and 8: the levels the profile's kernels were tune
 predictor learned). Runs resume from ``--work``: SIGINT/SIGTERM checkpoint the search in
 progress and say to run the same command again; the default budgets are recorded in
 ``WORK/budgets.json`` and each search keeps the costs it started with
-(codesign.closed_loop), so a re-run continues the same searches whatever was measured meanwhile.
+(codesign.search.closed_loop), so a re-run continues the same searches whatever was measured meanwhile.
 ``--network-profile`` names another network profile to re-fit on and extend (e.g. an empty
 one, to start from the kernel predictor alone).
 """
@@ -44,18 +44,18 @@ import pandas as pd
 
 from benchmarks.benchmark_args import add_output, add_schedule
 from benchmarks.host_rows import other_hosts_rows
-from codesign.budget import in_band, parse_budget
-from codesign.cost_source import cost_range
-from codesign.search_api import (
+from codesign.search.api import (
     SearchInterrupted,
     SearchRequest,
     default_schedule,
     plan,
     run,
 )
-from codesign.search_inputs import resolve_runtime, search_costs
-from codesign.search_space import SearchSpace
-from codesign.search_train import StopOnSignal
+from codesign.search.budget import in_band, parse_budget
+from codesign.search.cost_source import cost_range
+from codesign.search.inputs import resolve_runtime, search_costs
+from codesign.search.train import StopOnSignal
+from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic, write_text_atomic
 from codesign_common.cli import (
     Parser,
@@ -73,7 +73,7 @@ REPO = Path(__file__).resolve().parents[1]
 def default_budgets(device: str, count: int, predictor: str | None = None,
                     network_profile: str | None = None, runtime: str | None = None) -> list[float]:
     """``count`` budgets (ms) geometric from 1.5× to 6× the space's cheapest network under the
-    predictor re-fitted on the device's measured networks (codesign.closed_loop)."""
+    predictor re-fitted on the device's measured networks (codesign.search.closed_loop)."""
     from devices.catalog import get_device
 
     dev = get_device(device)

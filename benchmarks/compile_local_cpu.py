@@ -66,9 +66,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from codesign.complexity import count_macs
-from codesign.measure import network_from_args
-from codesign.profile import parse_hw
+from codesign.hardware.measure import network_from_args
+from codesign.hardware.profile import parse_hw
+from codesign.sr.complexity import count_macs
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, cli_main, positive_int
 from devices import host_identity

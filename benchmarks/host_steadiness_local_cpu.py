@@ -34,7 +34,7 @@ import pandas as pd
 
 from benchmarks.benchmark_args import add_networks, add_output
 from benchmarks.retest_local_cpu import load_networks
-from codesign.genotype import build_trilevel
+from codesign.space.genotype import TrilevelNet
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     Parser,
@@ -121,7 +121,7 @@ def run(count: int, seconds: float, passes: int, gap_minutes: float, networks_cs
     networks = load_networks(networks_csv)
     names = list(networks)[:: max(1, len(networks) // count)][:count]
     backend = create("onnxruntime", device)
-    calls = {n: backend.call(backend.build(build_trilevel(networks[n].scale, networks[n]).eval(), shape))
+    calls = {n: backend.call(backend.build(TrilevelNet(networks[n]).eval(), shape))
              for n in names}
     fp = host_identity.fingerprint()
     run_keys = {"run": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"), "host_id": fp["host_id"],

@@ -15,7 +15,7 @@ latency (ms) with (a) the predictor's network cost (sum of predicted kernels + i
 and (b) the sum of the profile's measured kernel latencies where every kernel is in the profile.
 Network-level corrections fitted on the measured networks, each scored leave-one-out: an
 affine ``measured ≈ a · predicted + b``, and the per-MB overhead the closed loop uses
-(codesign.closed_loop: ``measured ≈ kernels + c · MB written by the network's ops``) on the
+(codesign.search.closed_loop: ``measured ≈ kernels + c · MB written by the network's ops``) on the
 predicted and on the measured kernel sums. Rows per network, then summary rows (share within ±10 %, Spearman ρ).
 `--breakdown` also times every call inside each network (devices.kernel_breakdown, the tuned
 build from the database: nothing is tuned again), adds the in-network sums of the fused
@@ -41,11 +41,11 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from benchmarks.benchmark_args import add_output
-from codesign.cost_source import predicted_latency_table
-from codesign.genotype import Genotype
-from codesign.op_instances import op_instances
-from codesign.random_genotypes import sample_genotypes
-from codesign.search_space import SearchSpace
+from codesign.search.cost_source import predicted_latency_table
+from codesign.space.genotype import Genotype
+from codesign.space.op_instances import op_instances
+from codesign.space.random_genotypes import sample_genotypes
+from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main, fail, nonnegative_int, positive_int
 from devices import host_identity
@@ -151,8 +151,8 @@ def summary(name: str, estimate: pd.Series, measured: pd.Series, truth: str = "m
 
 def add_to_network_profile(path: Path, measured: pd.Series, genotype: str, lr_hw) -> bool:
     """Append a measured network to the device's network profile (what the closed loop re-fits
-    on, codesign.closed_loop) unless that genotype is there already; True when appended."""
-    from codesign.closed_loop import append_network_profile
+    on, codesign.search.closed_loop) unless that genotype is there already; True when appended."""
+    from codesign.search.closed_loop import append_network_profile
 
     if path.exists() and (pd.read_csv(path).genotype == genotype).any():
         return False
@@ -169,7 +169,7 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
     """Per-call times inside the tuned build of a genotype, and the build timed again with the
     time evaluator (``remeasured_ms``: the same network measured twice); cached in ``out``."""
     if not out.exists():
-        from codesign.measure import network_from_args
+        from codesign.hardware.measure import network_from_args
         from devices import fused_kernels
         from devices.backends import create
         from devices.catalog import get_device
@@ -191,7 +191,7 @@ def breakdown_network(genotype_path: Path, out: Path, lr_hw, trials: int) -> pd.
 
 @cli_main()
 def main(argv=None) -> int:
-    from codesign.measure import measure_network
+    from codesign.hardware.measure import measure_network
     from devices.catalog import get_device
 
     p = Parser(prog="python -m benchmarks.networks_local_cpu", description=__doc__,

@@ -10,7 +10,7 @@ host (the first pass is scored, the second is the retest), by the statistic the 
 predictor learned (its ``meta.statistic``: the minimum or the median of the repeats; column
 ``statistic``), so prediction and ceiling are read on the same timings. The kernel predictor
 is this host's and runtime's (predictors.store); each
-network's latency comes from its op instances' predictions (codesign.genotype.op_keys) through
+network's latency comes from its op instances' predictions (codesign.space.genotype.op_keys) through
 the network model of predictors.network_overhead (overhead + per-op scales × kernel predictions
 + ms per GMAC, the shrinkage chosen by cross-validation), fitted leave-one-out on the other
 networks, so every network is held out of the fit that predicts it (shrinkage choice included).
@@ -32,9 +32,9 @@ from scipy.stats import spearmanr
 
 from benchmarks.host_rows import with_other_hosts
 from benchmarks.retest_local_cpu import RUNTIMES
-from codesign.genotype import Genotype
-from codesign.op_instances import op_instances
-from codesign.search_space import SearchSpace
+from codesign.space.genotype import Genotype
+from codesign.space.op_instances import op_instances
+from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
 from devices import host_identity

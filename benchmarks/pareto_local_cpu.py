@@ -29,8 +29,8 @@ import pandas as pd
 
 from benchmarks.baselines import run_baseline
 from benchmarks.benchmark_args import RESULTS, add_output, add_schedule
-from codesign.complexity import count_macs
-from codesign.models import build_model
+from codesign.sr.complexity import count_macs
+from codesign.sr.models import build_model
 from codesign_common.atomic import atomic_path, write_csv_atomic
 from codesign_common.cli import Parser, UsageError, cli_main, positive_int
 from devices import host_identity
@@ -69,7 +69,7 @@ def measured_ms(arch: str, runtime: str, trials: int, measurements: Path, host_i
     """Latency (ms, by devices.timing.STATISTIC, and the median) of a reference network at
     local-cpu's LR input in ``runtime`` on this host: from ``measurements`` when it was measured
     so here (TVM: tuned with ``trials``), else measured now and appended there."""
-    from codesign.measure import measure_network
+    from codesign.hardware.measure import measure_network
     from devices.catalog import get_device
 
     h, w = get_device(DEVICE).lr_input_hw

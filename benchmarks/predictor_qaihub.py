@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from codesign.genotype import Genotype, TrilevelNet
-from codesign.models import build_model
+from codesign.space.genotype import Genotype, TrilevelNet
+from codesign.sr.models import build_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, check_output_file, cli_main
 from predictors import qaihub_fit

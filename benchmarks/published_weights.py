@@ -4,9 +4,9 @@
         [--only imdn_x4 ...] [--out benchmarks/results/published_weights.csv]
 
 Each checkpoint (its release file name, looked up in ``--weights-dir``) is loaded by
-``codesign.models.weights`` (key map and input range of its release) and evaluated with the
+``codesign.sr.models.weights`` (key map and input range of its release) and evaluated with the
 project's MATLAB bicubic degradation and Y-channel PSNR/SSIM (shave = scale) on the named test
-sets (``codesign.data.sets``), beside bicubic on the same images and the published figure,
+sets (``codesign.sr.data.sets``), beside bicubic on the same images and the published figure,
 where the authors publish one. ``psnr_diff`` compares the figure with Y in floating point, the
 papers' convention (``psnr``/``ssim``: Y rounded, the project's classic columns). Rows already in ``--out`` for the same (model, scale, set,
 weights sha256) are kept and not evaluated again, so a long run can stop and go on; the CSV is
@@ -25,10 +25,10 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.baselines import machine
-from codesign.data import DataError
-from codesign.data.sets import TEST_SETS
-from codesign.evaluate import evaluation_table, load_eval_pairs, model_min_lr_side
-from codesign.models.weights import WeightsError, load_authors_weights
+from codesign.sr.data import DataError
+from codesign.sr.data.sets import TEST_SETS
+from codesign.sr.evaluate import evaluation_table, load_eval_pairs, model_min_lr_side
+from codesign.sr.models.weights import WeightsError, load_authors_weights
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
 

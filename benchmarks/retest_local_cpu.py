@@ -32,7 +32,7 @@ import pandas as pd
 
 from benchmarks.benchmark_args import add_networks, add_output
 from benchmarks.host_rows import other_hosts_rows
-from codesign.genotype import Genotype, build_trilevel
+from codesign.space.genotype import Genotype, TrilevelNet
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     Parser,
@@ -70,7 +70,7 @@ def time_pass(networks: dict[str, Genotype], runtime: str, rounds: int, trials: 
     backend = for_device(device, runtime, trials=trials, dominant_share=dominant_trials / trials)
     calls = {}
     for name, genotype in networks.items():
-        artifact = backend.build(build_trilevel(genotype.scale, genotype).eval(), (1, 3, h, w))
+        artifact = backend.build(TrilevelNet(genotype).eval(), (1, 3, h, w))
         calls[name] = backend.call(artifact)
     timed = interleaved(calls, rounds=rounds)
     ended = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -7,7 +7,7 @@
 
 Budgets are GMACs (10⁹ multiply-accumulates, what SR papers call FLOPs) for a 1280×720 output
 (LR 320×180 at ×4). Every search runs what ``python -m codesign.search --budget <B>GFLOPs`` runs
-(codesign.search_api) with the given schedule (sparsestmax widths at every budget; softmax and Gumbel widths also at
+(codesign.search.api) with the given schedule (sparsestmax widths at every budget; softmax and Gumbel widths also at
 ``--relaxation-budget``) and no latency measurement; each reference network is trained with
 codesign.train for ``--finetune-steps`` steps on the same built-in photos at the same batch and
 patch size (the searched net also inherits the weights its supernet trained during the search).
@@ -29,7 +29,7 @@ import pandas as pd
 from benchmarks.baselines import machine, run_baseline
 from benchmarks.benchmark_args import add_output, add_schedule
 from benchmarks.host_rows import replace_rows
-from codesign.search_api import SearchRequest, default_schedule, plan, run
+from codesign.search.api import SearchRequest, default_schedule, plan, run
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main
 

@@ -22,13 +22,13 @@ import torch
 
 from benchmarks.baselines import machine
 from benchmarks.benchmark_args import add_output, add_schedule
-from codesign.complexity import count_macs, count_params, hd_lr_hw
-from codesign.data import load_pairs
-from codesign.derive import derive
-from codesign.evaluate import evaluate_model
-from codesign.search_space import SearchSpace
-from codesign.search_train import SearchConfig, search, sparsity_stats
-from codesign.train import train_model
+from codesign.search.train import SearchConfig, search, sparsity_stats
+from codesign.space.derive import derive
+from codesign.space.search_space import SearchSpace
+from codesign.sr.complexity import count_macs, count_params, hd_lr_hw
+from codesign.sr.data import load_pairs
+from codesign.sr.evaluate import evaluate_model
+from codesign.sr.train import train_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main, nonnegative_int, positive_int
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from benchmarks.benchmark_args import add_networks, add_output
 from benchmarks.retest_local_cpu import load_networks
-from codesign.genotype import build_trilevel
+from codesign.space.genotype import TrilevelNet
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, cli_main, positive_int
 from devices import host_identity
@@ -49,7 +49,7 @@ def time_spans(count: int, passes: int, spans: list[float], networks_csv: Path) 
     shape = (1, 3, *device.lr_input_hw)
     networks = dict(list(load_networks(networks_csv).items())[:count])
     backends = {span: create("onnxruntime", device, min_span_s=span) for span in spans}
-    built = {(name, span): backends[span].build(build_trilevel(g.scale, g).eval(), shape)
+    built = {(name, span): backends[span].build(TrilevelNet(g).eval(), shape)
              for name, g in networks.items() for span in spans}
     fp = host_identity.fingerprint()
     rows = []

@@ -14,7 +14,7 @@ minimum is what this machine can reproduce, the median carries whatever else ran
 PROFILE_COLUMNS = {"median": "latency_ms", "min": "latency_min_ms"}  # profile rows (devices.profile_csv)
 
 NETWORK_SPAN_S = 24.0
-"""Wall time (s) the repeats of a whole-network timing span at least (codesign.search_report,
+"""Wall time (s) the repeats of a whole-network timing span at least (codesign.search.report,
 devices.measure; $CODESIGN_NETWORK_SPAN_S overrides it, network_span_s). On a 2-vCPU Intel
 Xeon VM (family 6, model 207) the same network runs 1.3-1.6x slower for seconds to minutes
 while nothing in the VM uses the CPU, so a short timing's minimum often misses the network's

@@ -9,7 +9,7 @@ bytes_out) and `key`, the op-instance key. Every value is labelled `provenance`
 ("predicted", or "transferred" for a predictor transferred from sibling devices; the
 predictor's training data keeps its own labels in `training_provenance`).
 The supernet turns the table's means into a differentiable expected cost over its architecture
-probabilities (codesign.supernet.Supernet.expected_cost).
+probabilities (codesign.space.supernet.Supernet.expected_cost).
 """
 from __future__ import annotations
 

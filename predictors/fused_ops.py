@@ -1,7 +1,7 @@
 """Fused op instances of the search space → the primitive kernels a TopHub-trained model knows.
 
 TopHub (TVM's pre-tuned AutoTVM logs) holds conv2d workloads only: `conv2d` (spatial pack, any
-kernel size), `conv2d_winograd` and `depthwise_conv2d`. Our op instances (codesign.search_space
+kernel size), `conv2d_winograd` and `depthwise_conv2d`. Our op instances (codesign.space.search_space
 OPS, one row per instance in the profile schema) are fused blocks: convs with LeakyReLU, bias,
 a residual add or a pixel shuffle. `decompose` writes each instance as the kernels TVM runs
 for it (FuseOps fuses a conv with its bias, activation and following element-wise add into one

@@ -25,7 +25,7 @@ ENV_VAR = "CODESIGN_PREDICTORS"
 
 def predictor_roots() -> list[Path]:
     """The folders searched for ``<device>/predictor.json``, first match wins:
-    ``$CODESIGN_PREDICTORS``, the predictors this machine made itself (codesign.self_profile,
+    ``$CODESIGN_PREDICTORS``, the predictors this machine made itself (codesign.search.self_profile,
     under the cache), the committed ones."""
     roots = [Path(os.environ[ENV_VAR])] if os.environ.get(ENV_VAR) else []
     return roots + [cache_root() / "predictors", TRAINED_DIR]

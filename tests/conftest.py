@@ -27,7 +27,7 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def butterfly() -> np.ndarray:
     """Set5 butterfly, uint8 256×256×3 RGB (see tests/data/README.md)."""
-    from codesign.data import read_rgb
+    from codesign.sr.data import read_rgb
 
     return read_rgb(DATA / "set5_butterfly.png")
 

@@ -2,9 +2,9 @@
 import numpy as np
 
 from benchmarks.networks_local_cpu import fit_loo
-from codesign.op_instances import op_instances
-from codesign.random_genotypes import sample_genotypes
-from codesign.search_space import SearchSpace
+from codesign.space.op_instances import op_instances
+from codesign.space.random_genotypes import sample_genotypes
+from codesign.space.search_space import SearchSpace
 
 LR = (12, 20)
 
@@ -24,7 +24,7 @@ def test_measured_networks_join_the_device_network_profile_once(tmp_path):
     import pandas as pd
 
     from benchmarks.networks_local_cpu import add_to_network_profile
-    from codesign.closed_loop import read_network_profile
+    from codesign.search.closed_loop import read_network_profile
 
     space = SearchSpace()
     g = sample_genotypes(space, 1, seed=0)[0]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from benchmarks.published_weights import PUBLISHED, WEIGHTS, run
-from codesign.models import build_model
+from codesign.sr.models import build_model
 from codesign_common.cli import UsageError
 
 
@@ -21,7 +21,7 @@ def test_a_checkpoint_on_set5_gives_one_row_with_the_published_figure_and_is_kep
         tmp_path, monkeypatch, butterfly):
     from PIL import Image
 
-    from codesign.data import sets
+    from codesign.sr.data import sets
 
     (tmp_path / "set5").mkdir()  # Set5 cut to its butterfly, to keep the test fast
     Image.fromarray(butterfly).save(tmp_path / "set5" / "butterfly.png")

@@ -1,4 +1,4 @@
-"""Authors' checkpoints by name (codesign.models.weights): every published naming loads by its
+"""Authors' checkpoints by name (codesign.sr.models.weights): every published naming loads by its
 key map (not by tensor order), at every published scale, with its input range; files that are
 not the named network's, or hold more than tensors, are refused in one line."""
 import re
@@ -6,9 +6,9 @@ import re
 import pytest
 import torch
 
-from codesign.evaluate import main as evaluate_main
-from codesign.models import build_model
-from codesign.models.weights import ValueRange, WeightsError, load_authors_weights
+from codesign.sr.evaluate import main as evaluate_main
+from codesign.sr.models import build_model
+from codesign.sr.models.weights import ValueRange, WeightsError, load_authors_weights
 
 
 def _imdn_name(key):  # Zheng222/IMDN checkpoints (saved from nn.DataParallel)

@@ -2,12 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from codesign.budget import AIM, BAND
-from codesign.budget_fit import fit_in_aim, fit_to_budget
-from codesign.cost_source import cost_range, feasible_nodes, macs_table, node_cost_range
-from codesign.derive import derive_genotype
-from codesign.search_space import SearchSpace
-from codesign.supernet import Supernet
+from codesign.search.budget import AIM, BAND
+from codesign.search.budget_fit import fit_in_aim, fit_to_budget
+from codesign.search.cost_source import (
+    cost_range,
+    feasible_nodes,
+    macs_table,
+    node_cost_range,
+)
+from codesign.space.derive import derive_genotype
+from codesign.space.search_space import SearchSpace
+from codesign.space.supernet import Supernet
 
 SPACE = SearchSpace(nf=16, num_cells=3, width_multiple=4)  # widths 4..16, 2 searchable cells
 LR = (24, 32)

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from codesign.budget import Budget, BudgetError, parse_budget
-from codesign.penalty import BudgetPenalty
+from codesign.search.budget import Budget, BudgetError, parse_budget
+from codesign.search.penalty import BudgetPenalty
 
 
 @pytest.mark.parametrize("text,expected", [

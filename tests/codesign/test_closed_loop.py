@@ -4,14 +4,19 @@ import pandas as pd
 import pytest
 import torch
 
-from codesign.budget import AIM, BAND, in_band
-from codesign.budget_fit import fit_to_budget
-from codesign.closed_loop import (cost_band, cost_scale, fit_unmeasured, nearest_to_band,
-                                  run_rounds)
-from codesign.cost_source import cost_range, feasible_nodes, macs_table
-from codesign.op_instances import op_instances
-from codesign.search_space import SearchSpace
-from codesign.search_train import SearchConfig, search
+from codesign.search.budget import AIM, BAND, in_band
+from codesign.search.budget_fit import fit_to_budget
+from codesign.search.closed_loop import (
+    cost_band,
+    cost_scale,
+    fit_unmeasured,
+    nearest_to_band,
+    run_rounds,
+)
+from codesign.search.cost_source import cost_range, feasible_nodes, macs_table
+from codesign.search.train import SearchConfig, search
+from codesign.space.op_instances import op_instances
+from codesign.space.search_space import SearchSpace
 
 TINY = SearchSpace(nf=8, num_cells=2, width_multiple=4)
 LR = (12, 16)

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from codesign.complexity import complexity_row, count_macs, count_params, hd_lr_hw
-from codesign.models import build_model
+from codesign.sr.complexity import complexity_row, count_macs, count_params, hd_lr_hw
+from codesign.sr.models import build_model
 
 G = 1e9
 ROUNDING = 0.05 * G  # published values carry one decimal in G

@@ -2,10 +2,10 @@ import itertools
 
 import pytest
 
-from codesign.cost_source import cost_range, macs_table
-from codesign.genotype import CellGenotype, Genotype
-from codesign.network_tree import NetworkTree
-from codesign.search_space import SearchSpace
+from codesign.search.cost_source import cost_range, macs_table
+from codesign.space.genotype import CellGenotype, Genotype
+from codesign.space.network_tree import NetworkTree
+from codesign.space.search_space import SearchSpace
 
 TINY = SearchSpace(nf=16, num_cells=2, scale=2, ops=("skip", "conv3x3"), ops_per_cell=2,
                    width_fractions=(0.5, 1.0))

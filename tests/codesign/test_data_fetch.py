@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from codesign.data import DataError, fetch, sets
-from codesign.data.__main__ import main
-from codesign.data.fetch import FetchError, fetch_sets, list_sets
+from codesign.sr.data import DataError, fetch, sets
+from codesign.sr.data.cli import main
+from codesign.sr.data.fetch import FetchError, fetch_sets, list_sets
 
 FILES = {("set14", "a.png"): b"first file " * 40, ("set14", "b.png"): b"second" * 90,
          ("t91", "t1.bmp"): b"t91 image" * 30}

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from codesign.data import (BUILTIN_SPLIT, DataError, SRPatchDataset, imresize, load_hr_images,
-                           load_pairs, modcrop)
+from codesign.sr.data import (
+    BUILTIN_SPLIT,
+    DataError,
+    SRPatchDataset,
+    imresize,
+    load_hr_images,
+    load_pairs,
+    modcrop,
+)
 
 
 def _save(path, img):

@@ -1,12 +1,18 @@
-"""Standard SR sets by name (codesign.data.sets): the carried Set5, the manifest, resolution."""
+"""Standard SR sets by name (codesign.sr.data.sets): the carried Set5, the manifest, resolution."""
 import hashlib
 
 import pytest
 from PIL import Image
 
-from codesign.data import DataError, load_hr_images, load_pairs
-from codesign.data import sets
-from codesign.data.sets import CARRIED, SETS, TEST_SETS, manifest, present_test_sets, resolve_data
+from codesign.sr.data import DataError, load_hr_images, load_pairs, sets
+from codesign.sr.data.sets import (
+    CARRIED,
+    SETS,
+    TEST_SETS,
+    manifest,
+    present_test_sets,
+    resolve_data,
+)
 
 
 @pytest.fixture

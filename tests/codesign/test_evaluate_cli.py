@@ -4,7 +4,7 @@ import sys
 import pandas as pd
 from PIL import Image
 
-from codesign.evaluate import main
+from codesign.sr.evaluate import main
 
 
 def test_bicubic_model_on_set5_layout_reproduces_published_psnr(tmp_path, butterfly):
@@ -49,8 +49,8 @@ def test_set_names_resolve_and_bicubic_sits_beside_the_network(tmp_path):
 def test_a_search_folder_is_evaluated_with_run(tmp_path, butterfly):
     import torch
 
-    from codesign.export import save_weights
-    from codesign.genotype import CellGenotype, Genotype, TrilevelNet
+    from codesign.space.genotype import CellGenotype, Genotype, TrilevelNet
+    from codesign.sr.export import save_weights
 
     cell = CellGenotype(("conv3x3", "residual", "skip", "dwsblock", "conv3x3"), (8, 4, 16, 12))
     genotype = Genotype(scale=4, nf=16, path="CC", cells=(cell,) * 3)

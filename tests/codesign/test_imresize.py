@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from codesign.data.imresize import contributions, imresize, modcrop
-from codesign.metrics import psnr_y
+from codesign.sr.data.imresize import contributions, imresize, modcrop
+from codesign.sr.metrics import psnr_y
 
 # Published MATLAB bicubic PSNR-Y (dB) of Set5 "butterfly" (SRCNN, Dong et al. TPAMI 2016).
 PUBLISHED_BUTTERFLY_BICUBIC = {2: 27.43, 3: 24.04, 4: 22.10}

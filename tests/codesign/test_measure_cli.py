@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from codesign.measure import main
+from codesign.hardware.measure import main
 
 
 def test_whole_network_rows_from_tvm_and_onnxruntime(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from codesign.metrics import psnr_y, rgb_to_y, ssim_y
+from codesign.sr.metrics import psnr_y, rgb_to_y, ssim_y
 
 
 def test_psnr_of_uniform_offset_matches_hand_value():

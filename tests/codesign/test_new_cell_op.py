@@ -7,15 +7,15 @@ import pytest
 import torch
 from torch import nn
 
-from codesign.budget import BAND
-from codesign.budget_fit import fit_to_budget
-from codesign.complexity import count_macs
-from codesign.cost_source import cost_range, feasible_nodes, macs_table
-from codesign.derive import derive
-from codesign.op_instances import build_op_module, op_instances
-from codesign.search_space import NEGATIVE_SLOPE, OPS, Head, OpSpec, SearchSpace
-from codesign.slimmable import apply_mask
-from codesign.supernet import Supernet
+from codesign.search.budget import BAND
+from codesign.search.budget_fit import fit_to_budget
+from codesign.search.cost_source import cost_range, feasible_nodes, macs_table
+from codesign.space.derive import derive
+from codesign.space.op_instances import build_op_module, op_instances
+from codesign.space.search_space import NEGATIVE_SLOPE, OPS, Head, OpSpec, SearchSpace
+from codesign.space.slimmable import apply_mask
+from codesign.space.supernet import Supernet
+from codesign.sr.complexity import count_macs
 
 NEW_OP = "conv3x3_d2"
 LR = (12, 10)

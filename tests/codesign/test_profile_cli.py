@@ -4,7 +4,7 @@ import sys
 
 import pandas as pd
 
-from codesign.profile import main
+from codesign.hardware.profile import main
 from devices.profile import profile_order
 from devices.profile_csv import SCHEMA
 
@@ -65,8 +65,8 @@ def test_rows_timed_under_load_are_dropped_for_remeasurement(tmp_path):
 
 
 def test_keys_measures_only_the_named_instances_and_rejects_unknown_ones(tmp_path):
-    from codesign.op_instances import op_instances
-    from codesign.search_space import SearchSpace
+    from codesign.space.op_instances import op_instances
+    from codesign.space.search_space import SearchSpace
 
     key = op_instances(SearchSpace(), (8, 12)).key.iloc[-1]
     out = tmp_path / "p.csv"

@@ -1,10 +1,10 @@
 """Random genotypes come from the network plan: every cell position takes a width pair the plan
 allows, a filter restricts the draw to chosen op instances, the cost cap holds, and a seed
 repeats the same list."""
-from codesign.network_plan import network_plan
-from codesign.op_instances import op_instances
-from codesign.random_genotypes import sample_genotypes
-from codesign.search_space import SearchSpace
+from codesign.space.network_plan import network_plan
+from codesign.space.op_instances import op_instances
+from codesign.space.random_genotypes import sample_genotypes
+from codesign.space.search_space import SearchSpace
 
 LR = (12, 20)
 

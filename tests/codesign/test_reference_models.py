@@ -10,9 +10,9 @@ FSRCNN and ESPCN have no official PyTorch code: their counts follow the papers' 
 import pytest
 import torch
 
-from codesign.data.imresize import imresize
-from codesign.models import UnknownModelError, build_model, list_models, register
-from codesign.complexity import count_params
+from codesign.sr.complexity import count_params
+from codesign.sr.data.imresize import imresize
+from codesign.sr.models import UnknownModelError, build_model, list_models, register
 
 REFERENCE = ["bicubic", "fsrcnn", "espcn", "carn_m", "imdn", "rlfn", "rlfn_s", "rlfn_ntire"]
 

@@ -1,4 +1,4 @@
-"""The search API (codesign.search_api) without the CLI: plan checks before writing, run
+"""The search API (codesign.search.api) without the CLI: plan checks before writing, run
 returns the result, a finished run is not run again; the run folder's stale temporaries."""
 import dataclasses
 import json
@@ -6,12 +6,12 @@ import json
 import pandas as pd
 import pytest
 
-from codesign.budget import BAND
-from codesign.checkpoint import stale_temporaries
-from codesign.genotype import Genotype
-from codesign.search_api import SearchRequest, default_schedule, plan, run
-from codesign.search_folder import remove_stale_temporaries
-from codesign.search_inputs import SearchError
+from codesign.search.api import SearchRequest, default_schedule, plan, run
+from codesign.search.budget import BAND
+from codesign.search.folder import remove_stale_temporaries
+from codesign.search.inputs import SearchError
+from codesign.space.genotype import Genotype
+from codesign.sr.checkpoint import stale_temporaries
 
 TINY_SCHEDULE = dataclasses.replace(default_schedule(), steps=2, warmup_steps=1, batch_size=1,
                                     patch_size=16)

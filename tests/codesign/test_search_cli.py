@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
-from codesign.search import main
+from codesign.search.cli import main
 
 TINY = ["--input", "24x32", "--nf", "16", "--num-cells", "3", "--steps", "4",
         "--warmup-steps", "1", "--finetune-steps", "2", "--no-measure", "--batch-size", "2"]
@@ -136,13 +136,13 @@ def test_a_host_without_its_own_predictor_profiles_itself_once_and_searches_on_i
 
 def test_a_refused_final_timing_keeps_the_search_and_names_the_resume_command(tmp_path, capsys,
                                                                                monkeypatch):
-    import codesign.search
+    import codesign.search.cli
     from devices.quiet_timing import DisturbedTiming
 
     def refused(plan, stop=None):
         raise DisturbedTiming("timing refused: other processes used 40% of the CPU")
 
-    monkeypatch.setattr(codesign.search, "run", refused)
+    monkeypatch.setattr(codesign.search.cli, "run", refused)
     out = tmp_path / "run"
     assert main(["--budget", "0.05GFLOPs", "--out", str(out), *TINY]) == 2
     err = capsys.readouterr().err.strip()

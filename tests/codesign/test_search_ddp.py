@@ -7,8 +7,8 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from codesign.search_space import SearchSpace
-from codesign.search_train import SearchConfig, search
+from codesign.search.train import SearchConfig, search
+from codesign.space.search_space import SearchSpace
 
 TINY = SearchSpace(nf=8, num_cells=2, width_multiple=4)
 

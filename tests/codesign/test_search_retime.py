@@ -1,7 +1,7 @@
 """A derived network measured far over its prediction is timed once more; the lower minimum is kept."""
 from types import SimpleNamespace
 
-from codesign.search_report import RETIME_OFF, _timed
+from codesign.search.report import RETIME_OFF, _timed
 from devices.timing import Timing
 
 
@@ -42,7 +42,7 @@ def test_tvm_builds_of_the_search_get_the_trial_levels_asked_for(tmp_path, monke
     import pytest
 
     import devices.backends.base as base
-    from codesign.search_report import measure_on_device
+    from codesign.search.report import measure_on_device
     from devices.catalog import get_device
 
     seen = {}

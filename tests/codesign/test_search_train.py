@@ -2,12 +2,20 @@ import pandas as pd
 import pytest
 import torch
 
-from codesign.genotype import Genotype
-from codesign.network_tree import NetworkTree
-from codesign.op_instances import op_cost_table
-from codesign.search_space import SearchSpace
-from codesign.search_train import (Interrupted, ResumeMismatch, SearchConfig, StopOnSignal,
-                                   order_loss, radius_at, search, search_and_train)
+from codesign.search.train import (
+    Interrupted,
+    ResumeMismatch,
+    SearchConfig,
+    StopOnSignal,
+    order_loss,
+    radius_at,
+    search,
+    search_and_train,
+)
+from codesign.space.genotype import Genotype
+from codesign.space.network_tree import NetworkTree
+from codesign.space.op_instances import op_cost_table
+from codesign.space.search_space import SearchSpace
 
 TINY = SearchSpace(nf=8, num_cells=2, width_multiple=4)
 
@@ -61,9 +69,9 @@ def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path, relaxatio
 
 
 def test_resume_restores_the_adapted_penalty_strength_and_the_node_mask(tmp_path):
-    from codesign.cost_source import feasible_nodes, macs_table, node_cost_range
-    from codesign.penalty import BudgetPenalty
-    from codesign.search_train import PenaltyHook
+    from codesign.search.cost_source import feasible_nodes, macs_table, node_cost_range
+    from codesign.search.penalty import BudgetPenalty
+    from codesign.search.train import PenaltyHook
 
     lr_hw = (12, 16)
     table = macs_table(TINY, lr_hw)
@@ -96,7 +104,7 @@ def test_resume_refuses_a_checkpoint_of_another_config_naming_the_setting(tmp_pa
 
 def test_checkpoints_by_wall_time_as_well_as_by_steps(tmp_path):
     seen = []
-    import codesign.search_train as st
+    import codesign.search.train as st
 
     real = st.save_atomic
     st.save_atomic = lambda obj, path: (seen.append(obj["step"]), real(obj, path))

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from codesign.sparsestmax import sparsemax, sparsestmax
+from codesign.space.sparsestmax import sparsemax, sparsestmax
 
 
 def _on_simplex(p, dim=-1):

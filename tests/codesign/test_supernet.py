@@ -3,15 +3,20 @@ import json
 import pytest
 import torch
 
-from codesign.complexity import count_macs
-from codesign.derive import choice_distributions, derive, derive_genotype, inherit_weights
-from codesign.genotype import CellGenotype, Genotype, TrilevelNet
-from codesign.models import build_model
-from codesign.network_tree import NetworkTree
-from codesign.op_instances import build_op_module, op_cost_table, op_instances
-from codesign.search_space import SearchSpace
-from codesign.sparsestmax import sparsestmax
-from codesign.supernet import Distributions, Supernet
+from codesign.space.derive import (
+    choice_distributions,
+    derive,
+    derive_genotype,
+    inherit_weights,
+)
+from codesign.space.genotype import CellGenotype, Genotype, TrilevelNet
+from codesign.space.network_tree import NetworkTree
+from codesign.space.op_instances import build_op_module, op_cost_table, op_instances
+from codesign.space.search_space import SearchSpace
+from codesign.space.sparsestmax import sparsestmax
+from codesign.space.supernet import Distributions, Supernet
+from codesign.sr.complexity import count_macs
+from codesign.sr.models import build_model
 
 TINY = SearchSpace(nf=16, num_cells=3, width_multiple=4)  # 2 searchable cells, widths 4..16
 

@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from codesign.checkpoint import load
-from codesign.train import train_model
+from codesign.sr.checkpoint import load
+from codesign.sr.train import train_model
 
 
 class TinySR(nn.Module):

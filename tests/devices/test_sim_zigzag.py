@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from codesign.op_instances import build_op_module, op_row
+from codesign.space.op_instances import build_op_module, op_row
 from devices.backends import for_device
 from devices.backends.simulator import PROFILE_COLUMNS
 from devices.catalog import get_device

@@ -10,7 +10,12 @@ import pytest
 
 from devices.catalog import get_device
 from predictors.cost_model import CostModel
-from predictors.roofline import DeviceSpec, FusedRooflineModel, Roofline, rows_from_features
+from predictors.roofline import (
+    DeviceSpec,
+    FusedRooflineModel,
+    Roofline,
+    rows_from_features,
+)
 from predictors.transfer import TRAINED_DIR
 
 DEVICE = "pixel7-gpu"
@@ -23,8 +28,8 @@ def cost():
 
 @pytest.fixture(scope="module")
 def instances():
-    from codesign.op_instances import op_instances
-    from codesign.search_space import SearchSpace
+    from codesign.space.op_instances import op_instances
+    from codesign.space.search_space import SearchSpace
 
     return op_instances(SearchSpace(), tuple(get_device(DEVICE).lr_input_hw))
 

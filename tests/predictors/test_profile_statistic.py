@@ -3,7 +3,7 @@ read from a profile where every kernel row has it, recorded in the predictor, an
 with medians in the closed loop's network profile."""
 import pandas as pd
 
-from codesign.closed_loop import append_network_profile, read_network_profile
+from codesign.search.closed_loop import append_network_profile, read_network_profile
 from devices.timing import STATISTIC, Timing
 from predictors.kernel_features import KERNEL_COLUMNS
 from predictors.profile_io import read_kernel_profile

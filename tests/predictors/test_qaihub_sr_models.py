@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from benchmarks.predictor_qaihub import SR_MODELS, SR_SCALE, sr_features
-from codesign.models import build_model
+from codesign.sr.models import build_model
 
 # info.yaml "Number of parameters" at quic/ai-hub-models 52c080d (rounded as published)
 ZOO_PARAMS = {"xlsr": 28.0e3, "sesr_m5": 343e3, "quicksrnetsmall": 33.3e3,

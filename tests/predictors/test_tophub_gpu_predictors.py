@@ -26,8 +26,8 @@ DEVICES = sorted(RHO_FLOOR)
 
 @pytest.fixture(scope="module")
 def instances():
-    from codesign.op_instances import op_instances
-    from codesign.search_space import SearchSpace
+    from codesign.space.op_instances import op_instances
+    from codesign.space.search_space import SearchSpace
 
     return op_instances(SearchSpace(), (90, 160))
 

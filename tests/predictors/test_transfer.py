@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from codesign.op_instances import op_instances
-from codesign.search_space import OPS, SearchSpace
+from codesign.space.op_instances import op_instances
+from codesign.space.search_space import OPS, SearchSpace
 from predictors.cost_model import CostModel
 from predictors.fused_ops import FUSED_OPS, decompose
 from predictors.metrics import accuracy

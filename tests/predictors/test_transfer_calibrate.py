@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codesign.op_instances import op_instances
-from codesign.search_space import SearchSpace
+from codesign.space.op_instances import op_instances
+from codesign.space.search_space import SearchSpace
 from predictors.calibrate import calibrate, suggest
 from predictors.cost_model import CostModel
 from predictors.metrics import accuracy

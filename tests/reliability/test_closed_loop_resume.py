@@ -8,10 +8,10 @@ import json
 import pytest
 from test_state_faults import _request
 
-from codesign import search_report
-from codesign.closed_loop import append_network_profile
-from codesign.complexity import count_macs
-from codesign.search_api import SearchInterrupted, plan, run
+from codesign.search import report as search_report
+from codesign.search.api import SearchInterrupted, plan, run
+from codesign.search.closed_loop import append_network_profile
+from codesign.sr.complexity import count_macs
 
 
 class StandInNetworks:

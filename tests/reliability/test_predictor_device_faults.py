@@ -171,7 +171,7 @@ def test_other_predictor_commands_refuse_a_file_as_output_folder(module, tmp_pat
 
 
 def test_measure_checks_its_outputs_before_building_anything(tmp_path, capsys, monkeypatch):
-    import codesign.measure as measure
+    import codesign.hardware.measure as measure
 
     def no_work(*args, **kwargs):
         raise AssertionError("measure_network ran before the output paths were checked")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from codesign.search import main
+from codesign.search.cli import main
 from codesign_common.locks import exclusive_lock
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +151,7 @@ def test_a_locked_output_folder_is_refused_in_one_line(tmp_path, capsys):
 def test_a_failed_run_looks_unfinished_and_force_starts_over(tmp_path, capsys, monkeypatch):
     """Case 7 (no complete-looking folder after a failure), 1 (--force) and 10 (a budget above
     the whole space)."""
-    from codesign import search_report
+    from codesign.search import report as search_report
 
     out = tmp_path / "run"
     out.mkdir()
@@ -271,7 +271,7 @@ def test_default_output_folder_uses_the_normalised_budget(tmp_path, capsys, monk
 
 
 def test_unreached_device_names_the_network_measuring_command():
-    from codesign.search_report import measure_on_device
+    from codesign.search.report import measure_on_device
     from devices.catalog import get_device
 
     row = measure_on_device(None, get_device("pixel7"), (180, 320), Path("OUT"), trials=1)

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from test_search_faults import REPO, _main, _one_error
 
-from codesign.op_instances import op_instances
-from codesign.search_api import SearchRequest, default_schedule, plan
+from codesign.search.api import SearchRequest, default_schedule, plan
+from codesign.space.op_instances import op_instances
 from devices.host_identity import fingerprint
 from devices.profile_csv import ProfileError
 from predictors.profile_io import read_kernel_profile
@@ -39,8 +39,8 @@ def _cache(tmp_path) -> tuple[Path, Path]:
 
 
 def _keys(request) -> set[str]:
-    from codesign.search_inputs import parse_input
-    from codesign.search_space import SearchSpace
+    from codesign.search.inputs import parse_input
+    from codesign.space.search_space import SearchSpace
 
     space = SearchSpace(nf=request.nf, num_cells=request.num_cells, scale=4)
     return set(op_instances(space, parse_input(request.input))["key"])
@@ -135,15 +135,15 @@ def _transferred_warning(err: str) -> str:
 
 def test_11_measured_networks_go_to_the_cache_and_the_shipped_profile_is_only_read(
         stand_in_host, tmp_path, monkeypatch):
-    from codesign import search_inputs
+    from codesign.search import inputs as search_inputs
 
     host = fingerprint()["host_id"]
     package = tmp_path / "package"
     shipped = package / "devices" / "profiles" / "local-cpu" / host / "onnxruntime-networks.csv"
     shipped.parent.mkdir(parents=True)
-    from codesign.derive import derive_genotype
-    from codesign.search_space import SearchSpace
-    from codesign.supernet import Supernet
+    from codesign.space.derive import derive_genotype
+    from codesign.space.search_space import SearchSpace
+    from codesign.space.supernet import Supernet
 
     genotype = derive_genotype(Supernet(SearchSpace(nf=8, num_cells=2, scale=4))).to_json()
     pd.DataFrame([{"device": "local-cpu", "lr_h": 24, "lr_w": 32, "measured_ms": 1.5,
@@ -213,7 +213,7 @@ def test_5_the_timing_lock_wait_names_its_holder_at_once_and_gives_up_after_the_
 ])
 def test_6_10_12_timing_settings_of_the_environment_are_checked_before_any_work(
         tmp_path, monkeypatch, capsys, variable, value, words):
-    from codesign.measure import main as measure_main
+    from codesign.hardware.measure import main as measure_main
 
     monkeypatch.setenv(variable, value)
     out = tmp_path / "f.csv"
@@ -233,8 +233,8 @@ def _profile_script(cache: Path, go: Path) -> str:
             "backend = StandInBackend()\nmeasure = backend.measure\n"
             "def slow(module, shape):\n    time.sleep(0.05)\n    return measure(module, shape)\n"
             "backend.measure = slow\nprofile.for_device = lambda *a, **k: backend\n"
-            "from codesign.self_profile import profile_this_host\n"
-            "from codesign.search_space import SearchSpace\nfrom devices.catalog import get_device\n"
+            "from codesign.search.self_profile import profile_this_host\n"
+            "from codesign.space.search_space import SearchSpace\nfrom devices.catalog import get_device\n"
             f"while not os.path.exists({str(go)!r}):\n    time.sleep(0.01)\n"
             "profile_this_host(get_device('local-cpu'), 'onnxruntime', "
             "SearchSpace(nf=8, num_cells=2, scale=4), (24, 32), progress=False)\n"
@@ -285,7 +285,7 @@ def test_7_concurrent_appends_to_one_profile_lose_no_row(tmp_path):
                                         ({"data": "/nonexistent"}, "does not exist")])
 def test_8_out_and_data_are_checked_before_self_profiling(stand_in_host, tmp_path, monkeypatch,
                                                         bad, error):
-    from codesign.data import DataError
+    from codesign.sr.data import DataError
     from codesign_common.cli import UsageError
 
     monkeypatch.chdir(REPO)
@@ -379,7 +379,7 @@ def test_10_an_input_no_forward_pass_fits_is_refused_before_training(tmp_path, c
 def test_12_each_skipped_image_is_one_warning_line_however_often_it_is_read(tmp_path, capsys):
     from PIL import Image
 
-    from codesign.data import load_pairs
+    from codesign.sr.data import load_pairs
 
     for i in range(3):
         Image.fromarray(np.full((64, 64, 3), 40 * i, np.uint8)).save(tmp_path / f"good{i}.png")
@@ -397,8 +397,8 @@ def test_12_each_skipped_image_is_one_warning_line_however_often_it_is_read(tmp_
 
 
 def test_12_a_kernel_refused_for_load_is_named_at_once(stand_in_host, tmp_path, capsys):
-    from codesign.profile import profile
-    from codesign.search_space import SearchSpace
+    from codesign.hardware.profile import profile
+    from codesign.space.search_space import SearchSpace
     from devices.quiet_timing import DisturbedTiming
 
     measure, refused = stand_in_host.measure, []
@@ -435,7 +435,7 @@ def test_11_simulated_cycles_are_cached_under_the_cache_and_the_shipped_ones_onl
 
 def test_1_a_host_whose_profile_ships_times_only_the_kernels_it_lacks(stand_in_host, tmp_path,
                                                                       monkeypatch):
-    from codesign import search_inputs
+    from codesign.search import inputs as search_inputs
 
     small = _request(tmp_path)
     plan(small)

@@ -22,10 +22,10 @@ import torch
 from PIL import Image
 
 from benchmarks import baselines
-from codesign import evaluate, train
-from codesign.checkpoint import load, save_atomic
-from codesign.data import read_rgb
-from codesign.models import build_model
+from codesign.sr import evaluate, train
+from codesign.sr.checkpoint import load, save_atomic
+from codesign.sr.data import read_rgb
+from codesign.sr.models import build_model
 from codesign_common.locks import exclusive_lock
 
 REPO = Path(__file__).resolve().parents[2]
