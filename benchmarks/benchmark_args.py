@@ -10,9 +10,11 @@ from pathlib import Path
 
 from codesign_common.cli import nonnegative_int, positive_int
 
-RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+GENOTYPES = REPO / "benchmarks" / "genotypes"
 NETWORKS = RESULTS / "networks_local_cpu.csv"
-"""The 50 derived networks the local-cpu benchmarks time (benchmarks.networks_local_cpu)."""
+"""The 50 derived networks the local-cpu benchmarks time (benchmarks.latency.networks_local_cpu)."""
 
 
 def add_schedule(parser: argparse.ArgumentParser, *, steps: int | None = None,
@@ -44,4 +46,4 @@ def add_output(parser: argparse.ArgumentParser, name: str, work: bool = True) ->
 def add_networks(parser: argparse.ArgumentParser) -> None:
     """``--networks``: the CSV of derived networks to time (genotype column)."""
     parser.add_argument("--networks", type=Path, default=NETWORKS,
-                        help="derived networks to time (benchmarks.networks_local_cpu's CSV)")
+                        help="derived networks to time (benchmarks.latency.networks_local_cpu's CSV)")

@@ -6,7 +6,7 @@ Every runtime's backend comes from devices.backends.for_device; runtimes of this
 file (PyTorch) is skipped for one. TVM's `trials` are per fused task (every distinct fused kernel
 of the network is tuned); a row's database_hits says how many of the network's fused kernels
 the tuned records replaced. `breakdown` also writes the per-call times inside the network of
-the `tvm` build, where its backend can time them (devices.kernel_breakdown: fused kernels and
+the `tvm` build, where its backend can time them (devices.tvm_compile.kernel_breakdown: fused kernels and
 VM builtins, in call order). codesign.measure builds networks from genotypes and model names.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from devices.backends.base import NotThisHost
 from devices.catalog import get_device
 from devices.profile_csv import append_rows, make_row
 from devices.timing import network_span_s
-from devices.tuning import TuningSettings
+from devices.tvm_compile.tuning import TuningSettings
 
 RUNTIMES = ("tvm-untuned", "tvm", "onnxruntime", "pytorch")  # the default order of a measurement
 
@@ -52,7 +52,7 @@ def time_network(device_name: str, out: str, name: str, shape, scale: int, *, mo
     input ``shape`` with each runtime in ``runtimes``; its rows (network_features + the timing)
     are appended to ``out`` one by one and returned. TVM tunes every fused task with at least
     ``trials`` trials, the one holding the most FLOPs with ``dominant_share`` x ``trials``
-    (devices.tuning.trial_targets)."""
+    (devices.tvm_compile.tuning.trial_targets)."""
     device = get_device(device_name)
     features = network_features(name, shape, scale, macs, params)
     rows = []

@@ -26,7 +26,7 @@ from devices.backends import for_device
 from devices.catalog import Device
 from devices.profile_csv import append_rows, drop_loaded_rows, make_row, measured_keys
 from devices.quiet_timing import DisturbedTiming
-from devices.tuning import TuningSettings
+from devices.tvm_compile.tuning import TuningSettings
 
 
 def profile_order(keys) -> list[str]:

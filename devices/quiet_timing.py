@@ -23,7 +23,7 @@ at 13:48: 39 % of the kept within 5 % of the floor, 39 % of all), and later that
 benchmarks/results/host_steadiness_local_cpu_summary.csv, ``within_5pct_of_accepted``): short
 fast spells make a window's median / min large exactly when its minimum reaches the floor. So
 the rule was dropped. What helps is a longer span
-(devices.timing.NETWORK_SPAN_S) and a retest minutes later (benchmarks.retest_local_cpu).
+(devices.timing.NETWORK_SPAN_S) and a retest minutes later (benchmarks.latency.retest_local_cpu).
 
 ``CODESIGN_FOREIGN_LIMIT`` changes the share limit (``1`` switches refusal off; the share is still
 recorded).

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from codesign_common.atomic import atomic_path, write_text_atomic
 from codesign_common.cli import Parser, UsageError, cli_main
-from devices.tuning import ATTEMPTS_FILE
+from devices.tvm_compile.tuning import ATTEMPTS_FILE
 
 log = logging.getLogger(__name__)
 SHIPPED_DIR = Path(__file__).resolve().parent / "tuning_records"
@@ -126,7 +126,7 @@ def transfer(tasks, work_dir, target: dict, tvm_target, settings, runner, export
     from tvm.s_tir import Schedule
     from tvm.s_tir import meta_schedule as ms
 
-    from devices import tuning
+    from devices.tvm_compile import tuning
 
     sets = [(d, m) for d, m in shipped(root) if _compatible(m["target"], target)]
     database = tuning.open_database(work_dir)
@@ -191,7 +191,7 @@ def best_sources(tasks, work_dir) -> dict[str, int]:
     """How many of `tasks` run a schedule transferred from each shipped set (their best record
     is the one `transfer` measured here), found on this target (`here`), or without any record
     (`none`: such a task builds untuned)."""
-    from devices import tuning
+    from devices.tvm_compile import tuning
 
     database = tuning.open_database(work_dir)
     transferred = read_transferred(work_dir)
@@ -213,7 +213,7 @@ def export_best(work_dir: str | os.PathLike, dest: str | os.PathLike, target: di
     import tvm_ffi
     from tvm.s_tir import meta_schedule as ms
 
-    from devices import tuning
+    from devices.tvm_compile import tuning
 
     source = tuning.open_database(work_dir)
     dest = Path(dest)

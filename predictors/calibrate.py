@@ -4,14 +4,14 @@
     python -m predictors.calibrate --device pixel7 --pool CANDIDATES.csv --suggest 10   # what to measure
 
 HELP-style (predictors.fewshot): the base predictor's sources, e.g. the rescaled sibling
-rooflines of a transferred predictor (predictors.transfer), give every kernel a latency per
+rooflines of a transferred predictor (predictors.public.transfer), give every kernel a latency per
 source (`src:<sibling>`, ms) and three roofline terms (`t_compute`, `t_memory`, `t_calls`, ms,
 geometric mean over sources). On the measured rows (profile-CSV schema, `FEW.csv`) four small
 linear models are fitted (ridge on the sources' log-latency principal components, ridge on the
 roofline terms — i.e. the target's own compute / memory / launch efficiencies —, both, and a
 non-negative mix of the sources) and blended by 1/LOO² (leave-one-out relative error on the
 few rows); the blend's σ is its LOO error. A prediction is floored at FLOOR_FRACTION of the
-base prediction (predictors.calibrated_model), so that an extrapolating linear model never returns a non-positive latency.
+base prediction (predictors.kinds.calibrated_model), so that an extrapolating linear model never returns a non-positive latency.
 
 The result is saved as `predictor.json` (model `fewshot_calibrated`: the base model and the
 few-shot blend, plain JSON) in `--out` (default runs/predictors/<device>; the search reads it
@@ -28,12 +28,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from codesign_common.cli import Parser, UsageError, check_output_dir, check_output_file, cli_main, positive_int
-from predictors.calibrated_model import TERM_COLUMNS, CalibratedModel, source_frame
+from codesign_common.cli import (
+    Parser,
+    UsageError,
+    check_output_dir,
+    check_output_file,
+    cli_main,
+    positive_int,
+)
 from predictors.fewshot import choose_samples, fit_few_shot
+from predictors.kinds.calibrated_model import (
+    TERM_COLUMNS,
+    CalibratedModel,
+    source_frame,
+)
+from predictors.kinds.roofline import FusedRooflineModel
 from predictors.predictor import FILE_NAME, KernelPredictor
 from predictors.profile_io import data_hash, read_kernel_profile, read_kernel_rows
-from predictors.roofline import FusedRooflineModel
 from predictors.store import find_predictor, predictor_roots
 
 MIN_SHOTS = 3
@@ -44,7 +55,7 @@ def _base_model(predictor: KernelPredictor) -> FusedRooflineModel:
         return model.base
     if not isinstance(model, FusedRooflineModel):
         raise ValueError(f"predictor of {predictor.device} is a {model.name!r} model; calibration "
-                         f"needs a fused_roofline predictor (predictors.transfer)")
+                         f"needs a fused_roofline predictor (predictors.public.transfer)")
     return model
 
 
@@ -94,7 +105,7 @@ def load_device_predictor(device: str, explicit=None) -> KernelPredictor:
     path = find_predictor(device, explicit)
     if path is None:
         raise ValueError(f"no predictor for {device} under {' or '.join(map(str, predictor_roots()))} "
-                         f"(python -m predictors.transfer builds them)")
+                         f"(python -m predictors.public.transfer builds them)")
     return KernelPredictor.load(path)
 
 

@@ -35,7 +35,7 @@ class CostModel:
     @property
     def provenance(self) -> str:
         """Label of every value of the table: `predicted` (a predictor trained on the device's
-        own measurements) or `transferred` (from sibling devices, predictors.transfer)."""
+        own measurements) or `transferred` (from sibling devices, predictors.public.transfer)."""
         return str(self.predictor.meta.get("prediction_provenance", "predicted"))
 
     @property

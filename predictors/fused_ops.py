@@ -22,7 +22,7 @@ Dense convs are priced as `conv2d` (spatial pack / direct), not winograd: TVM's 
 which devices/ measures with, lowers conv2d to a direct convolution. The `elementwise` class is
 memory traffic only (bytes in `bytes_in`/`bytes_out`, zero MACs); TopHub has no such kernel,
 so its price comes from the spec-sheet bandwidth and the measured depthwise convs (see
-predictors.transfer). Primitive TopHub rows (`conv2d`, `conv2d_winograd`, `depthwise_conv2d`)
+predictors.public.transfer). Primitive TopHub rows (`conv2d`, `conv2d_winograd`, `depthwise_conv2d`)
 decompose to themselves, so one model scores both.
 """
 from __future__ import annotations

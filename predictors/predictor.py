@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from codesign_common.atomic import write_text_atomic
-from predictors import calibrated_model, roofline  # noqa: F401  (their model kinds register on import)
 from predictors.kernel_features import kernel_features
-from predictors.models import LatencyModel, create
+from predictors.kinds import calibrated_model, roofline  # noqa: F401  (their model kinds register on import)
+from predictors.kinds.models import LatencyModel, create
 from predictors.profile_io import data_hash
 
 FILE_NAME = "predictor.json"

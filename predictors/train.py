@@ -12,9 +12,15 @@ nothing written.
 """
 from __future__ import annotations
 
-
-from codesign_common.cli import Parser, check_output_dir, check_output_file, cli_main, nonnegative_int, share
-from predictors.models import MODELS
+from codesign_common.cli import (
+    Parser,
+    check_output_dir,
+    check_output_file,
+    cli_main,
+    nonnegative_int,
+    share,
+)
+from predictors.kinds.models import MODELS
 from predictors.predictor import FILE_NAME, KernelPredictor, train_kernel_predictor
 from predictors.profile_io import read_kernel_profile, split_keys
 

@@ -10,9 +10,9 @@ and PyTorch, as profile-CSV rows (op = network).
 The network is built here (codesign.models, codesign.space.genotype; MACs and parameters counted by
 codesign.sr.complexity) and timed by devices.measure. `--trials` is per fused task, at least (every distinct
 fused kernel of the network is tuned; the one holding the most FLOPs 4x that, the others in
-proportion to their FLOPs, devices.tuning.trial_targets); the row's database_hits says how many of the network's
+proportion to their FLOPs, devices.tvm_compile.tuning.trial_targets); the row's database_hits says how many of the network's
 fused kernels the tuned records replaced. `--breakdown FILE.csv` also writes the local `tvm`
-build's per-call times inside the network (devices.kernel_breakdown: fused kernels and VM
+build's per-call times inside the network (devices.tvm_compile.kernel_breakdown: fused kernels and VM
 builtins, in call order).
 """
 from __future__ import annotations
@@ -39,7 +39,7 @@ from devices.catalog import UnknownDeviceError, get_device
 from devices.measure import RUNTIMES, onnx_input_shape, time_network
 from devices.profile_csv import ProfileError, read_profile
 from devices.quiet_timing import DisturbedTiming, check_timing_settings
-from devices.tuning import TuningSettings
+from devices.tvm_compile.tuning import TuningSettings
 
 
 def network_from_args(arch: str | None, genotype: str | None, scale: int):

@@ -10,7 +10,7 @@ Op instances come from codesign.space.op_instances (stable keys, features); each
 PyTorch block the supernet runs and timed by devices.profile in `--runtime`
 (devices.backends.for_device): TVM compiles it (fused as TVM fuses it) and tunes it with
 MetaSchedule (`--trials` per fused task, at least, the one holding the most FLOPs up to
-`--dominant-trials`, default 4x; devices.tuning.trial_targets; database in --work-dir reused across runs);
+`--dominant-trials`, default 4x; devices.tvm_compile.tuning.trial_targets; database in --work-dir reused across runs);
 onnxruntime and PyTorch run it on this CPU; a simulated accelerator costs it. Every timing is
 guarded (devices.quiet_timing: one at a time, repeated then refused when other processes take
 over 5 % of the CPU) and its row names the host (host_id) and foreign CPU share.
@@ -44,7 +44,7 @@ from devices.catalog import UnknownDeviceError, get_device
 from devices.profile import profile_kernels
 from devices.profile_csv import ProfileError, measured_keys
 from devices.quiet_timing import DisturbedTiming, check_timing_settings
-from devices.tuning import TuningSettings
+from devices.tvm_compile.tuning import TuningSettings
 
 SCALES = (2, 3, 4)  # the upscaling factors every command accepts
 

@@ -288,7 +288,7 @@ def plan(request: SearchRequest) -> SearchPlan:
 def _host_predictor(request: SearchRequest, device, runtime: str | None, budget: Budget,
                     space: SearchSpace, lr_hw) -> str | None:
     """The predictor folder the search uses: ``--predictor``, else, where this host must first
-    time op instances its own predictor lacks (search_inputs.host_profile_gap), the predictor
+    time op instances its own predictor lacks (inputs.host_profile_gap), the predictor
     codesign.search.self_profile fits after timing them (a dry run times nothing and shows the next
     predictor in predictors.store's order instead), else None (predictors.store decides)."""
     gap, own = host_profile_gap(device, runtime, request.predictor, budget,

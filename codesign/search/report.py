@@ -107,7 +107,7 @@ def measure_on_device(net, device, lr_hw, out: Path, trials: int, runtime: str =
                 "measurement": f"not measured: {device.name} is not reachable here; measure with {how}"}
     from devices.backends.base import for_device
     from devices.timing import network_span_s
-    from devices.tuning import TuningSettings
+    from devices.tvm_compile.tuning import TuningSettings
 
     dominant_trials = dominant_trials or int(TuningSettings.dominant_share * trials)
     backend = for_device(device, runtime, trials=trials, dominant_share=dominant_trials / trials,

@@ -8,17 +8,19 @@ from pathlib import Path
 
 import torch
 
-from devices import fast_math, fused_kernels, subpixel_deconv, tuning, tuning_records, tvm_layout
+from devices import tuning_records
 from devices.backends.base import Artifact, Backend
 from devices.timing import Timing, time_vm
-from devices.tvm_env import make_target, pin_runtime_threads
+from devices.tvm_compile import fast_math, fused_kernels, subpixel_deconv, tuning
+from devices.tvm_compile import layout as tvm_layout
+from devices.tvm_compile.env import make_target, pin_runtime_threads
 
 DEFAULT_WORK_DIR = Path(os.environ.get("CODESIGN_TUNING_DIR", Path.home() / ".cache" / "codesign" / "tuning"))
 
 
 class TvmLocal(Backend):
-    """Options: trials (per fused task, at least: devices.tuning.trial_targets; 0 = untuned), layout (of the convs: NCHW as
-    imported, the default, or NHWC; devices.tvm_layout), work_dir (tuning database directory,
+    """Options: trials (per fused task, at least: devices.tvm_compile.tuning.trial_targets; 0 = untuned), layout (of the convs: NCHW as
+    imported, the default, or NHWC; devices.tvm_compile.layout), work_dir (tuning database directory,
     default ~/.cache/codesign/tuning/<device>), repeats, min_repeat_ms, warmup, min_span_s, and the
     TuningSettings knobs builder_timeout_s, runner_timeout_s, trials_per_iter. The default work
     dir is keyed by device and target, since MetaSchedule's records do not filter by target; an
@@ -68,9 +70,9 @@ class TvmLocal(Backend):
     def build_relax(self, mod, input_shape: tuple[int, ...]) -> Artifact:
         """Tune the fused tasks of a Relax module (unless trials == 0) and compile it, its
         convs in this backend's layout (the artifact's target names it). Strided transposed
-        convs become conv + pixel shuffle first (devices.subpixel_deconv: TVM would otherwise
+        convs become conv + pixel shuffle first (devices.tvm_compile.subpixel_deconv: TVM would otherwise
         convolve over inserted zeros, 16x the work at stride 4), and tanh and sigmoid become
-        vectorisable approximations (devices.fast_math: TVM calls scalar expf per element)."""
+        vectorisable approximations (devices.tvm_compile.fast_math: TVM calls scalar expf per element)."""
         mod = self._rewritten(mod)
         target_text = f"{self.target} layout={self.layout}"
         tasks = fused_kernels.extract_fused_tasks(mod, self.target)
@@ -144,8 +146,8 @@ class TvmLocal(Backend):
         return time_vm(vm, dev, args, self.repeats, self.min_repeat_ms, self.warmup, self.min_span_s)
 
     def breakdown(self, artifact: Artifact, runs: int = 5):
-        """Per-call times of the network's VM calls (devices.kernel_breakdown), on this machine."""
-        from devices.kernel_breakdown import kernel_breakdown
+        """Per-call times of the network's VM calls (devices.tvm_compile.kernel_breakdown), on this machine."""
+        from devices.tvm_compile.kernel_breakdown import kernel_breakdown
 
         return kernel_breakdown(*self._vm(artifact), runs=runs)
 

@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from devices import cross_compile
 from devices.backends.tvm_local import TvmLocal
 from devices.rpc_farm import parse_tracker
 from devices.timing import Timing, time_vm
+from devices.tvm_compile import cross_compile
 
 
 class DeviceUnreachable(RuntimeError):
@@ -51,7 +51,7 @@ class TvmRpc(TvmLocal):
     def tuning_runner(self):
         from tvm.s_tir import meta_schedule as ms
 
-        from devices.tuning import _worker_init
+        from devices.tvm_compile.tuning import _worker_init
 
         config = ms.runner.RPCConfig(tracker_host=self.tracker_host, tracker_port=self.tracker_port,
                                      tracker_key=self.key, session_timeout_sec=int(self.session_timeout_s))

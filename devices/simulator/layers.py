@@ -9,7 +9,7 @@ that ZigZag can evaluate. A kernel is decomposed from what the caller gives:
   PixelShuffle are folded into the producing conv's output writes (same bytes written, the
   activation applied on the way out), so they add no layer of their own; docs/accelerators.md
   states this model.
-- a NAS-Bench-201 kernel row (`kernel_layers`, ops of `predictors.nb201.KERNEL_OPS`): convs and
+- a NAS-Bench-201 kernel row (`kernel_layers`, ops of `predictors.public.nb201.KERNEL_OPS`): convs and
   the dense layer as `Conv`, average pools as `Pooling`, `add` of n inputs as n-1 `Add`s, and
   the single-input elementwise kernels (`zero`, `bn_relu`) as one `Add`-shaped pass over the
   tensor. Any other op raises ValueError: a kernel the simulator cannot cost is never given zero.

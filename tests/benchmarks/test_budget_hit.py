@@ -1,9 +1,9 @@
-"""benchmarks.budget_hit's bookkeeping: rows of other hosts and runtimes survive a run, the share
+"""benchmarks.search.budget_hit's bookkeeping: rows of other hosts and runtimes survive a run, the share
 of budgets met is per host and runtime, and TVM trial levels are checked and recorded."""
 import pandas as pd
 import pytest
 
-import benchmarks.budget_hit as budget_hit
+import benchmarks.search.budget_hit as budget_hit
 
 
 def _row(runtime, host_id, budget, measured):

@@ -6,8 +6,14 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from benchmarks import compile_local_cpu as bench
-from benchmarks.compile_local_cpu import add_ratios, logged_tuning_s, replace_rows, seconds_per_trial, timed_with
+from benchmarks.latency import compile_local_cpu as bench
+from benchmarks.latency.compile_local_cpu import (
+    add_ratios,
+    logged_tuning_s,
+    replace_rows,
+    seconds_per_trial,
+    timed_with,
+)
 
 KEY = "network:espcn:h=90:w=160"
 BUDGET = (32, 512, "flops+latency")

@@ -1,7 +1,7 @@
 import pandas as pd
 
 from benchmarks.host_rows import with_other_hosts
-from benchmarks.retest_local_cpu import summarise
+from benchmarks.latency.retest_local_cpu import summarise
 
 
 def test_a_rerun_replaces_its_hosts_rows_and_keeps_the_others(tmp_path):
@@ -40,7 +40,7 @@ def test_retest_summary_separates_a_whole_host_drift_from_inconsistent_networks(
 
 
 def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatch):
-    import benchmarks.retest_local_cpu as retest
+    import benchmarks.latency.retest_local_cpu as retest
 
     networks = {"genotype:a": None, "genotype:b": None}
     timed = []

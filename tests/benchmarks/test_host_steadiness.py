@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from benchmarks.host_steadiness_local_cpu import summarise, windows
+from benchmarks.latency.host_steadiness_local_cpu import summarise, windows
 
 RUN = {"run": "2026-12-01T00:00+00:00", "host_id": "h", "runtime": "onnxruntime-1", "seconds": 30.0,
        "gap_minutes": 5.0}

@@ -1,7 +1,7 @@
-"""benchmarks.networks_local_cpu: the genotype sampler and the leave-one-out fits."""
+"""benchmarks.latency.networks_local_cpu: the genotype sampler and the leave-one-out fits."""
 import numpy as np
 
-from benchmarks.networks_local_cpu import fit_loo
+from benchmarks.latency.networks_local_cpu import fit_loo
 from codesign.space.op_instances import op_instances
 from codesign.space.random_genotypes import sample_genotypes
 from codesign.space.search_space import SearchSpace
@@ -23,7 +23,7 @@ def test_loo_fit_recovers_exact_coefficients_and_holds_out_each_row():
 def test_measured_networks_join_the_device_network_profile_once(tmp_path):
     import pandas as pd
 
-    from benchmarks.networks_local_cpu import add_to_network_profile
+    from benchmarks.latency.networks_local_cpu import add_to_network_profile
     from codesign.search.closed_loop import read_network_profile
 
     space = SearchSpace()
@@ -42,7 +42,7 @@ def test_measured_networks_join_the_device_network_profile_once(tmp_path):
 def test_a_rerun_scores_the_networks_of_the_previous_results(tmp_path):
     import pandas as pd
 
-    from benchmarks.networks_local_cpu import previous_sample
+    from benchmarks.latency.networks_local_cpu import previous_sample
 
     space = SearchSpace()
     genotypes = sample_genotypes(space, 3, seed=1)
@@ -57,7 +57,7 @@ def test_a_rerun_scores_the_networks_of_the_previous_results(tmp_path):
 def test_score_fits_and_labels_against_the_chosen_timing():
     import pandas as pd
 
-    from benchmarks.networks_local_cpu import score
+    from benchmarks.latency.networks_local_cpu import score
 
     space = SearchSpace()
     instances = op_instances(space, LR).set_index("key", drop=False)

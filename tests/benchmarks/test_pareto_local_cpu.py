@@ -1,8 +1,8 @@
-"""benchmarks.pareto_local_cpu: only this host's searched networks, trained alike, are compared."""
+"""benchmarks.search.pareto_local_cpu: only this host's searched networks, trained alike, are compared."""
 import pandas as pd
 import pytest
 
-from benchmarks.pareto_local_cpu import on_or_above_front, searched_rows
+from benchmarks.search.pareto_local_cpu import on_or_above_front, searched_rows
 from codesign_common.cli import UsageError
 
 

@@ -1,4 +1,4 @@
-"""benchmarks.published_weights: a row per (checkpoint, set) beside the published figure, kept
+"""benchmarks.quality.published_weights: a row per (checkpoint, set) beside the published figure, kept
 across runs; a missing release file is one line."""
 import re
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmarks.published_weights import PUBLISHED, WEIGHTS, run
+from benchmarks.quality.published_weights import PUBLISHED, WEIGHTS, run
 from codesign.sr.models import build_model
 from codesign_common.cli import UsageError
 

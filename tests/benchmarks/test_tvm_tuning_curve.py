@@ -1,7 +1,7 @@
 """tvm_tuning_curve plans only the asked curves and keeps other hosts' rows apart."""
 import pandas as pd
 
-from benchmarks.tvm_tuning_curve import COLUMNS, other_rows, plan, plot
+from benchmarks.latency.tvm_tuning_curve import COLUMNS, other_rows, plan, plot
 
 
 def test_plan_runs_the_asked_layouts_and_skips_an_empty_side_curve():

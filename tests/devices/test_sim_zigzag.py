@@ -108,7 +108,7 @@ def test_unknown_op_is_an_error_not_zero():
 
 
 def test_benchmark_cli_rejects_a_bad_subset_size(capsys):
-    from benchmarks.accelerator_sim import main
+    from benchmarks.prediction.accelerator_sim import main
 
     assert main(["--archs", "1"]) == 2
     assert capsys.readouterr().err.strip() == "error: --archs must be between 2 and 15625"

@@ -9,9 +9,10 @@ import logging
 import pytest
 import torch
 
-from devices import tuning, tuning_records
+from devices import tuning_records
 from devices.backends import create
 from devices.catalog import get_device
+from devices.tvm_compile import tuning
 
 SHAPE = (1, 8, 12, 12)
 SMALL_POPULATION = 32  # evolutionary-search population: tiny kernels tune in seconds, not minutes
@@ -113,7 +114,8 @@ def test_a_tuned_build_counts_database_hits_for_every_fused_task(tmp_path):
     tasks = artifact.fused_tasks.split("+")
     assert len(tasks) >= 3 and artifact.database_hits == f"{len(tasks)}/{len(tasks)}"
     # without the records the same build replaces nothing
-    from devices import fused_kernels, tvm_layout
+    from devices.tvm_compile import fused_kernels
+    from devices.tvm_compile import layout as tvm_layout
 
     mod = fused_kernels.fuse(tvm_layout.convert_layout(fused_kernels.relax_from_torch(net, SHAPE), backend.layout),
                              backend.target)

@@ -4,7 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from predictors.network_overhead import MIN_NETWORKS_PER_OP, fit_network_overhead, predict_networks
+from predictors.network_overhead import (
+    MIN_NETWORKS_PER_OP,
+    fit_network_overhead,
+    predict_networks,
+)
 from predictors.predictor import KernelPredictor
 
 
@@ -67,7 +71,7 @@ def test_few_networks_fit_one_shared_scale():
 
 
 def test_the_fitted_model_survives_save_and_load(tmp_path):
-    from predictors.models import create
+    from predictors.kinds.models import create
 
     rng = np.random.default_rng(0)
     rows = pd.DataFrame({"op": ["conv"] * 20, "cin": 16, "cout": 16, "kernel": 3, "groups": 1, "stride": 1,

@@ -8,8 +8,8 @@ import pytest
 
 from codesign_common import public_data
 from predictors.evaluate import evaluate
-from predictors.import_tophub import device_name, parse_record
 from predictors.predictor import KernelPredictor
+from predictors.public.import_tophub import device_name, parse_record
 from predictors.train import train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def test_tophub_record_seconds_become_milliseconds():
 
 
 def test_evaluation_never_scores_training_keys(tmp_path):
-    assert run("predictors.import_tophub", str(LOG), "--out", str(tmp_path)).returncode == 0
+    assert run("predictors.public.import_tophub", str(LOG), "--out", str(tmp_path)).returncode == 0
     profile = tmp_path / "kirin970-arm_cpu.csv"
     predictor = train("kirin970-arm_cpu", profile, "roofline", tmp_path / "model", holdout=0.3, seed=1)
     rows = pd.read_csv(profile)
@@ -59,7 +59,7 @@ def test_bad_inputs_exit_2_with_one_error_line_and_no_output(tmp_path):
     cases = [("predictors.train", "--device", "d", "--profile", str(bad), "--out", str(tmp_path / "m")),
              ("predictors.train", "--device", "d", "--profile", str(tmp_path / "none.csv"), "--out", str(tmp_path / "m")),
              ("predictors.evaluate", "--model", str(tmp_path / "absent"), "--profile", str(bad), "--out", str(tmp_path / "e.csv")),
-             ("predictors.import_tophub", str(bad), "--out", str(tmp_path / "t"))]
+             ("predictors.public.import_tophub", str(bad), "--out", str(tmp_path / "t"))]
     for args in cases:
         result = run(*args)
         assert result.returncode == 2, args

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from codesign_common import public_data
-from predictors.import_tophub import import_tophub
 from predictors.kernel_features import kernel_features
+from predictors.kinds.models import LatencyModel, create
 from predictors.metrics import accuracy
-from predictors.models import LatencyModel, create
 from predictors.predictor import KernelPredictor, train_kernel_predictor
 from predictors.profile_io import split_keys
+from predictors.public.import_tophub import import_tophub
 
 LOG = public_data.tophub_log("arm_cpu_v0.08.log")
 

@@ -1,5 +1,5 @@
 """Issue 42, case 4: a closed loop interrupted in any round resumes to what the uninterrupted run
-gives, even when other runs measured networks in between; and benchmarks.budget_hit resumes
+gives, even when other runs measured networks in between; and benchmarks.search.budget_hit resumes
 from --work after SIGINT. The device is conftest.py's stand-in: a whole network "measures"
 0.5 ms + 1.3 × its MACs at the stand-in's kernel rate, so the first round misses the band."""
 import dataclasses
@@ -85,7 +85,7 @@ def test_4_and_10_budget_hit_records_its_budgets_and_stops_on_sigint_with_one_li
         tmp_path, monkeypatch, capsys):
     import signal
 
-    from benchmarks import budget_hit
+    from benchmarks.search import budget_hit
 
     work = tmp_path / "work"
     computed = iter([[10.0, 20.0], [11.0, 23.0]])  # the network profile moved in between
@@ -116,7 +116,7 @@ def test_4_and_10_budget_hit_records_its_budgets_and_stops_on_sigint_with_one_li
 def test_9_an_empty_network_profile_means_no_measured_network(tmp_path):
     from test_search_faults import REPO
 
-    from benchmarks.budget_hit import default_budgets
+    from benchmarks.search.budget_hit import default_budgets
 
     empty = tmp_path / "networks.csv"
     empty.touch()

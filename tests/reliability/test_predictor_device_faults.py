@@ -157,14 +157,14 @@ def test_evaluate_out_onto_a_folder_and_train_out_onto_a_file_exit_2(tmp_path, c
     assert blocker.read_text() == "keep" and not leftovers(tmp_path)
 
 
-@pytest.mark.parametrize("module", ["predictors.import_tophub", "predictors.calibrate", "predictors.transfer"])
+@pytest.mark.parametrize("module", ["predictors.public.import_tophub", "predictors.calibrate", "predictors.public.transfer"])
 def test_other_predictor_commands_refuse_a_file_as_output_folder(module, tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("keep")
     profile = write_profile(tmp_path / "p.csv", profile_rows(device="pixel7"))
-    argv = {"predictors.import_tophub": [tmp_path / "none.log", "--out", blocker],
+    argv = {"predictors.public.import_tophub": [tmp_path / "none.log", "--out", blocker],
             "predictors.calibrate": ["--device", "pixel7", "--profile", profile, "--out", blocker],
-            "predictors.transfer": ["--out", blocker]}[module]
+            "predictors.public.transfer": ["--out", blocker]}[module]
     code, err, _ = run_cli(module, argv, capsys)
     assert_one_error_line(code, err, "--out", "is a file")
     assert blocker.read_text() == "keep" and not leftovers(tmp_path)
@@ -280,8 +280,8 @@ def test_no_traceback_from_the_command_line(tmp_path):
 # Usage lines, devices.list speed.
 
 @pytest.mark.parametrize("module", ["devices.list", "codesign.profile", "codesign.measure", "predictors.train",
-                                    "predictors.evaluate", "predictors.calibrate", "predictors.import_tophub",
-                                    "predictors.transfer", "predictors.list"])
+                                    "predictors.evaluate", "predictors.calibrate", "predictors.public.import_tophub",
+                                    "predictors.public.transfer", "predictors.list"])
 def test_commands_name_themselves_as_python_m_and_argument_errors_are_one_line(module, capsys):
     code, _, out = run_cli(module, ["--help"], capsys)
     assert code == 0 and out.startswith(f"usage: python -m {module} "), out[:80]

@@ -1,4 +1,4 @@
-"""Issue 17, codesign.train / codesign.evaluate / benchmarks.baselines: bad input is one
+"""Issue 17, codesign.train / codesign.evaluate / benchmarks.quality.baselines: bad input is one
 ``error:`` line and exit 2 with nothing written; SIGINT/SIGTERM/SIGKILL lose at most one step
 (or the wall-time checkpoint interval) and the resumed run equals an uninterrupted one bit for
 bit on CPU; one run per output folder; the same seed gives the same weights."""
@@ -21,7 +21,7 @@ import pytest
 import torch
 from PIL import Image
 
-from benchmarks import baselines
+from benchmarks.quality import baselines
 from codesign.sr import evaluate, train
 from codesign.sr.checkpoint import load, save_atomic
 from codesign.sr.data import read_rgb
@@ -202,7 +202,7 @@ def test_4_baselines_sigterm_checkpoints_and_says_to_run_it_again(data, tmp_path
     args = ["--archs", "espcn", "--scale", "2", "--steps", "400", "--batch-size", "2",
             "--patch-size", "32", "--data", data, "--val-data", data,
             "--work", tmp_path / "work", "--out", tmp_path / "b.csv"]
-    run = _Run(args, module="benchmarks.baselines")
+    run = _Run(args, module="benchmarks.quality.baselines")
     run.wait_for(lambda: re.search(rb" ([1-9]\d*)/400 ", bytes(run.err)) is not None)
     run.proc.send_signal(signal.SIGTERM)
     rc, err = run.finish()
@@ -305,7 +305,7 @@ def test_6_same_seed_gives_bit_identical_training_in_fresh_processes(data, tmp_p
 def test_6_baselines_same_seed_same_rows(data, tmp_path):
     rows = []
     for name in ("a", "b"):
-        proc = _cli("benchmarks.baselines", "--archs", "espcn", "--scale", "2", "--steps", "2",
+        proc = _cli("benchmarks.quality.baselines", "--archs", "espcn", "--scale", "2", "--steps", "2",
                     "--batch-size", "2", "--patch-size", "32", "--data", data,
                     "--val-data", data, "--work", tmp_path / f"work_{name}",
                     "--out", tmp_path / f"{name}.csv")

@@ -1,0 +1,167 @@
+"""NPU predictors from Qualcomm AI Hub's whole-model latencies: leave-one-model-out over the CNNs
+and the eight SR models held out, per AI Hub device, runtime and precision.
+
+    python -m benchmarks.prediction.predictor_qaihub [--out benchmarks/results/predictor_qaihub.csv]
+
+For every (device, runtime, precision) of data/qaihub/perf.csv.gz with at least
+``predictors.public.qaihub_fit.MIN_MODELS`` of the featured CNNs (data/qaihub/features.csv) on the NPU,
+the variant of least leave-one-model-out MAPE is fitted (predictors.public.qaihub_fit). Its
+leave-one-model-out MAPE, Spearman ρ and shares within ±10 % / ±20 % over the CNNs go to
+``predictor_qaihub.csv``. The SR models never enter a fit: they are built from codesign.models
+at the zoo's 1×3×128×128 ×4 input (``SR_MODELS``), their features counted, their latency
+predicted by the fit on all CNNs and compared with AI Hub's measured times, row by row in
+``predictor_qaihub_sr.csv`` and summarised (how many within ±20 %) beside the CNN figures.
+Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
+``predicted``.
+
+    python -m benchmarks.prediction.predictor_qaihub --searches RUN_DIR ... [--device galaxy-s24-npu]
+
+also writes ``predictor_qaihub_search.csv``: each finished search run (its report.csv and
+genotype.json) beside XLSR, SESR-M5 and QuickSRNet S/M/L on the catalog device: the run's cost
+(the op-instance table the search used) and, for every network, the whole-model prediction of
+the device's fit from its counted features (a check that the op-instance shares add up to what
+the whole-model fit says), AI Hub's measured time where there is one, and the run's PSNR.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.benchmark_args import RESULTS
+from codesign.space.genotype import Genotype, TrilevelNet
+from codesign.sr.models import build_model
+from codesign_common.atomic import write_csv_atomic
+from codesign_common.cli import Parser, check_output_file, cli_main
+from predictors.public import qaihub_fit
+from predictors.public.qaihub_features import feature_row, read_features
+
+# zoo model id → codesign.models name; every one at ×4 on a 128×128 input (the zoo's get_input_spec)
+SR_MODELS = {"xlsr": "xlsr", "sesr_m5": "sesr_m5", "quicksrnetsmall": "quicksrnet_small",
+             "quicksrnetmedium": "quicksrnet_medium", "quicksrnetlarge": "quicksrnet_large",
+             "real_esrgan_general_x4v3": "srvgg_compact", "real_esrgan_x4plus": "rrdbnet",
+             "esrgan": "rrdbnet"}
+SR_INPUT = (1, 3, 128, 128)
+SR_SCALE = 4
+
+
+def sr_features() -> pd.DataFrame:
+    """Features of the eight SR models as the zoo times them."""
+    return pd.DataFrame([feature_row(zoo, build_model(name, scale=SR_SCALE), SR_INPUT,
+                                     f"codesign.models {name} x{SR_SCALE}")
+                         for zoo, name in SR_MODELS.items()])
+
+
+def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one summary row per fitted group, one row per held-out SR model and group)."""
+    summary, held_out = [], []
+    groups = perf[perf["runtime"].isin(qaihub_fit.FITTED_RUNTIMES)
+                  & perf["precision"].isin(qaihub_fit.FITTED_PRECISIONS)][["device", "runtime", "precision"]]
+    for device, runtime, precision in groups.drop_duplicates().itertuples(index=False):
+        try:
+            fitted = qaihub_fit.fit_device(perf, features, device, runtime, precision)
+        except ValueError:
+            continue
+        variant, loo = fitted["variant"], fitted["scores"][fitted["variant"]]
+        measured = perf[(perf["device"] == device) & (perf["runtime"] == runtime)
+                        & (perf["precision"] == precision) & (perf["compute_unit"] == "NPU")
+                        ].drop_duplicates("model").set_index("model")["latency_ms"]
+        have = sr[sr["model"].isin(measured.index)]
+        predicted = qaihub_fit.predict(have, fitted["coef"], variant)
+        ratio = predicted / measured.loc[have["model"]].to_numpy()
+        for model, shape, p, m, r in zip(have["model"], have["input_shape"], predicted,
+                                          measured.loc[have["model"]], ratio):
+            held_out.append({"device": device, "runtime": runtime, "precision": precision,
+                             "model": model, "input_shape": shape, "measured_ms": m,
+                             "measured_provenance": "public:qai-hub", "predicted_ms": round(p, 4),
+                             "predicted_provenance": "predicted", "ratio": round(r, 3),
+                             "within_20pct": bool(abs(r - 1) <= 0.2), "variant": variant})
+        summary.append({"device": device, "runtime": runtime, "precision": precision,
+                        "variant": variant, "cnn_models": loo["n"],
+                        "loo_mape_pct": round(loo["mape_pct"], 2),
+                        "loo_spearman": round(loo["spearman"], 4),
+                        "loo_within_10pct": round(loo["within_10pct"], 3),
+                        "loo_within_20pct": round(loo["within_20pct"], 3),
+                        "loo_rms_log_error": round(loo["rms_log_error"], 4),
+                        "sr_models": len(have), "sr_within_20pct": int((np.abs(ratio - 1) <= 0.2).sum()),
+                        "sr_mape_pct": round(float(100 * np.abs(ratio - 1).mean()), 2) if len(have) else np.nan,
+                        "overhead_ms": round(float(fitted["coef"][0]), 4),
+                        "provenance": "public:qai-hub measured vs predicted (leave-one-model-out)",
+                        "commit": str(fitted["rows"]["commit"].iloc[0])})
+    return pd.DataFrame(summary), pd.DataFrame(held_out)
+
+
+REFERENCES = ("xlsr", "sesr_m5", "quicksrnetsmall", "quicksrnetmedium", "quicksrnetlarge")
+
+
+def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.DataFrame,
+                 sr: pd.DataFrame) -> pd.DataFrame:
+    """Search runs beside the reference SR models on one catalog NPU (module docstring)."""
+    from devices.catalog import get_device
+
+    device = get_device(device_name)
+    assumes = device.predictor["assumes"]
+    hub, runtime, precision = assumes["hub_device"], assumes["runtime"], assumes["precision"]
+    fitted = qaihub_fit.fit_device(perf, features, hub, runtime, precision)
+    coef, variant = fitted["coef"], fitted["variant"]
+    measured = perf[(perf["device"] == hub) & (perf["runtime"] == runtime)
+                    & (perf["precision"] == precision)].drop_duplicates("model").set_index("model")["latency_ms"]
+    shape = (1, 3, *device.lr_input_hw)
+    rows = []
+    for run in map(Path, run_dirs):
+        report = pd.read_csv(run / "report.csv").iloc[0]
+        net = TrilevelNet(Genotype.load(run / "genotype.json"))
+        whole = qaihub_fit.predict(pd.DataFrame([feature_row("derived", net, shape, str(run))]), coef, variant)[0]
+        rows.append({"network": f"derived, budget {report['budget']}", "device": device_name,
+                     "budget_ms": report["budget_value"], "op_table_ms": round(report["cost"], 4),
+                     "op_table_std_ms": round(report["cost_std"], 4),
+                     "in_band": bool(0.85 * report["budget_value"] <= report["cost"] <= report["budget_value"]),
+                     "whole_model_predicted_ms": round(whole, 4), "measured_ms": None,
+                     "gmacs": round(report["gmacs"], 3), "params": int(report["params"]),
+                     "psnr_db": round(report["psnr"], 3), "psnr_data": report["val_data"],
+                     "schedule": f"{report['search_steps']} search + {report['finetune_steps']} fine-tune steps",
+                     "provenance": "public:qai-hub, predicted", "genotype": report["genotype"]})
+    for model in REFERENCES:
+        feats = sr[sr["model"] == model]
+        rows.append({"network": model, "device": device_name,
+                     "whole_model_predicted_ms": round(qaihub_fit.predict(feats, coef, variant)[0], 4),
+                     "measured_ms": measured.get(model), "gmacs": round(feats["macs"].iloc[0] / 1e9, 3),
+                     "params": int(feats["params"].iloc[0]), "psnr_db": None,
+                     "psnr_data": "no weights here (checkpoints on GitHub releases); published PSNR is x2 Set14",
+                     "provenance": "measured public:qai-hub; whole_model predicted"})
+    return pd.DataFrame(rows)
+
+
+@cli_main(ValueError)
+def main(argv=None) -> None:
+    parser = Parser(prog="python -m benchmarks.prediction.predictor_qaihub", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(RESULTS / "predictor_qaihub.csv"),
+                        help="summary CSV; the SR rows go beside it as <name>_sr.csv")
+    parser.add_argument("--searches", nargs="+", metavar="RUN_DIR",
+                        help="finished codesign.search runs: also write <name>_search.csv")
+    parser.add_argument("--device", default="galaxy-s24-npu", help="catalog NPU of the --searches")
+    args = parser.parse_args(argv)
+    out = check_output_file(args.out)
+    sr_out = check_output_file(out.with_name(out.stem + "_sr.csv"))
+    search_out = check_output_file(out.with_name(out.stem + "_search.csv")) if args.searches else None
+    missing = [d for d in args.searches or [] if not (Path(d) / "report.csv").is_file()]
+    if missing:
+        raise ValueError(f"--searches: no report.csv in {', '.join(missing)} (not a finished run)")
+    perf, features, sr = qaihub_fit.read_perf(), read_features(), sr_features()
+    summary, held_out = evaluate(perf, features, sr)
+    write_csv_atomic(summary, out)
+    write_csv_atomic(held_out, sr_out)
+    if search_out:
+        table = search_table(args.searches, args.device, perf, features, sr)
+        write_csv_atomic(table, search_out)
+        print(table[["network", "op_table_ms", "whole_model_predicted_ms", "measured_ms", "psnr_db"]].to_string(index=False))
+    s24 = summary[(summary["device"] == "Samsung Galaxy S24") & (summary["precision"] == "float")]
+    for row in s24.itertuples():
+        print(f"Galaxy S24 {row.runtime} float: CNN leave-one-out MAPE {row.loo_mape_pct} %, "
+              f"rho {row.loo_spearman}; SR {row.sr_within_20pct} of {row.sr_models} within ±20 %")
+    print(f"{len(summary)} groups -> {out}; {len(held_out)} SR rows -> {sr_out}")
+
+
+if __name__ == "__main__":
+    main()

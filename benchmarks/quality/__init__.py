@@ -1,0 +1,2 @@
+"""Quality benchmarks: reference networks trained here, and the authors' weights against their
+published PSNR/SSIM."""

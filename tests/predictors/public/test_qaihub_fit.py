@@ -1,0 +1,85 @@
+"""NPU predictors from whole-model latencies (predictors.public.qaihub_fit, qaihub_features): exact
+feature counts, NNLS recovering known coefficients, op-instance prices from the fitted terms."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from predictors.fused_ops import KNOWN_OPS
+from predictors.kernel_features import conv_row
+from predictors.kinds.roofline import FusedRooflineModel
+from predictors.predictor import KernelPredictor
+from predictors.public.qaihub_features import FEATURE_COLUMNS, count_features
+from predictors.public.qaihub_fit import VARIANTS, choose, design, fit, roofline
+
+
+class _Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))
+        return self.shuffle(self.dw(y) + y)
+
+
+def test_features_count_macs_bytes_and_calls_per_class_exactly():
+    f = count_features(_Tiny(), (1, 3, 8, 8))
+    assert f["macs:conv"] == 8 * 64 * 27 and f["n:conv"] == 1
+    assert f["bytes:conv"] == 4 * (3 * 64 + 8 * 27 + 8 + 8 * 64)          # in, weight, bias, out
+    assert f["macs:dwconv"] == 8 * 64 * 9 and f["n:dwconv"] == 1
+    assert f["n:activation"] == 1 and f["n:elementwise"] == 1 and f["n:movement"] == 1
+    assert f["bytes:movement"] == 4 * 2 * 8 * 64                          # shuffle reads, writes
+    assert f["macs:matmul"] == 0 and f["n:pool"] == 0
+
+
+def test_an_op_of_no_class_is_an_error_not_a_silent_zero():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return torch.cumsum(x, dim=1)
+
+    with pytest.raises(ValueError, match="cumsum"):
+        count_features(Odd(), (1, 3, 4, 4))
+
+
+def _synthetic(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rng.uniform(1e6, 1e9, size=(n, len(FEATURE_COLUMNS))), columns=FEATURE_COLUMNS)
+
+
+@pytest.mark.parametrize("variant", ["macs", "roofline_fused_act", "classes"])
+def test_nnls_recovers_known_coefficients(variant):
+    features = _synthetic()
+    true = np.linspace(0.2, 1.0, 1 + len(VARIANTS[variant]))
+    true[1:] /= design(features, variant)[:, 1:].mean(axis=0)               # each term ~0.2–1 ms
+    y = design(features, variant) @ true
+    np.testing.assert_allclose(fit(features, y, variant), true, rtol=1e-6)
+
+
+def test_leave_one_out_finds_an_exact_variant_on_noise_free_data():
+    features = _synthetic()
+    coef = np.array([0.3, 2e-9, 5e-9, 1e-10])                               # overhead, 3 terms
+    y = design(features, "roofline") @ coef
+    best, scores = choose(features, y)
+    assert scores[best]["mape_pct"] < 1e-6 and scores["roofline"]["mape_pct"] < 1e-6
+
+
+def test_fitted_terms_price_op_instances_through_the_roofline_classes():
+    # classes: [overhead, macs dense, macs dw, bytes dense, bytes dw, bytes memory, calls]
+    coef = np.array([0.25, 1e-9, 3e-9, 2e-10, 4e-10, 5e-10, 0.01])
+    predictor = KernelPredictor("npu", list(KNOWN_OPS),
+                                FusedRooflineModel([roofline("npu", coef, "classes")], 0.1),
+                                overhead_ms=coef[0])
+    row = conv_row("conv3x3", 16, 16, 3, 8, 8)
+    mean, std = predictor.predict(pd.DataFrame([row]))
+    macs, nbytes = 16 * 16 * 9 * 64, 4 * (16 * 64 + 16 * 64 + 16 * 16 * 9)
+    assert mean[0] == pytest.approx(1e-9 * macs + 2e-10 * nbytes + 0.01, rel=1e-9)
+    assert std[0] == pytest.approx(0.1 * mean[0])
+    dws = pd.DataFrame([conv_row("dwsblock", 16, 32, 3, 8, 8)])
+    dw_bytes = 4 * (16 * 64 * 2 + 16 * 9)
+    pw_macs, pw_bytes = 16 * 32 * 64, 4 * (16 * 64 + 32 * 64 + 16 * 32)
+    expected = (3e-9 * 16 * 9 * 64 + 4e-10 * dw_bytes + 0.01) + (1e-9 * pw_macs + 2e-10 * pw_bytes + 0.01)
+    assert predictor.predict(dws)[0][0] == pytest.approx(expected, rel=1e-9)

@@ -1,0 +1,38 @@
+"""The eight held-out SR models as AI Hub times them: codesign.models builds graphs whose
+parameter counts match the zoo's info.yaml at ×4 (its perf.yaml jobs are ×4, 128×128), and
+their features count on the meta device."""
+import pytest
+import torch
+
+from benchmarks.prediction.predictor_qaihub import SR_MODELS, SR_SCALE, sr_features
+from codesign.sr.models import build_model
+
+# info.yaml "Number of parameters" at quic/ai-hub-models 52c080d (rounded as published)
+ZOO_PARAMS = {"xlsr": 28.0e3, "sesr_m5": 343e3, "quicksrnetsmall": 33.3e3,
+              "quicksrnetmedium": 61.0e3, "quicksrnetlarge": 436e3,
+              "real_esrgan_general_x4v3": 1.21e6, "real_esrgan_x4plus": 16.7e6, "esrgan": 16.7e6}
+
+
+@pytest.mark.parametrize("zoo", sorted(ZOO_PARAMS))
+def test_parameter_count_matches_the_zoo_at_x4(zoo):
+    net = build_model(SR_MODELS[zoo], scale=SR_SCALE)
+    params = sum(p.numel() for p in net.parameters())
+    assert abs(params - ZOO_PARAMS[zoo]) <= 0.005 * ZOO_PARAMS[zoo]
+
+
+@pytest.mark.parametrize("name", ["xlsr", "sesr_m5", "quicksrnet_large", "srvgg_compact"])
+def test_sr_model_upscales_by_its_factor(name):
+    net = build_model(name, scale=3)
+    assert net(torch.rand(1, 3, 6, 5)).shape == (1, 3, 18, 15)
+
+
+def test_collapsed_sesr_is_the_small_inference_form():
+    small = sum(p.numel() for p in build_model("sesr_m5", scale=4, collapsed=True).parameters())
+    assert small < 0.1 * sum(p.numel() for p in build_model("sesr_m5", scale=4).parameters())
+
+
+def test_sr_features_count_every_model_at_128x128():
+    features = sr_features()
+    assert list(features["model"]) == list(SR_MODELS)
+    assert (features["input_shape"] == "1x3x128x128").all()
+    assert (features["macs"] > 0).all() and (features["n:movement"] >= 1).all()
