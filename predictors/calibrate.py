@@ -37,6 +37,7 @@ from codesign_common.cli import (
     positive_int,
 )
 from predictors.fewshot import choose_samples, fit_few_shot
+from predictors.fused_ops import NoKernelSplit, decompose
 from predictors.kinds.calibrated_model import (
     TERM_COLUMNS,
     CalibratedModel,
@@ -63,7 +64,7 @@ def suggest(predictor: KernelPredictor, candidates: pd.DataFrame, n: int = 10, s
     """Positions in `candidates` (kernel rows) of the `n` to measure first: k-means in the space
     of the sources' log-latency components and roofline terms (predictors.fewshot.choose_samples)."""
     base = _base_model(predictor)
-    frame = source_frame(base, base._matrix(predictor.features(candidates)))
+    frame = source_frame(base, candidates)
     return choose_samples(frame, TERM_COLUMNS, n, seed=seed)
 
 
@@ -78,7 +79,7 @@ def calibrate(predictor: KernelPredictor, measured: pd.DataFrame,
         raise ValueError(f"calibration needs at least {MIN_SHOTS} measured kernels, got {len(measured)}")
     base = _base_model(predictor)
     rows = measured if pool is None else pd.concat([measured, pool], ignore_index=True)
-    frame = source_frame(base, base._matrix(predictor.features(rows)))
+    frame = source_frame(base, rows)
     fewshot = fit_few_shot(frame, TERM_COLUMNS, np.arange(len(measured)),
                            measured["latency_ms"].to_numpy(dtype=float))
     meta = dict(predictor.meta)
@@ -109,10 +110,12 @@ def load_device_predictor(device: str, explicit=None) -> KernelPredictor:
     return KernelPredictor.load(path)
 
 
-def _check_ops(rows: pd.DataFrame, predictor: KernelPredictor, what: str) -> None:
-    unknown = sorted(set(rows["op"].astype(str)) - set(predictor.op_vocab))
-    if unknown:
-        raise ValueError(f"{what}: ops {unknown} unknown to the predictor ({', '.join(predictor.op_vocab)})")
+def _check_priced(rows: pd.DataFrame, what: str) -> None:
+    """ValueError naming `what` unless every row is a TopHub kernel or carries its kernel split."""
+    try:
+        decompose(rows)
+    except NoKernelSplit as err:
+        raise ValueError(f"{what}: {err}") from None
 
 
 @cli_main(ValueError, KeyError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError)
@@ -137,14 +140,14 @@ def main(argv=None) -> None:
     pool = None
     if args.pool:
         pool = read_kernel_rows(args.pool)  # columns and numbers, errors name row and column
-        _check_ops(pool, predictor, args.pool)
+        _check_priced(pool, args.pool)
     if args.suggest is not None:
         if pool is None or "key" not in pool.columns or not 3 <= args.suggest <= len(pool):
             raise UsageError("--suggest N needs --pool CSV with a key column and at least N rows (N >= 3)")
         print("\n".join(pool["key"].astype(str).iloc[suggest(predictor, pool, args.suggest)]))
         return
     few = read_kernel_profile(args.profile, device=args.device)
-    _check_ops(few, predictor, args.profile)
+    _check_priced(few, args.profile)
     calibrated = calibrate(predictor, few, pool)
     calibrated.save(out, rows=few if pool is None else pd.concat([few, pool], ignore_index=True))
     cal = calibrated.meta["calibration"]

@@ -58,7 +58,11 @@ class KernelPredictor:
         return kernel_features(rows, self.op_vocab)
 
     def predict(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Latency mean and std in ms for each kernel row."""
+        """Latency mean and std in ms for each kernel row. A model that prices rows by their
+        kernels (the roofline kinds: ``predict_rows``) reads the rows themselves, the others
+        their features."""
+        if hasattr(self.model, "predict_rows"):
+            return self.model.predict_rows(rows)
         return self.model.predict(self.features(rows))
 
     def in_network(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -26,10 +26,30 @@ from torch import nn
 
 from codesign.space.network_tree import NetworkTree, path_resolution
 from codesign.space.search_space import OPS, SearchSpace, upsample_factors
+from predictors.fused_ops import conv_kernel, elementwise_kernel, encode
 from predictors.kernel_features import BYTES_PER_ELEMENT, kernel_key
 
 COLUMNS = ["key", "op", "cin", "cout", "kernel", "groups", "stride", "h", "w", "out_h", "out_w",
-           "macs", "params", "bytes_in", "bytes_out"]
+           "macs", "params", "bytes_in", "bytes_out", "kernels"]
+
+
+def module_kernels(module: nn.Module, h: int, w: int) -> list[dict]:
+    """The kernels an op's module runs at (h, w) input pixels, read from its submodules in
+    order: a conv each (its bias, activation and a following add fused), a PixelShuffle of
+    factor > 1 an elementwise kernel moving its input once each way. Every conv must keep
+    the input size (stride 1, same padding, any dilation)."""
+    kernels, channels = [], 0
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            k, d = m.kernel_size[0], m.dilation[0]
+            if m.stride != (1, 1) or m.padding != (d * (k // 2),) * 2 or m.kernel_size != (k, k):
+                raise ValueError(f"{type(module).__name__}: a conv that changes the input size; "
+                                 f"list its kernels in OPS (OpSpec.kernels)")
+            kernels.append(conv_kernel(m.in_channels, m.out_channels, k, h, w, groups=m.groups))
+            channels = m.out_channels
+        elif isinstance(m, nn.PixelShuffle) and m.upscale_factor > 1:
+            kernels.append(elementwise_kernel(channels * h * w, channels * h * w))
+    return kernels
 
 
 @cache
@@ -45,7 +65,8 @@ def _op_row(op: str, cin: int, cout: int, h: int, w: int) -> tuple:
            "macs": sum(c.weight.numel() for c in convs) * h * w,  # every conv runs at the input size
            "params": sum(p.numel() for p in module.parameters()),
            "bytes_in": cin * h * w * BYTES_PER_ELEMENT,
-           "bytes_out": cout * out_h * out_w * BYTES_PER_ELEMENT}
+           "bytes_out": cout * out_h * out_w * BYTES_PER_ELEMENT,
+           "kernels": encode(spec.kernels(cin, cout, h, w) if spec.kernels else module_kernels(module, h, w))}
     row["key"] = kernel_key(row)
     return tuple(row[c] for c in COLUMNS)
 

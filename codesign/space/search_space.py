@@ -1,7 +1,7 @@
 """The trilevel search space as plain data, and the one table of candidate operations.
 
 ``SearchSpace`` holds every size (nf, cells, widths, scale, ops); ``OPS`` maps an op name to its
-constructor and shape facts. The supernet, the derived network and the op-instance enumeration
+constructor, shape facts and, where its module does not show them, the kernels it runs. The supernet, the derived network and the op-instance enumeration
 used by the latency predictors all build operations from ``OPS`` only, through the network plan
 (codesign.space.network_plan), which finds the stem, the upsamplers and the heads by their role and
 factor: a new op is taught to ``OPS`` alone.
@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from codesign.space.slimmable import apply_mask
+from predictors.fused_ops import conv_kernel, elementwise_kernel
 
 NEGATIVE_SLOPE = 0.2
 
@@ -117,13 +118,27 @@ class Head(nn.Module):
 @dataclass(frozen=True)
 class OpSpec:
     """One candidate operation: constructor ``build(cin, cout)``, its largest kernel, whether its
-    first conv is depthwise (groups = cin), the spatial output factor and its role in the net."""
+    first conv is depthwise (groups = cin), the spatial output factor and its role in the net.
+
+    ``kernels(cin, cout, h, w)`` lists the kernels TVM runs for one instance at (h, w) input
+    pixels (predictors.fused_ops builders), for predictors that price kernels (transferred and
+    public-data rooflines). None reads them from the module (codesign.space.network_plan): one
+    per conv, a PixelShuffle as an elementwise kernel; say them where fusion hides one, as
+    ``residual`` does for its add."""
 
     build: Callable[[int, int], nn.Module]
     kernel: int
     role: str  # "cell", "stem", "upsample" or "head"
     depthwise: bool = False
     out_factor: int = 1
+    kernels: Callable[[int, int, int, int], list[dict]] | None = None
+
+
+def _residual_kernels(cin: int, cout: int, h: int, w: int) -> list[dict]:
+    """conv1, the shortcut, then conv2 with the add and LeakyReLU fused into it: the add reads
+    the shortcut's output once more (cout·h·w floats)."""
+    return [conv_kernel(cin, cout, 3, h, w), conv_kernel(cin, cout, 1, h, w),
+            conv_kernel(cout, cout, 3, h, w), elementwise_kernel(cout * h * w, 0)]
 
 
 def _factor_op(cls, factor: int) -> Callable[[int, int], nn.Module]:
@@ -135,7 +150,7 @@ def _factor_op(cls, factor: int) -> Callable[[int, int], nn.Module]:
 OPS: dict[str, OpSpec] = {
     "skip": OpSpec(SkipOp, kernel=1, role="cell"),
     "conv3x3": OpSpec(Conv3x3Op, kernel=3, role="cell"),
-    "residual": OpSpec(ResidualOp, kernel=3, role="cell"),
+    "residual": OpSpec(ResidualOp, kernel=3, role="cell", kernels=_residual_kernels),
     "dwsblock": OpSpec(DWSBlockOp, kernel=3, role="cell", depthwise=True),
     "stem": OpSpec(StemConv, kernel=3, role="stem"),
     **{f"upsample_x{f}": OpSpec(_factor_op(SubPixelUpsample, f), kernel=3, role="upsample",

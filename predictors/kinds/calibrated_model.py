@@ -8,16 +8,21 @@ import numpy as np
 import pandas as pd
 
 from predictors.fewshot import SOURCE_PREFIX, FewShotModel
+from predictors.fused_ops import decompose
 from predictors.kinds.models import LatencyModel, register
-from predictors.kinds.roofline import FusedRooflineModel
+from predictors.kinds.roofline import FusedRooflineModel, rows_from_features
 
 TERM_COLUMNS = ["t_compute", "t_memory", "t_calls"]
 FLOOR_FRACTION = 0.05
 
 
-def source_frame(base: FusedRooflineModel, X: np.ndarray) -> pd.DataFrame:
-    """Per kernel: `src:<device>` ms of every source and the geometric-mean roofline terms."""
-    total, comps, _ = base.source_predictions(X)
+def source_frame(base: FusedRooflineModel, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per kernel row: `src:<device>` ms of every source and the geometric-mean roofline terms."""
+    return _source_frame(base, decompose(rows), len(rows))
+
+
+def _source_frame(base: FusedRooflineModel, prims: pd.DataFrame, n_rows: int) -> pd.DataFrame:
+    total, comps, _ = base.source_predictions(prims, n_rows)
     frame = pd.DataFrame({f"{SOURCE_PREFIX}{s.device}": np.maximum(t, 1e-12)
                           for s, t in zip(base.sources, total)})
     terms = np.exp(np.log(np.maximum(comps, 1e-15)).mean(axis=0))
@@ -41,9 +46,18 @@ class CalibratedModel(LatencyModel):
     def _fit(self, X, y):
         raise NotImplementedError("use calibrate()")
 
+    def predict_rows(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Latency mean and std in ms of kernel rows (TopHub kernels or rows with `kernels`)."""
+        return self._predict_prims(decompose(rows), len(rows))
+
     def _predict(self, X):
-        base_mean, _ = self.base._predict(X)
-        mean, std = self.fewshot.predict(source_frame(self.base, X))
+        """From features: TopHub kernels only (see FusedRooflineModel._predict)."""
+        rows = rows_from_features(X, self.base.feature_names)
+        return self._predict_prims(decompose(rows), len(rows))
+
+    def _predict_prims(self, prims: pd.DataFrame, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+        base_mean, _ = self.base.predict_prims(prims, n_rows)
+        mean, std = self.fewshot.predict(_source_frame(self.base, prims, n_rows))
         floor = FLOOR_FRACTION * base_mean
         return np.maximum(mean, floor), np.maximum(std, self.fewshot.rel_std * floor)
 

@@ -4,6 +4,8 @@ device by spec sheets, and `fused_roofline`, the model kind a transferred predic
 A device's cost of a primitive kernel (predictors.fused_ops: `conv2d`, `conv2d_winograd`,
 `depthwise_conv2d`, `elementwise`) is `ms = macs · a + bytes · b + calls · c` per class (a, b,
 c ≥ 0); predictors.public.transfer fits and transfers them (its docstring states the method).
+A fused roofline prices kernel *rows* (``predict_rows``): each row's primitive kernels come
+from predictors.fused_ops.decompose, so an op it never saw is priced by the kernels it lists.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
-from predictors.fused_ops import KNOWN_OPS, decompose, ops_from_features
+from predictors.fused_ops import TOPHUB_OPS, decompose, ops_from_features
 from predictors.kernel_features import kernel_features
 from predictors.kinds.models import LatencyModel, register
 
@@ -132,30 +134,36 @@ class FusedRooflineModel(LatencyModel):
     def __init__(self, sources: list[Roofline] | None = None, rel_std: float = 0.0):
         super().__init__()
         self.sources, self.rel_std = list(sources or []), float(rel_std)
-        self.feature_names = list(kernel_features(_empty_rows(), list(KNOWN_OPS)).columns)
+        self.feature_names = list(kernel_features(_empty_rows(), list(TOPHUB_OPS)).columns)
 
     def _fit(self, X, y):
         raise NotImplementedError("build a FusedRooflineModel from fitted Rooflines (transfer.py)")
 
-    def source_predictions(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per source: total ms (S, n), components ms (S, n, 3: compute, memory, calls) and
-        elementwise ms (S, n)."""
-        rows = rows_from_features(X, self.feature_names)
-        if (rows["op"] == "").any():
-            raise ValueError(f"{self.name}: rows with an op outside {', '.join(KNOWN_OPS)}")
-        prims = decompose(rows)
-        parts = [s.components(prims, len(rows)) for s in self.sources]
+    def source_predictions(self, prims: pd.DataFrame, n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per source, for `n_rows` rows decomposed into `prims` (predictors.fused_ops.decompose):
+        total ms (S, n), components ms (S, n, 3: compute, memory, calls) and elementwise ms (S, n)."""
+        parts = [s.components(prims, n_rows) for s in self.sources]
         comps = np.stack([p[0] for p in parts])
         return comps.sum(axis=2), comps, np.stack([p[1] for p in parts])
 
-    def _predict(self, X):
-        total, _, ew = self.source_predictions(X)
+    def predict_rows(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Latency mean and std in ms of kernel rows (a TopHub kernel, or any row with its
+        `kernels` split)."""
+        return self.predict_prims(decompose(rows), len(rows))
+
+    def predict_prims(self, prims: pd.DataFrame, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+        total, _, ew = self.source_predictions(prims, n_rows)
         logs = np.log(np.maximum(total, 1e-12))
         mean = np.exp(logs.mean(axis=0))
         ew_sigma = np.mean([s.elementwise_sigma for s in self.sources])
         share = (ew / total).mean(axis=0)
         sigma = np.sqrt(logs.var(axis=0) + self.rel_std ** 2 + (share * ew_sigma) ** 2)
         return mean, mean * sigma
+
+    def _predict(self, X):
+        """From features: TopHub kernels only (features do not carry a fused op's split)."""
+        rows = rows_from_features(X, self.feature_names)
+        return self.predict_prims(decompose(rows), len(rows))
 
     def _state(self):
         return {"sources": [s.to_json() for s in self.sources], "rel_std": self.rel_std}

@@ -31,7 +31,7 @@ import pandas as pd
 
 from codesign_common import public_data
 from codesign_common.cli import Parser, UsageError, cli_main
-from predictors.fused_ops import KNOWN_OPS
+from predictors.fused_ops import TOPHUB_OPS
 from predictors.kinds.roofline import FusedRooflineModel, Roofline, nnls_relative
 from predictors.metrics import accuracy
 from predictors.predictor import KernelPredictor, library_versions
@@ -175,7 +175,7 @@ def npu_predictor(device: str, hub_device: str, runtime: str, precision: str,
             "coef": coef.tolist(), "leave_one_model_out": loo,
             "heldout_eval": loo, "heldout_rms_log_error": loo["rms_log_error"],  # as predictors.list reads them
             "variants_leave_one_model_out": fitted["scores"], "library_versions": library_versions()}
-    return KernelPredictor(device, list(KNOWN_OPS), model, meta, overhead_ms=float(coef[0]))
+    return KernelPredictor(device, list(TOPHUB_OPS), model, meta, overhead_ms=float(coef[0]))
 
 
 def catalog_npus() -> dict[str, dict]:

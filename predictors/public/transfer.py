@@ -41,7 +41,7 @@ import pandas as pd
 
 from codesign_common import public_data
 from codesign_common.cli import Parser, check_output_dir, cli_main
-from predictors.fused_ops import KNOWN_OPS
+from predictors.fused_ops import TOPHUB_OPS
 from predictors.kernel_features import kernel_features
 from predictors.kinds.roofline import DeviceSpec, FusedRooflineModel, Roofline
 from predictors.predictor import KernelPredictor, library_versions
@@ -127,7 +127,7 @@ def measured_predictor(device: str, rows: pd.DataFrame) -> KernelPredictor:
             "heldout_rms_log_error": rel_std, "heldout_split": f"{CV_FOLDS}-fold grouped by key",
             "training_max_macs": float(rows["macs"].max()),
             "library_versions": library_versions()}
-    return KernelPredictor(device, list(KNOWN_OPS), model, meta)
+    return KernelPredictor(device, list(TOPHUB_OPS), model, meta)
 
 
 def transfer_rooflines(profiles: dict[str, pd.DataFrame], siblings: list[str],
@@ -167,7 +167,7 @@ def leave_one_sibling_out_eval(profiles: dict[str, pd.DataFrame], siblings: list
 
 
 def model_vocab() -> list[str]:
-    return list(KNOWN_OPS)
+    return list(TOPHUB_OPS)
 
 
 def transferred_predictor(target: str, profiles: dict[str, pd.DataFrame],
@@ -208,7 +208,7 @@ def transferred_predictor(target: str, profiles: dict[str, pd.DataFrame],
         meta["uncertainty"] = (
             f"relative σ (log space) >= rel_std = {rel_std:.2f} (RMS of the leave-one-sibling-out "
             f"errors among {', '.join(loo_siblings)}): one σ is a factor x/÷ {np.exp(rel_std):.1f}")
-    return KernelPredictor(target, list(KNOWN_OPS), model, meta)
+    return KernelPredictor(target, list(TOPHUB_OPS), model, meta)
 
 
 def build_transfers(out_dir=TRAINED_DIR, log=TOPHUB_LOG, targets=("pixel7-gpu",),

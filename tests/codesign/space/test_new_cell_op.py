@@ -1,5 +1,6 @@
 """A new cell operation (or head) is taught to OPS alone: supernet, derived network, op-instance
-enumeration, cost table and budget fit all pick it up from the network plan.
+enumeration, cost table and budget fit all pick it up from the network plan; the transferred
+pixel7 predictor prices it by the kernels its module runs, the simulator by its layers.
 
 The op is the research code's dilated 3×3 conv ``conv3x3_d2`` (3×3, dilation 2, padding 2,
 LeakyReLU 0.2), added to a temporary search space by patching OPS only."""
@@ -126,3 +127,35 @@ def test_the_simulator_prices_the_new_op_with_its_dilation(space):
     array = array_config("edgetpu_like")
     cycles = simulate_layers(array, layers)[0]
     assert cycles >= row["macs"] / array.macs_per_cycle
+
+
+def test_the_transferred_pixel7_predictor_prices_the_new_op_by_its_kernels(space, monkeypatch):
+    """pixel7's predictor (transferred from TopHub siblings) never saw the op: it prices the
+    kernels OPS' module runs. A dilated 3×3 conv runs the one 3×3 conv kernel of conv3x3, so
+    it costs what conv3x3 costs at every shape; an op of two such convs costs more."""
+    from predictors.cost_model import CostModel
+    from predictors.public.transfer import TRAINED_DIR
+
+    cost = CostModel.load(TRAINED_DIR / "pixel7")
+    assert cost.provenance == "transferred" and NEW_OP not in cost.predictor.op_vocab
+    both = SearchSpace(nf=16, num_cells=3, width_multiple=4, ops=(NEW_OP, "conv3x3"))
+    table = cost.latency_table(op_instances(both, LR))
+    new = {k.replace(NEW_OP, "conv3x3"): v for k, v in table.items() if k.startswith(NEW_OP)}
+    assert len(new) == len(both.widths) ** 2 * 3
+    assert all(0 < mean and 0 < std for mean, std in new.values())
+    assert new == {k: table[k] for k in new}
+
+    class TwoDilated(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.a, self.b = DilatedConv3x3Op(cin, cout), DilatedConv3x3Op(cout, cout)
+
+        def forward(self, x, out_mask=None):
+            return self.b(self.a(x, out_mask), out_mask)
+
+    monkeypatch.setitem(OPS, "two_d2", OpSpec(TwoDilated, kernel=3, role="cell"))
+    two = cost.latency_table(op_instances(SearchSpace(nf=16, num_cells=3, width_multiple=4,
+                                                      ops=("two_d2",)), LR))
+    pairs = [(mean, table[key.replace("two_d2", NEW_OP)][0]) for key, (mean, _) in two.items()
+             if key.startswith("two_d2")]
+    assert len(pairs) == len(new) and all(mean > one for mean, one in pairs)

@@ -10,11 +10,11 @@ import pytest
 
 from devices.catalog import get_device
 from predictors.cost_model import CostModel
+from predictors.fused_ops import decompose
 from predictors.kinds.roofline import (
     DeviceSpec,
     FusedRooflineModel,
     Roofline,
-    rows_from_features,
 )
 from predictors.public.transfer import TRAINED_DIR
 
@@ -64,24 +64,15 @@ def test_a_sibling_with_a_higher_peak_predicts_lower_compute_bound_latency(cost,
     target = DeviceSpec.from_catalog(DEVICE)
     faster = DeviceSpec("faster", 2 * target.peak_gflops, target.bandwidth_gbs, target.clock_ghz)
     roof = model.sources[0]
-    X = cost.predictor.features(instances)
-    base = FusedRooflineModel([roof]).predict(X)[0]
-    scaled = FusedRooflineModel([roof.scaled(target, faster)]).predict(X)[0]
+    base = FusedRooflineModel([roof]).predict_rows(instances)[0]
+    scaled = FusedRooflineModel([roof.scaled(target, faster)]).predict_rows(instances)[0]
     # moving the roofline to a device of twice the peak never makes a kernel slower, and
     # takes off exactly half of the compute part (most of the time of compute-bound instances)
     assert np.all(scaled <= base * (1 + 1e-12)) and np.all(scaled >= base / 2 * (1 - 1e-12))
-    comp, _ = roof.components(*_prims(cost, instances))
+    comp, _ = roof.components(decompose(instances), len(instances))
     big = comp[:, 0] / comp.sum(axis=1) > 0.8  # the most compute-bound instances (max share ~0.87)
     assert big.any()
     np.testing.assert_allclose((base - scaled)[big], comp[big, 0] / 2, rtol=1e-9)
     # and back to the sibling's sheet (14.8x lower peak, 4x lower bandwidth): slower everywhere
     mali = Roofline.from_json(roof.to_json()).scaled(target, DeviceSpec.from_catalog("rk3399-mali"))
-    assert np.all(FusedRooflineModel([mali]).predict(X)[0] > base)
-
-
-def _prims(cost, instances):
-    from predictors.fused_ops import decompose
-
-    X = cost.predictor.model._matrix(cost.predictor.features(instances))
-    rows = rows_from_features(X, cost.predictor.model.feature_names)
-    return decompose(rows), len(rows)
+    assert np.all(FusedRooflineModel([mali]).predict_rows(instances)[0] > base)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from predictors.fused_ops import KNOWN_OPS
-from predictors.kernel_features import conv_row
+from codesign.space.op_instances import op_row
+from predictors.fused_ops import TOPHUB_OPS
 from predictors.kinds.roofline import FusedRooflineModel
 from predictors.predictor import KernelPredictor
 from predictors.public.qaihub_features import FEATURE_COLUMNS, count_features
@@ -70,15 +70,15 @@ def test_leave_one_out_finds_an_exact_variant_on_noise_free_data():
 def test_fitted_terms_price_op_instances_through_the_roofline_classes():
     # classes: [overhead, macs dense, macs dw, bytes dense, bytes dw, bytes memory, calls]
     coef = np.array([0.25, 1e-9, 3e-9, 2e-10, 4e-10, 5e-10, 0.01])
-    predictor = KernelPredictor("npu", list(KNOWN_OPS),
+    predictor = KernelPredictor("npu", list(TOPHUB_OPS),
                                 FusedRooflineModel([roofline("npu", coef, "classes")], 0.1),
                                 overhead_ms=coef[0])
-    row = conv_row("conv3x3", 16, 16, 3, 8, 8)
+    row = op_row("conv3x3", 16, 16, 8, 8)  # a search-space instance: its row lists its kernels
     mean, std = predictor.predict(pd.DataFrame([row]))
     macs, nbytes = 16 * 16 * 9 * 64, 4 * (16 * 64 + 16 * 64 + 16 * 16 * 9)
     assert mean[0] == pytest.approx(1e-9 * macs + 2e-10 * nbytes + 0.01, rel=1e-9)
     assert std[0] == pytest.approx(0.1 * mean[0])
-    dws = pd.DataFrame([conv_row("dwsblock", 16, 32, 3, 8, 8)])
+    dws = pd.DataFrame([op_row("dwsblock", 16, 32, 8, 8)])
     dw_bytes = 4 * (16 * 64 * 2 + 16 * 9)
     pw_macs, pw_bytes = 16 * 32 * 64, 4 * (16 * 64 + 32 * 64 + 16 * 32)
     expected = (3e-9 * 16 * 9 * 64 + 4e-10 * dw_bytes + 0.01) + (1e-9 * pw_macs + 2e-10 * pw_bytes + 0.01)

@@ -8,7 +8,7 @@ import pytest
 from codesign.space.op_instances import op_instances
 from codesign.space.search_space import OPS, SearchSpace
 from predictors.cost_model import CostModel
-from predictors.fused_ops import FUSED_OPS, decompose
+from predictors.fused_ops import NoKernelSplit, decompose
 from predictors.kinds.roofline import DeviceSpec, Roofline
 from predictors.metrics import accuracy
 from predictors.public.transfer import (
@@ -32,7 +32,6 @@ def instances():
 
 
 def test_decomposition_covers_every_op_and_keeps_the_macs_of_the_fused_block(instances):
-    assert set(OPS) == set(FUSED_OPS)
     space3 = op_instances(SearchSpace(scale=3), (60, 80))  # upsample_x3, head_x3
     space8 = op_instances(SearchSpace(scale=8), (30, 40))  # head_x8
     rows = pd.concat([instances, space3, space8], ignore_index=True)
@@ -45,6 +44,9 @@ def test_decomposition_covers_every_op_and_keeps_the_macs_of_the_fused_block(ins
     assert prims[(prims.instance == res) & (prims.primitive == "elementwise")]["bytes"].item() == 4 * 32 * 180 * 320
     up = rows.index[rows["key"] == "upsample_x2:cin=64:cout=64:h=180:w=320"][0]
     assert prims[(prims.instance == up) & (prims.primitive == "elementwise")]["bytes"].item() == 2 * 4 * 256 * 180 * 320
+    # a fused op's row without its split is refused in one line, not priced as something else
+    with pytest.raises(NoKernelSplit, match=r"row 0 \(op 'stem'\) has no kernel split"):
+        decompose(rows.drop(columns="kernels").iloc[:1])
 
 
 @pytest.mark.parametrize("device", SEARCH_DEVICES)
@@ -103,6 +105,5 @@ def test_pixel7_uncertainty_is_at_least_the_measured_transfer_error(instances):
     rel = np.array([s / m for m, s in table.values()])
     assert rel.min() >= np.sqrt(np.mean(np.square(list(loo.values())))) - 1e-9
     # and the sibling rooflines disagree: the spread is real, not a constant
-    X = cost.predictor.features(instances)
-    total, _, _ = cost.predictor.model.source_predictions(cost.predictor.model._matrix(X))
+    total, _, _ = cost.predictor.model.source_predictions(decompose(instances), len(instances))
     assert total.shape[0] == 3 and np.log(total).std(axis=0).min() > 0.01
