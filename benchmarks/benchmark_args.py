@@ -8,13 +8,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from codesign_common.cli import nonnegative_int, positive_int
+from codesign_common.cli import Parser, nonnegative_int, positive_int
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 GENOTYPES = REPO / "benchmarks" / "genotypes"
 NETWORKS = RESULTS / "networks_local_cpu.csv"
 """The 50 derived networks the local-cpu benchmarks time (benchmarks.latency.networks_local_cpu)."""
+
+
+def benchmark_parser(module: str, doc: str) -> Parser:
+    """The parser of ``python -m <module>`` (pass ``__spec__.name``), its help the module's
+    docstring as written."""
+    return Parser(prog=f"python -m {module}", description=doc,
+                  formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def add_schedule(parser: argparse.ArgumentParser, *, steps: int | None = None,

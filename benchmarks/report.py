@@ -17,8 +17,9 @@ from typing import Callable
 
 import pandas as pd
 
+from benchmarks.benchmark_args import benchmark_parser
 from codesign_common.atomic import write_text_atomic
-from codesign_common.cli import Parser, cli_main
+from codesign_common.cli import cli_main
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -363,7 +364,7 @@ def update(documents=None, check: bool = False) -> list[str]:
 
 @cli_main(ValueError)
 def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.report", description=__doc__)
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 if a block differs from what the CSVs give")
     args = parser.parse_args(argv)

@@ -57,7 +57,6 @@ one quiet run. Time nothing else on the machine meanwhile.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import time
@@ -66,12 +65,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from benchmarks.benchmark_args import GENOTYPES, RESULTS
+from benchmarks.benchmark_args import GENOTYPES, RESULTS, benchmark_parser
 from codesign.hardware.measure import network_from_args
 from codesign.hardware.profile import parse_hw
 from codesign.sr.complexity import count_macs
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from codesign_common.cli import UsageError, cli_main, positive_int
 from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
@@ -284,7 +283,7 @@ def _timed(out: Path, key: str, host_id: str, budget: tuple | None) -> bool:
 
 @cli_main(DisturbedTiming)
 def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.latency.compile_local_cpu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__spec__.name, __doc__)
     add_network_arguments(parser)
     parser.add_argument("--rounds", type=positive_int, default=60, help="rounds of the interleaved timing")
     parser.add_argument("--untuned-runs", type=int, default=3, help="runs of TVM untuned, timed alone (0: skip)")

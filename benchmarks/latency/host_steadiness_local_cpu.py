@@ -23,7 +23,6 @@ timing reach the floor in every pass.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import time
@@ -32,12 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.benchmark_args import add_networks, add_output
+from benchmarks.benchmark_args import add_networks, add_output, benchmark_parser
 from benchmarks.latency.retest_local_cpu import load_networks
 from codesign.space.genotype import TrilevelNet
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
-    Parser,
     UsageError,
     check_output_file,
     cli_main,
@@ -148,8 +146,7 @@ def run(count: int, seconds: float, passes: int, gap_minutes: float, networks_cs
 
 @cli_main()
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.latency.host_steadiness_local_cpu", description=__doc__,
-               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--count", type=positive_int, default=4)
     p.add_argument("--seconds", type=float, default=90.0)
     p.add_argument("--passes", type=positive_int, default=2)

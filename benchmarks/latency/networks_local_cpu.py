@@ -30,7 +30,6 @@ delete ``--out`` to draw a new one).
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
@@ -40,14 +39,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from benchmarks.benchmark_args import REPO, add_output
+from benchmarks.benchmark_args import REPO, add_output, benchmark_parser
 from codesign.search.cost_source import predicted_latency_table
 from codesign.space.genotype import Genotype
 from codesign.space.op_instances import op_instances
 from codesign.space.random_genotypes import sample_genotypes
 from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail, nonnegative_int, positive_int
+from codesign_common.cli import cli_main, fail, nonnegative_int, positive_int
 from devices import host_identity
 from predictors.store import find_predictor, predictor_roots
 
@@ -193,8 +192,7 @@ def main(argv=None) -> int:
     from codesign.hardware.measure import measure_network
     from devices.catalog import get_device
 
-    p = Parser(prog="python -m benchmarks.latency.networks_local_cpu", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--count", type=positive_int, default=50)
     p.add_argument("--trials", type=positive_int, default=8)
     p.add_argument("--seed", type=nonnegative_int, default=0)

@@ -23,21 +23,20 @@ search's cost table holds each op instance's share of a network (CostModel.netwo
 """
 from __future__ import annotations
 
-import argparse
 import copy
 from pathlib import Path
 
 import pandas as pd
 from scipy.stats import spearmanr
 
-from benchmarks.benchmark_args import RESULTS
+from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from benchmarks.host_rows import with_other_hosts
 from benchmarks.latency.retest_local_cpu import RUNTIMES
 from codesign.space.genotype import Genotype
 from codesign.space.op_instances import op_instances
 from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
+from codesign_common.cli import UsageError, check_output_file, cli_main
 from devices import host_identity
 from devices.catalog import get_device
 from predictors.network_overhead import (
@@ -146,8 +145,7 @@ def _relative(path) -> str:
 
 @cli_main()
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.latency.networks_runtime_local_cpu", description=__doc__,
-               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--runtime", default="onnxruntime", choices=RUNTIMES)
     p.add_argument("--timings", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
     p.add_argument("--predictor", help="predictor folder (default: this host's, predictors.store)")

@@ -23,19 +23,17 @@ median |ratio − 1|, the whole host's median drift and the share within ±10 % 
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.benchmark_args import add_networks, add_output
+from benchmarks.benchmark_args import add_networks, add_output, benchmark_parser
 from benchmarks.host_rows import other_hosts_rows
 from codesign.space.genotype import Genotype, TrilevelNet
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
-    Parser,
     UsageError,
     check_output_file,
     cli_main,
@@ -153,8 +151,7 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
 
 @cli_main(DisturbedTiming)
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.latency.retest_local_cpu", description=__doc__,
-               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--runtime", choices=RUNTIMES, default="onnxruntime")
     p.add_argument("--trials", type=positive_int, default=8,
                    help="TVM: MetaSchedule trials per fused task (at least)")

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.benchmark_args import add_networks, add_output
+from benchmarks.benchmark_args import add_networks, add_output, benchmark_parser
 from benchmarks.latency.retest_local_cpu import load_networks
 from codesign.space.genotype import TrilevelNet
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, positive_int
+from codesign_common.cli import cli_main, positive_int
 from devices import host_identity
 from devices.backends import create
 from devices.catalog import get_device
@@ -77,8 +77,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
 @cli_main(DisturbedTiming)
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.latency.timing_span_local_cpu", description=__doc__,
-               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--count", type=positive_int, default=12)
     p.add_argument("--passes", type=positive_int, default=3)
     p.add_argument("--spans", type=spans_arg, default=[0.0, 6.0], help="seconds, comma-separated")

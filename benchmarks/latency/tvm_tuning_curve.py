@@ -25,7 +25,6 @@ run's ("tuning") in the same CSV; the plot shows each host's re-timed rows where
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import os
@@ -38,9 +37,9 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from benchmarks.benchmark_args import RESULTS
+from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main
+from codesign_common.cli import cli_main
 from devices import host_cpu, host_identity, profile_csv
 from devices.backends import create
 from devices.catalog import get_device
@@ -252,7 +251,7 @@ def plot(df: pd.DataFrame, path: Path) -> None:
 
 @cli_main()
 def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.latency.tvm_tuning_curve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--trials", default="16,32,64,128,256,512", help="budgets of the NCHW and NHWC curves")
     parser.add_argument("--side-trials", default="16,64", help="budgets of the core-avx2 side curve (empty: none)")
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="layouts of the -mcpu curves")

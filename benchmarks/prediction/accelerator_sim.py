@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau, spearmanr
 
-from benchmarks.benchmark_args import REPO, RESULTS
+from benchmarks.benchmark_args import REPO, RESULTS, benchmark_parser
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main
+from codesign_common.cli import cli_main
 from devices.backends import for_device
 from devices.catalog import get_device
 from predictors.public.nb201 import nb201_kernels
@@ -108,7 +108,7 @@ def run(n_archs: int | None = None, seed: int = 0, out: Path = RESULTS / "accele
 
 @cli_main()
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="python -m benchmarks.prediction.accelerator_sim", description=__doc__.splitlines()[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--archs", type=int, default=None,
                         help="random subset of NAS-Bench-201 architectures (default: all 15,625)")
     parser.add_argument("--seed", type=int, default=0)

@@ -18,17 +18,16 @@ twins are as noisy as other networks), beside the best ±10 % share reached in
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.benchmark_args import REPO, RESULTS
+from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail
+from codesign_common.cli import cli_main, fail
 from predictors.public.nb201 import EDGES, parse_arch
 
 DATA = public_data.LATENCY_DIR
@@ -89,8 +88,7 @@ def best_reached(predictions: Path) -> pd.DataFrame:
 
 @cli_main()
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.prediction.nb201_noise_floor", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--latency", default=str(DATA / "nb201_help.csv.gz"))
     p.add_argument("--archs", default=str(DATA / "nb201_archs.csv.gz"))
     p.add_argument("--predictions", default=str(RESULTS / "predictor_nb201.csv"))

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.benchmark_args import REPO
+from benchmarks.benchmark_args import REPO, benchmark_parser
 from benchmarks.host_rows import replace_rows
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail
+from codesign_common.cli import cli_main, fail
 from predictors.metrics import accuracy
 from predictors.profile_io import read_kernel_profile
 from predictors.train import train
@@ -121,8 +121,7 @@ ROW_KEYS = ("profile", "level")
 
 @cli_main()
 def main(argv=None) -> None:
-    parser = Parser(prog="python -m benchmarks.prediction.predictor_local_cpu",
-                                     description=__doc__.split("\n")[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--profile", default=str(DEFAULT_PROFILE))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--seeds", type=int, default=5, help="random key splits (seeds 0..N-1)")

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from benchmarks.benchmark_args import REPO
+from benchmarks.benchmark_args import REPO, benchmark_parser
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail
+from codesign_common.cli import cli_main, fail
 from predictors.fewshot import SOURCE_PREFIX, choose_samples, fit_few_shot
 from predictors.kinds.models import create
 from predictors.metrics import accuracy
@@ -130,7 +130,7 @@ def few_shot(table, features, sources, targets, shots, repeats) -> pd.DataFrame:
 
 @cli_main()
 def main(argv=None) -> None:
-    parser = Parser(prog="python -m benchmarks.prediction.predictor_nb201", description=__doc__.split("\n")[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--latency", default=str(DATA / "nb201_help.csv.gz"), help="CSV: arch_index,device,latency_ms")
     parser.add_argument("--archs", default=str(DATA / "nb201_archs.csv.gz"), help="CSV: arch_index,arch_str")
     parser.add_argument("--train-sizes", default="10,50,100,900")

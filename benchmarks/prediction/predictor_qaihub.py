@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.benchmark_args import RESULTS
+from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from codesign.space.genotype import Genotype, TrilevelNet
 from codesign.sr.models import build_model
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, check_output_file, cli_main
+from codesign_common.cli import check_output_file, cli_main
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import feature_row, read_features
 
@@ -135,7 +135,7 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
 
 @cli_main(ValueError)
 def main(argv=None) -> None:
-    parser = Parser(prog="python -m benchmarks.prediction.predictor_qaihub", description=__doc__.split("\n")[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--out", default=str(RESULTS / "predictor_qaihub.csv"),
                         help="summary CSV; the SR rows go beside it as <name>_sr.csv")
     parser.add_argument("--searches", nargs="+", metavar="RUN_DIR",

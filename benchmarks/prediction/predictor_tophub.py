@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from benchmarks.benchmark_args import REPO
+from benchmarks.benchmark_args import REPO, benchmark_parser
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail
-from predictors.fused_ops import KNOWN_OPS, decompose
+from codesign_common.cli import cli_main, fail
+from predictors.fused_ops import TOPHUB_OPS, decompose
 from predictors.kernel_features import kernel_features
 from predictors.kinds.models import create
 from predictors.kinds.roofline import (
@@ -243,7 +243,7 @@ def gpu_predictor(device: str, rows: pd.DataFrame, folds: int = CV_FOLDS, repeat
                        "device": tophub, "dtype": "float32"},
             "training_max_macs": float(rows["macs"].max()),
             "library_versions": library_versions()}
-    return KernelPredictor(device, list(KNOWN_OPS), model, meta)
+    return KernelPredictor(device, list(TOPHUB_OPS), model, meta)
 
 
 def save_gpu_predictors(out_dir=TRAINED_DIR, log_dir=TOPHUB_DIR, folds: int = CV_FOLDS,
@@ -254,7 +254,7 @@ def save_gpu_predictors(out_dir=TRAINED_DIR, log_dir=TOPHUB_DIR, folds: int = CV
 
 @cli_main()
 def main(argv=None) -> None:
-    parser = Parser(prog="python -m benchmarks.prediction.predictor_tophub", description=__doc__.split("\n")[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--log", nargs="+", default=[str(p) for p in DEFAULT_LOGS],
                         help="TopHub logs (default: ARM CPU, Mali, Adreno, CUDA)")
     parser.add_argument("--folds", type=int, default=5)

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from benchmarks.benchmark_args import REPO
+from benchmarks.benchmark_args import REPO, benchmark_parser
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, fail
+from codesign_common.cli import cli_main, fail
 from predictors.calibrate import calibrate, suggest
 from predictors.kinds.roofline import DeviceSpec, FusedRooflineModel, Roofline
 from predictors.metrics import accuracy
@@ -154,7 +154,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 
 @cli_main()
 def main(argv=None) -> None:
-    parser = Parser(prog="python -m benchmarks.prediction.transfer", description=__doc__.split("\n")[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--log", default=str(TOPHUB_LOG))
     parser.add_argument("--splits", type=int, default=3, help="random halvings of the workload keys")
     parser.add_argument("--shots", type=int, default=10)

@@ -12,7 +12,6 @@ Rows carry the schedule, the data and the machine, so the CSV says what it measu
 """
 from __future__ import annotations
 
-import argparse
 import platform
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from benchmarks.benchmark_args import RESULTS
+from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from benchmarks.host_rows import replace_rows
 from codesign.sr.data import DataError
 from codesign.sr.evaluate import evaluation_table, model_min_lr_side
@@ -28,7 +27,6 @@ from codesign.sr.models import build_model, list_models
 from codesign.sr.train import TrainingInterrupted, train_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
-    Parser,
     UsageError,
     check_output_dir,
     check_output_file,
@@ -94,8 +92,7 @@ ROW_KEYS = ("machine", "model", "steps")
 
 @cli_main(DataError, LockBusy)
 def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.quality.baselines", description=__doc__,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     parser.add_argument("--steps", type=positive_int, default=1000)
     parser.add_argument("--batch-size", type=positive_int, default=16)

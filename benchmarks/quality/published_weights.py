@@ -15,7 +15,6 @@ the repositories named in ``WEIGHTS`` (IMDN's has no licence: use, do not redist
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 from dataclasses import dataclass
@@ -24,14 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.benchmark_args import RESULTS
+from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from benchmarks.quality.baselines import machine
 from codesign.sr.data import DataError
 from codesign.sr.data.sets import TEST_SETS
 from codesign.sr.evaluate import evaluation_table, load_eval_pairs, model_min_lr_side
 from codesign.sr.models.weights import WeightsError, load_authors_weights
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
+from codesign_common.cli import UsageError, check_output_file, cli_main
 
 TOLERANCE_DB = 0.05  # the issue's goal: within ±0.05 dB of every published PSNR
 
@@ -169,8 +168,7 @@ def run(weights_dir: Path, sets: list[str], only: list[str] | None, out: Path) -
 
 @cli_main(DataError, WeightsError)
 def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.quality.published_weights", description=__doc__,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--weights-dir", required=True, type=Path,
                         help="folder holding the release files named in WEIGHTS")
     parser.add_argument("--sets", nargs="+", default=list(TEST_SETS), choices=TEST_SETS)

@@ -32,7 +32,6 @@ one, to start from the kernel predictor alone).
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import signal
@@ -42,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.benchmark_args import REPO, add_output, add_schedule
+from benchmarks.benchmark_args import add_output, add_schedule, benchmark_parser
 from benchmarks.host_rows import other_hosts_rows
 from codesign.search.api import (
     SearchInterrupted,
@@ -58,7 +57,6 @@ from codesign.search.train import StopOnSignal
 from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic, write_text_atomic
 from codesign_common.cli import (
-    Parser,
     UsageError,
     check_output_dir,
     cli_main,
@@ -159,8 +157,7 @@ def summary_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 @cli_main(DisturbedTiming)
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.search.budget_hit", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--device", default="local-cpu")
     p.add_argument("--runtime", choices=("onnxruntime", "tvm"), default="onnxruntime")
     p.add_argument("--budgets", default="", help="ms, comma-separated (default: see above)")

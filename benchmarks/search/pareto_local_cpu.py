@@ -21,18 +21,22 @@ measured ms). Runs and measurements resume from --work.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.benchmark_args import RESULTS, add_output, add_schedule
+from benchmarks.benchmark_args import (
+    RESULTS,
+    add_output,
+    add_schedule,
+    benchmark_parser,
+)
 from benchmarks.quality.baselines import run_baseline
 from codesign.sr.complexity import count_macs
 from codesign.sr.models import build_model
 from codesign_common.atomic import atomic_path, write_csv_atomic
-from codesign_common.cli import Parser, UsageError, cli_main, positive_int
+from codesign_common.cli import UsageError, cli_main, positive_int
 from devices import host_identity
 from devices.timing import STATISTIC
 
@@ -127,8 +131,7 @@ def plot(table: pd.DataFrame, path: Path, xlabel: str) -> None:
 
 @cli_main()
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.search.pareto_local_cpu", description=__doc__,
-               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--runtime", choices=tuple(BACKENDS), default="onnxruntime")
     p.add_argument("--searched", default=str(RESULTS / "pareto_searched_local_cpu.csv"))
     p.add_argument("--refs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")

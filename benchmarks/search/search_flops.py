@@ -19,19 +19,18 @@ Runs resume from ``--work``.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.benchmark_args import add_output, add_schedule
+from benchmarks.benchmark_args import add_output, add_schedule, benchmark_parser
 from benchmarks.host_rows import replace_rows
 from benchmarks.quality.baselines import machine, run_baseline
 from codesign.search.api import SearchRequest, default_schedule, plan, run
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main
+from codesign_common.cli import cli_main
 
 STATS = [f"{n}_{s}" for n in ("gamma", "alpha", "width") for s in ("support", "max")]
 
@@ -77,8 +76,7 @@ machine; a re-run replaces those and keeps every other machine's and schedule's 
 
 @cli_main()
 def main(argv=None) -> int:
-    p = Parser(prog="python -m benchmarks.search.search_flops", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--budgets", default="2,5,17,33", help="GMACs at 720p, comma-separated")
     p.add_argument("--relaxations", default="sparsestmax,softmax,gumbel")
     p.add_argument("--relaxation-budget", type=float, default=5.0)

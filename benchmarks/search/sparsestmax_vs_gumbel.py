@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from benchmarks.benchmark_args import add_output, add_schedule
+from benchmarks.benchmark_args import add_output, add_schedule, benchmark_parser
 from benchmarks.quality.baselines import machine
 from codesign.search.train import SearchConfig, search, sparsity_stats
 from codesign.space.derive import derive
@@ -30,7 +30,7 @@ from codesign.sr.data import load_pairs
 from codesign.sr.evaluate import evaluate_model
 from codesign.sr.train import train_model
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import Parser, cli_main, nonnegative_int, positive_int
+from codesign_common.cli import cli_main, nonnegative_int, positive_int
 
 
 def run_relaxation(relaxation: str, space: SearchSpace, config: SearchConfig, *, data,
@@ -75,7 +75,7 @@ def run_relaxation(relaxation: str, space: SearchSpace, config: SearchConfig, *,
 
 @cli_main()
 def main(argv=None) -> int:
-    parser = Parser(prog="python -m benchmarks.search.sparsestmax_vs_gumbel", description=__doc__.splitlines()[0])
+    parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--relaxations", default="sparsestmax,gumbel,softmax")
     add_schedule(parser, steps=60, warmup_steps=10, finetune_steps=150, steps_flag="--search-steps")
     parser.add_argument("--nf", type=positive_int, default=24)
