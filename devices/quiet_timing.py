@@ -20,7 +20,7 @@ sessions 9-10 refused timings whose repeats spread by median / min > 1.15, but o
 windows the rule kept were no more often at the network's floor than the others (6 s windows
 at 13:48: 39 % of the kept within 5 % of the floor, 39 % of all), and later that day less often
 (16:52: 2 % against 33 % at 6 s, 0 % against 73 % at 24 s; it kept 3 % of the 24 s windows;
-benchmarks/results/host_steadiness_local_cpu_summary.csv, ``within_5pct_of_accepted``): short
+benchmarks/results/host_steadiness_local_cpu.csv summarised, ``within_5pct_of_accepted``): short
 fast spells make a window's median / min large exactly when its minimum reaches the floor. So
 the rule was dropped. What helps is a longer span
 (devices.timing.NETWORK_SPAN_S) and a retest minutes later (benchmarks.latency.retest_local_cpu).

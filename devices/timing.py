@@ -18,7 +18,7 @@ NETWORK_SPAN_S = 24.0
 devices.measure; $CODESIGN_NETWORK_SPAN_S overrides it, network_span_s). On a 2-vCPU Intel
 Xeon VM (family 6, model 207) the same network runs 1.3-1.6x slower for seconds to minutes
 while nothing in the VM uses the CPU, so a short timing's minimum often misses the network's
-floor (its fastest repeat over minutes): benchmarks/results/host_steadiness_local_cpu_summary.csv
+floor (its fastest repeat over minutes): benchmarks/results/host_steadiness_local_cpu.csv (summarised)
 has the share of windows within 5 % of the floor per span: 6 s 33 %, 24 s 73 % on 2026-12-01
 16:52 (39 % and 54 % at 13:48); 48 s reached only 87 % (ad hoc, from the same rows), so no
 span makes a noisy host quiet. On the quiet Zen 4 VM 6 s was enough; 24 s costs each searched

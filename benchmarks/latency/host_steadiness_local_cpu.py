@@ -11,8 +11,9 @@ enough calls to last >= 100 ms, under the machine-wide timing lock with its fore
 sampled. Every repeat is a row of ``<out>`` (run, host id, network, pass, seconds into the
 trace, ms per call); the rows of earlier runs are kept, so a host's calm and unsteady days sit
 side by side. The floor of a network is its fastest repeat over all passes of its run.
-``<out stem>_summary.csv`` has, per run and span (1, 6, 12, 24 s and the whole trace), over
-every window of that span (sliding by 1 s) in every trace: the share of windows whose minimum
+The summary (``summarise``: printed by a run, computed from the rows wherever it is read, never
+stored) has, per run and span (1, 6, 12, 24 s and the whole trace), over every window of that
+span (sliding by 1 s) in every trace: the share of windows whose minimum
 lies within 5 % / 10 % of the floor, the median, 90th percentile and largest window-minimum /
 floor, and how a guard on the window's repeats would have sorted them: the share of windows
 whose median / min is at most SPREAD_GUARD (a refusal rule sessions 9-10 used) and, of those,
@@ -138,10 +139,8 @@ def run(count: int, seconds: float, passes: int, gap_minutes: float, networks_cs
                   f"{rows.ms.median() / rows.ms.min():.2f}", flush=True)
     mine = pd.concat(traces, ignore_index=True).assign(**run_keys).round({"t_s": 3, "ms": 4})
     rows = pd.concat([earlier, mine], ignore_index=True)
-    summary = summarise(rows)
     write_csv_atomic(rows, out)
-    write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
-    return summary
+    return summarise(rows)
 
 
 @cli_main()

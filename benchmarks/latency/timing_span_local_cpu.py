@@ -9,9 +9,10 @@ The first ``--count`` derived networks of ``--networks`` are built in onnxruntim
 network in every pass once per span: ``--spans`` seconds the repeats must cover at least
 (devices.timing.NETWORK_SPAN_S; 0 = the 10 repeats of >= 100 ms alone, about 1 s). Each timing
 is one devices.backends measurement (machine-wide lock, foreign CPU share). Rows: network,
-span, pass, min and median (ms), repeats, foreign CPU share, host; summary rows
-(``<out stem>_summary.csv``) per span: the median and largest max/min of a network's minima
-over the passes and the share of networks within 1.10.
+span, pass, min and median (ms), repeats, foreign CPU share, host. The summary (``summarise``:
+printed by a run, computed from the rows wherever it is read, never stored) has per span the
+median and largest max/min of a network's minima over the passes and the share of networks
+within 1.10.
 """
 from __future__ import annotations
 
@@ -86,9 +87,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     rows = time_spans(args.count, args.passes, args.spans, args.networks)
     write_csv_atomic(rows, args.out)
-    summary = summarise(rows)
-    write_csv_atomic(summary, args.out.with_name(args.out.stem + "_summary.csv"))
-    print(summary.to_string(index=False))
+    print(summarise(rows).to_string(index=False))
     return 0
 
 

@@ -62,7 +62,7 @@ nearer the floor, and interference only adds time: a timing under its prediction
 re-timed). The network model predicts measured networks within 4.8 % (MAPE, leave-one-out,
 benchmarks/results/networks_local_cpu_onnxruntime_summary.csv), while on a 2-vCPU Intel Xeon VM
 about one 24 s timing in four lands up to 1.4x above the floor
-(benchmarks/results/host_steadiness_local_cpu_summary.csv): in a budget_hit run there without
+(benchmarks/results/host_steadiness_local_cpu.csv, summarised): in a budget_hit run there without
 re-timing, two of the three missed budgets followed a first round measured 1.28x and 1.27x what
 the same network re-timed at once measured (ad hoc). With it, benchmarks/results/budget_hit.csv
 met 20 of 20 budgets, 6 of its 28 rounds timed twice."""
