@@ -18,6 +18,7 @@ from typing import Callable
 import pandas as pd
 
 from benchmarks.benchmark_args import benchmark_parser
+from benchmarks.latency import retest_local_cpu
 from codesign_common.atomic import write_text_atomic
 from codesign_common.cli import cli_main
 
@@ -223,18 +224,21 @@ def devices_table(by_provenance: bool = False) -> str:
 @dataclass(frozen=True)
 class Table:
     """A results table: its block name, the CSV it reads, the command that makes the CSV.
-    Several CSVs (``csv`` joined by ``+``) are read as one frame of their rows."""
+    Several CSVs (``csv`` joined by ``+``) are read as one frame of their rows. ``derive``, where
+    given, is the benchmark's summary of those rows, rendered instead of them (a summary is
+    computed where it is read, never stored)."""
     name: str
     csv: str
     command: str
     render: Callable[[pd.DataFrame], tuple[list[str], list[list]]]
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def markdown(self) -> str:
         paths = [RESULTS / name for name in self.csv.split("+")]
         if not all(p.exists() for p in paths):
             return f"No results yet: run `{self.command}`."
         frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-        header, rows = self.render(frame)
+        header, rows = self.render(self.derive(frame) if self.derive else frame)
         doc = " ".join((self.render.__doc__ or "").split())
         files = " + ".join(p.name for p in paths)
         return f"{doc}\n\n{provenance_line(frame, files, self.command)}\n\n{markdown_table(header, rows)}"
@@ -248,8 +252,9 @@ TABLES = [
           "python -m benchmarks.latency.networks_runtime_local_cpu --runtime tvm", network_model),
     Table("network_headline", "networks_local_cpu_onnxruntime_summary.csv+networks_local_cpu_tvm_summary.csv",
           "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime|tvm", network_headline),
-    Table("retest", "test_retest_local_cpu_summary.csv",
-          "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10", retest),
+    Table("retest", "retest_local_cpu.csv",
+          "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10", retest,
+          retest_local_cpu.summarise),
     Table("tvm_vs_onnxruntime", "compile_local_cpu.csv", "python -m benchmarks.latency.compile_local_cpu",
           tvm_vs_onnxruntime),
     Table("pareto", "pareto_local_cpu.csv", "python -m benchmarks.search.pareto_local_cpu", pareto),
@@ -286,14 +291,13 @@ FILES = {
     "predictor_nb201_fewshot.csv": "python -m benchmarks.prediction.predictor_nb201",
     "predictor_tophub.csv": "python -m benchmarks.prediction.predictor_tophub",
     "published_weights.csv": "python -m benchmarks.quality.published_weights",
+    "retest_local_cpu.csv": "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10",
     "predictor_qaihub.csv": "python -m benchmarks.prediction.predictor_qaihub",
     "predictor_qaihub_sr.csv": "python -m benchmarks.prediction.predictor_qaihub",
     "predictor_qaihub_search.csv": "python -m benchmarks.prediction.predictor_qaihub --searches RUN_DIR ...",
     "search_flops.csv": "python -m benchmarks.search.search_flops (at a GPU schedule: benchmarks/gpu_h100.sh)",
     "search_gpu.csv": "bash benchmarks/gpu_h100.sh (python -m codesign.search --device pixel7 --budget 50ms at a GPU schedule)",
     "sparsestmax_vs_gumbel.csv": "python -m benchmarks.search.sparsestmax_vs_gumbel",
-    "test_retest_local_cpu.csv": "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10",
-    "test_retest_local_cpu_summary.csv": "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10",
     "timing_span_local_cpu.csv": "python -m benchmarks.latency.timing_span_local_cpu",
     "transfer.csv": "python -m benchmarks.prediction.transfer",
     "transfer_runs.csv": "python -m benchmarks.prediction.transfer",

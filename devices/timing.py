@@ -9,7 +9,7 @@ STATISTIC = "min"
 """The latency statistic predictors learn and budgets are judged by: the minimum over the
 repeats. On a quiet 2-core Zen 4 host, 50 networks timed twice >= 10 minutes apart in
 onnxruntime agreed within +-10 % for 100 % of them by their minimum and 88 % by their median
-(within +-5 %: 96 % and 78 %; benchmarks/results/test_retest_local_cpu_summary.csv): the
+(within +-5 %: 96 % and 78 %; benchmarks/results/retest_local_cpu.csv, summarised): the
 minimum is what this machine can reproduce, the median carries whatever else ran."""
 PROFILE_COLUMNS = {"median": "latency_ms", "min": "latency_min_ms"}  # profile rows (devices.profile_csv)
 

@@ -2,7 +2,7 @@
 measured, beside the test-retest ceiling.
 
     python -m benchmarks.latency.networks_runtime_local_cpu [--runtime onnxruntime|tvm|pytorch]
-        [--timings benchmarks/results/test_retest_local_cpu.csv] [--predictor DIR]
+        [--timings benchmarks/results/retest_local_cpu.csv] [--predictor DIR]
         [--out benchmarks/results/networks_local_cpu_onnxruntime.csv]
 
 Times nothing: the measured latencies are the two passes of benchmarks.latency.retest_local_cpu on this
@@ -147,7 +147,7 @@ def _relative(path) -> str:
 def main(argv=None) -> int:
     p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--runtime", default="onnxruntime", choices=RUNTIMES)
-    p.add_argument("--timings", type=Path, default=RESULTS / "test_retest_local_cpu.csv")
+    p.add_argument("--timings", type=Path, default=RESULTS / "retest_local_cpu.csv")
     p.add_argument("--predictor", help="predictor folder (default: this host's, predictors.store)")
     p.add_argument("--out", type=Path)
     p.add_argument("--save-overhead", action="store_true",

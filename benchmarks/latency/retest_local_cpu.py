@@ -2,7 +2,7 @@
 
     python -m benchmarks.latency.retest_local_cpu [--runtime onnxruntime|tvm|pytorch] [--gap-minutes 10] [--rounds 7]
         [--trials 8] [--dominant-trials 8]
-        [--networks benchmarks/results/networks_local_cpu.csv] [--out benchmarks/results/test_retest_local_cpu.csv]
+        [--networks benchmarks/results/networks_local_cpu.csv] [--out benchmarks/results/retest_local_cpu.csv]
 
 How often two timings of the same network agree within ±10 % is the ceiling no latency
 predictor can beat on this host. The networks are the derived genotypes of ``--networks`` (the
@@ -16,10 +16,10 @@ refused when other processes used more than 5 % of the CPU). The first pass is s
 the second starts ``--gap-minutes`` after the first ended (a re-run with the same ``--rounds``
 resumes there; another ``--rounds``, or on TVM other trials, re-times both passes). Rows: one
 per network, runtime and host (other hosts' rows are kept, benchmarks.host_rows), with the
-median, min and max/min spread of each pass and its foreign CPU share; summary rows per host,
-runtime and statistic (median, min: share within ±10 %/±5 %,
-median |ratio − 1|, the whole host's median drift and the share within ±10 % of it) go to
-``<out stem>_summary.csv``.
+median, min and max/min spread of each pass and its foreign CPU share. The summary
+(``summarise``: printed by a run, computed from the rows wherever it is read, never stored) has
+per host, runtime and statistic (median, min) the share within ±10 %/±5 %, median |ratio − 1|,
+the whole host's median drift and the share within ±10 % of it.
 """
 from __future__ import annotations
 
@@ -144,9 +144,7 @@ def run(networks_csv: Path, out: Path, runtime: str, gap_minutes: float, rounds:
     rows["min_ratio"] = rows["second_min_ms"] / rows["first_min_ms"]
     rows["min_within_10pct"] = (rows["min_ratio"] - 1).abs() <= 0.10
     write_csv_atomic(rows, out)
-    summary = summarise(rows)
-    write_csv_atomic(summary, out.with_name(out.stem + "_summary.csv"))
-    return summary
+    return summarise(rows)
 
 
 @cli_main(DisturbedTiming)
@@ -160,7 +158,7 @@ def main(argv=None) -> int:
     p.add_argument("--gap-minutes", type=float, default=10.0)
     p.add_argument("--rounds", type=positive_int, default=7)
     add_networks(p)
-    add_output(p, "test_retest_local_cpu", work=False)
+    add_output(p, "retest_local_cpu", work=False)
     args = p.parse_args(argv)
     check_output_file(args.out)
     if args.dominant_trials < args.trials:

@@ -68,6 +68,7 @@ def test_a_retest_with_other_rounds_times_both_passes_again(tmp_path, monkeypatc
     rows = pd.read_csv(out).set_index("runtime")
     assert (rows.loc["tvm", "dominant_trials"] == 32).all() and rows.loc["onnxruntime", "rounds"].eq(60).all()
     assert rows.loc["tvm", "runtime_version"].notna().all()
+    assert [p.name for p in tmp_path.iterdir()] == ["retest.csv"]  # the summary is computed, not stored
 
 
 def test_replace_rows_swaps_a_runs_own_rows_and_keeps_other_machines_and_schedules(tmp_path):
