@@ -18,7 +18,7 @@ from typing import Callable
 import pandas as pd
 
 from benchmarks.benchmark_args import benchmark_parser
-from benchmarks.latency import retest_local_cpu
+from benchmarks.latency import networks_runtime_local_cpu, retest_local_cpu
 from codesign_common.atomic import write_text_atomic
 from codesign_common.cli import cli_main
 
@@ -224,34 +224,39 @@ def devices_table(by_provenance: bool = False) -> str:
 @dataclass(frozen=True)
 class Table:
     """A results table: its block name, the CSV it reads, the command that makes the CSV.
-    Several CSVs (``csv`` joined by ``+``) are read as one frame of their rows. ``derive``, where
-    given, is the benchmark's summary of those rows, rendered instead of them (a summary is
-    computed where it is read, never stored)."""
+    ``where`` (column, value) keeps the rows holding that value (one runtime of the file);
+    ``derive``, where given, is the benchmark's summary of the rows, rendered instead of them (a
+    summary is computed where it is read, never stored)."""
     name: str
     csv: str
     command: str
     render: Callable[[pd.DataFrame], tuple[list[str], list[list]]]
     derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    where: tuple[str, str] | None = None
 
     def markdown(self) -> str:
-        paths = [RESULTS / name for name in self.csv.split("+")]
-        if not all(p.exists() for p in paths):
+        path = RESULTS / self.csv
+        if not path.exists():
             return f"No results yet: run `{self.command}`."
-        frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+        frame = pd.read_csv(path)
+        if self.where:
+            frame = frame[frame[self.where[0]] == self.where[1]]
         header, rows = self.render(self.derive(frame) if self.derive else frame)
         doc = " ".join((self.render.__doc__ or "").split())
-        files = " + ".join(p.name for p in paths)
-        return f"{doc}\n\n{provenance_line(frame, files, self.command)}\n\n{markdown_table(header, rows)}"
+        return f"{doc}\n\n{provenance_line(frame, self.csv, self.command)}\n\n{markdown_table(header, rows)}"
 
 
 TABLES = [
     Table("budget_hit", "budget_hit.csv", "python -m benchmarks.search.budget_hit", budget_hit),
-    Table("networks_onnxruntime", "networks_local_cpu_onnxruntime_summary.csv",
-          "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime", network_model),
-    Table("networks_tvm", "networks_local_cpu_tvm_summary.csv",
-          "python -m benchmarks.latency.networks_runtime_local_cpu --runtime tvm", network_model),
-    Table("network_headline", "networks_local_cpu_onnxruntime_summary.csv+networks_local_cpu_tvm_summary.csv",
-          "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime|tvm", network_headline),
+    Table("networks_onnxruntime", "networks_runtime_local_cpu.csv",
+          "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime", network_model,
+          networks_runtime_local_cpu.summarise, ("runtime", "onnxruntime")),
+    Table("networks_tvm", "networks_runtime_local_cpu.csv",
+          "python -m benchmarks.latency.networks_runtime_local_cpu --runtime tvm", network_model,
+          networks_runtime_local_cpu.summarise, ("runtime", "tvm")),
+    Table("network_headline", "networks_runtime_local_cpu.csv",
+          "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime|tvm", network_headline,
+          networks_runtime_local_cpu.summarise),
     Table("retest", "retest_local_cpu.csv",
           "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10", retest,
           retest_local_cpu.summarise),
@@ -279,10 +284,7 @@ FILES = {
     "host_steadiness_local_cpu.csv": "python -m benchmarks.latency.host_steadiness_local_cpu",
     "nb201_noise_floor.csv": "python -m benchmarks.prediction.nb201_noise_floor",
     "networks_local_cpu.csv": "python -m benchmarks.latency.networks_local_cpu (the 50 derived networks the local-cpu benchmarks time)",
-    "networks_local_cpu_onnxruntime.csv": "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime",
-    "networks_local_cpu_onnxruntime_summary.csv": "python -m benchmarks.latency.networks_runtime_local_cpu --runtime onnxruntime",
-    "networks_local_cpu_tvm.csv": "python -m benchmarks.latency.networks_runtime_local_cpu --runtime tvm",
-    "networks_local_cpu_tvm_summary.csv": "python -m benchmarks.latency.networks_runtime_local_cpu --runtime tvm",
+    "networks_runtime_local_cpu.csv": "python -m benchmarks.latency.networks_runtime_local_cpu --runtime RUNTIME (one run per runtime: onnxruntime, tvm)",
     "pareto_local_cpu.csv": "python -m benchmarks.search.pareto_local_cpu",
     "pareto_local_cpu.png": "python -m benchmarks.search.pareto_local_cpu",
     "pareto_searched_local_cpu.csv": "python -m benchmarks.search.pareto_local_cpu (its budget_hit run)",

@@ -3,7 +3,7 @@ measured, beside the test-retest ceiling.
 
     python -m benchmarks.latency.networks_runtime_local_cpu [--runtime onnxruntime|tvm|pytorch]
         [--timings benchmarks/results/retest_local_cpu.csv] [--predictor DIR]
-        [--out benchmarks/results/networks_local_cpu_onnxruntime.csv]
+        [--out benchmarks/results/networks_runtime_local_cpu.csv]
 
 Times nothing: the measured latencies are the two passes of benchmarks.latency.retest_local_cpu on this
 host (the first pass is scored, the second is the retest), by the statistic the kernel
@@ -14,9 +14,11 @@ network's latency comes from its op instances' predictions (codesign.space.genot
 the network model of predictors.network_overhead (overhead + per-op scales × kernel predictions
 + ms per GMAC, the shrinkage chosen by cross-validation), fitted leave-one-out on the other
 networks, so every network is held out of the fit that predicts it (shrinkage choice included).
-Rows: one per network (other hosts' and runtimes' rows are kept, benchmarks.host_rows);
-summary (share within ±10 %/±20 %, MAPE, Spearman ρ, and the retest's share within ±10 %) per
-host and runtime in ``<out stem>_summary.csv``. ``--save-overhead`` then fits the network model
+Rows: one per network, runtime and host (a run replaces its own runtime's and host's rows and
+keeps the others, benchmarks.host_rows). The summary (``summarise``: printed by a run, computed
+from the rows wherever it is read, never stored) scores the network model, the plain kernel sum
+and the retest (the ceiling) against the measured latency per host and runtime: share within
+±10 %/±20 %, MAPE, Spearman ρ. ``--save-overhead`` then fits the network model
 on all the networks and saves it into the predictor (``overhead_ms``, ``kernel_scale``,
 ``op_scales``, ``ms_per_gmac``, with ``meta.network_overhead`` saying on what), so that the
 search's cost table holds each op instance's share of a network (CostModel.network_table).
@@ -29,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import spearmanr
 
-from benchmarks.benchmark_args import RESULTS, benchmark_parser
+from benchmarks.benchmark_args import RESULTS, add_output, benchmark_parser
 from benchmarks.host_rows import with_other_hosts
 from benchmarks.latency.retest_local_cpu import RUNTIMES
 from codesign.space.genotype import Genotype
@@ -50,6 +52,13 @@ from predictors.store import find_predictor, provenance_here
 # (scored, retest) columns of benchmarks.latency.retest_local_cpu per statistic the predictor learned
 TIMING_COLUMNS = {"median": ("first_ms", "second_ms"), "min": ("first_min_ms", "second_min_ms")}
 DEVICE = "local-cpu"
+LOO_ESTIMATES = {
+    "predicted (network model of kernel predictions, fitted leave-one-out)": "network_model_loo",
+    "predicted (overhead + scale x kernel sum, fitted leave-one-out)": "overhead_plus_scaled_kernel_sum_loo"}
+"""A row's ``provenance`` → the name its leave-one-out prediction has in the summary: the first
+is what ``run`` writes, the second the rows of the earlier model (one overhead + one scale x the
+kernel sum)."""
+PROVENANCE = next(iter(LOO_ESTIMATES))
 
 
 def network_kernels(genotypes: dict[str, Genotype], lr_hw) -> dict[str, pd.DataFrame]:
@@ -76,6 +85,19 @@ def score(predicted: pd.Series, truth: pd.Series) -> dict:
             "within_20pct": float((error.abs() <= 0.20).mean()),
             "mape_pct": float(100 * error.abs().mean()),
             "spearman": float(spearmanr(predicted, truth).statistic)}
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per runtime and host: the leave-one-out prediction, the plain kernel sum and the retest
+    (the ceiling) scored against the measured latency (``score``)."""
+    out = []
+    for (runtime, host_id), g in rows.groupby(["runtime", "host_id"], sort=False):
+        estimates = {LOO_ESTIMATES[g["provenance"].iloc[0]]: g["predicted_ms"],
+                     "kernel_sum": g["kernel_sum_ms"], "retest (ceiling)": g["retest_ms"]}
+        out += [{"estimate": name, **score(column, g["measured_ms"]), "runtime": runtime,
+                 "host_id": host_id, "statistic": g["statistic"].iloc[0]}
+                for name, column in estimates.items()]
+    return pd.DataFrame(out)
 
 
 def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
@@ -109,18 +131,11 @@ def run(runtime: str, timings_csv: Path, predictor_dir: str | None, out: Path,
     rows["kernel_sum_ms"] = sums["kernel_sum_ms"]
     rows["predicted_ms"] = loo["mean_ms"]
     rows["predicted_std_ms"] = loo["std_ms"]
-    rows["provenance"] = "predicted (network model of kernel predictions, fitted leave-one-out)"
+    rows["provenance"] = PROVENANCE
     rows["predictor"] = _relative(path)
     rows = rows.reset_index()
     write_csv_atomic(with_other_hosts(out, rows, runtime, fp["host_id"]), out)
-    summary = pd.DataFrame([
-        {"estimate": "network_model_loo", **score(rows["predicted_ms"], rows["measured_ms"])},
-        {"estimate": "kernel_sum", **score(rows["kernel_sum_ms"], rows["measured_ms"])},
-        {"estimate": "retest (ceiling)", **score(rows["retest_ms"], rows["measured_ms"])},
-    ]).assign(runtime=runtime, host_id=fp["host_id"], predictor_model=predictor.meta.get("model"),
-              statistic=statistic)
-    summary_path = out.with_name(out.stem + "_summary.csv")
-    write_csv_atomic(with_other_hosts(summary_path, summary, runtime, fp["host_id"]), summary_path)
+    summary = summarise(rows)
     if save_overhead:
         fitted = fit_network_overhead(predictor, kernels, measured)
         loo = summary.iloc[0]
@@ -149,16 +164,15 @@ def main(argv=None) -> int:
     p.add_argument("--runtime", default="onnxruntime", choices=RUNTIMES)
     p.add_argument("--timings", type=Path, default=RESULTS / "retest_local_cpu.csv")
     p.add_argument("--predictor", help="predictor folder (default: this host's, predictors.store)")
-    p.add_argument("--out", type=Path)
     p.add_argument("--save-overhead", action="store_true",
                    help="fit the overhead on all networks and save it into the predictor")
+    add_output(p, "networks_runtime_local_cpu", work=False)
     args = p.parse_args(argv)
-    out = args.out or RESULTS / f"networks_local_cpu_{args.runtime}.csv"
-    check_output_file(out)
+    check_output_file(args.out)
     if not args.timings.is_file():
         raise UsageError(f"--timings {args.timings}: no such file")
     with pd.option_context("display.width", 160):
-        print(run(args.runtime, args.timings, args.predictor, out, args.save_overhead).to_string(index=False))
+        print(run(args.runtime, args.timings, args.predictor, args.out, args.save_overhead).to_string(index=False))
     return 0
 
 

@@ -60,7 +60,7 @@ RETIME_OFF = 0.15
 the two minima kept (devices.timing.STATISTIC is the minimum, so more repeats only bring it
 nearer the floor, and interference only adds time: a timing under its prediction is not
 re-timed). The network model predicts measured networks within 4.8 % (MAPE, leave-one-out,
-benchmarks/results/networks_local_cpu_onnxruntime_summary.csv), while on a 2-vCPU Intel Xeon VM
+benchmarks/results/networks_runtime_local_cpu.csv, summarised), while on a 2-vCPU Intel Xeon VM
 about one 24 s timing in four lands up to 1.4x above the floor
 (benchmarks/results/host_steadiness_local_cpu.csv, summarised): in a budget_hit run there without
 re-timing, two of the three missed budgets followed a first round measured 1.28x and 1.27x what
