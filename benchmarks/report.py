@@ -302,7 +302,6 @@ FILES = {
     "sparsestmax_vs_gumbel.csv": "python -m benchmarks.search.sparsestmax_vs_gumbel",
     "timing_span_local_cpu.csv": "python -m benchmarks.latency.timing_span_local_cpu",
     "transfer.csv": "python -m benchmarks.prediction.transfer",
-    "transfer_runs.csv": "python -m benchmarks.prediction.transfer",
     "tuning_time_local_cpu.csv": "python -m benchmarks.latency.compile_local_cpu --tune-only",
     "tvm_tuning_curve.csv": "python -m benchmarks.latency.tvm_tuning_curve",
     "tvm_tuning_curve.png": "python -m benchmarks.latency.tvm_tuning_curve",

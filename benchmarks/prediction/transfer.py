@@ -19,8 +19,10 @@ networks by the sources' mean log-latency (no target measurement, no spec sheet:
 defined); `after` is predictors.fewshot fitted on 10 k-means-chosen networks of the target;
 both scored on the other networks.
 
-Writes one row per target × siblings × selection (means and stds over runs) to
-benchmarks/results/transfer.csv and every run to transfer_runs.csv.
+Writes every run (target × siblings × selection × split, half and repeat) to
+benchmarks/results/transfer.csv. The summary (``summarize``: means and stds over the runs per
+target × siblings × selection) is printed by a run and computed from the runs wherever it is
+read, never stored.
 """
 from __future__ import annotations
 
@@ -137,6 +139,8 @@ def nb201_runs(shots: int) -> list[dict]:
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per target × siblings × selection: mean and std over the runs of every SUMMARY score,
+    the runs and their mean scored count, and how before / after / own_roofline were made."""
     keys = ["data", "target", "siblings_setting", "siblings", "selection", "shots"]
     metrics = [c for c in SUMMARY if c in runs.columns]
     grouped = runs.groupby(keys, sort=False)
@@ -171,10 +175,8 @@ def main(argv=None) -> None:
     except (ValueError, KeyError) as err:
         fail(str(err))
     runs = pd.DataFrame(runs)
-    out = Path(args.out)
-    write_csv_atomic(runs, out.with_name(out.stem + "_runs.csv"))
+    write_csv_atomic(runs, Path(args.out))
     table = summarize(runs)
-    write_csv_atomic(table, out)
     with pd.option_context("display.width", 200):
         print(table[["data", "target", "siblings_setting", "selection"] + SUMMARY].round(3).to_string(index=False))
 
