@@ -290,7 +290,6 @@ FILES = {
     "pareto_searched_local_cpu.csv": "python -m benchmarks.search.pareto_local_cpu (its budget_hit run)",
     "predictor_local_cpu.csv": "python -m benchmarks.prediction.predictor_local_cpu --profile devices/profiles/local-cpu/HOST/RUNTIME.csv",
     "predictor_nb201.csv": "python -m benchmarks.prediction.predictor_nb201",
-    "predictor_nb201_fewshot.csv": "python -m benchmarks.prediction.predictor_nb201",
     "predictor_tophub.csv": "python -m benchmarks.prediction.predictor_tophub",
     "published_weights.csv": "python -m benchmarks.quality.published_weights",
     "retest_local_cpu.csv": "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10",

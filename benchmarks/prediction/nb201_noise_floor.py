@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
+from benchmarks.prediction.predictor_nb201 import PER_DEVICE
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import cli_main, fail
@@ -79,6 +80,7 @@ def noise_floor(latency: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
 def best_reached(predictions: Path) -> pd.DataFrame:
     """Best ±10 % share per device at the largest training size in predictor_nb201.csv."""
     d = pd.read_csv(predictions)
+    d = d[d["part"] == PER_DEVICE].astype({"train_size": int})  # float beside the few-shot rows
     d = d[(d.subset == "all") & (d.train_size == d.train_size.max())]
     best = d.sort_values("within_10pct").groupby("device").tail(1)
     return best[["device", "train_size", "model", "within_10pct"]].rename(

@@ -9,11 +9,12 @@ one-hot). Per device and training size, `--splits` random splits: train on n net
 score every other network of that device (Spearman ρ, ±5/10 %, RMSE, MAPE) for the FLOPs
 baseline, the roofline sum of kernels and XGBoost. Devices with networks timed below 0.5 ms
 (pixel3, raspi4: the networks whose cells disconnect input from output) are scored on all
-held-out networks and again without those.
+held-out networks and again without those. These rows have ``part`` per_device.
 
 Few-shot transfer (HELP's split, unless --sources/--targets say otherwise): for each target
 device, 10 networks chosen from the source devices' latencies (predictors.fewshot), fitted,
-and scored on all the other networks; written to <out stem>_fewshot.csv.
+and scored on all the other networks: the rows of ``part`` few_shot (a run without sources or
+targets keeps the few-shot rows already in --out, benchmarks.host_rows).
 Any CSV with columns arch_index, device, latency_ms is accepted.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from benchmarks.benchmark_args import REPO, benchmark_parser
+from benchmarks.host_rows import replace_rows
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import cli_main, fail
@@ -41,6 +43,8 @@ HELP_TARGETS = ["titan_rtx_256", "gold_6226", "fpga", "pixel2", "raspi4", "eyeri
 FEWSHOT_FEATURES = ["n:relu_conv3x3_bn", "n:relu_conv1x1_bn", "n:avgpool3x3", "n:zero"]
 ARTEFACT_MS = 0.5
 METRICS = ["spearman", "within_5pct", "within_10pct", "rmse_ms", "mape_pct"]
+PER_DEVICE, FEW_SHOT = "per_device", "few_shot"
+"""Values of the ``part`` column: a predictor per device and training size, or few-shot transfer."""
 
 
 def load(latency_path, archs_path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -164,10 +168,9 @@ def main(argv=None) -> None:
         fail(str(err))
     results["data"] = Path(args.latency).name
     results["measurement_provenance"] = "public:help"
-    write_csv_atomic(results, args.out)
+    parts = [results.assign(part=PER_DEVICE)] + ([fewshot.assign(part=FEW_SHOT)] if fewshot is not None else [])
+    write_csv_atomic(replace_rows(Path(args.out), pd.concat(parts, ignore_index=True), ("part",)), args.out)
     if fewshot is not None:
-        out = Path(args.out)
-        write_csv_atomic(fewshot, out.with_name(out.stem + "_fewshot.csv"))
         summary = fewshot.groupby(["selection", "subset", "target"])["spearman"].mean().unstack("target")
         summary["mean"] = summary.mean(axis=1)
         print(summary.round(4).to_string())
