@@ -1,16 +1,17 @@
 """Searched networks vs reference networks on this CPU: PSNR against measured latency, in the
 runtime the networks are deployed with.
 
-    nice python -m benchmarks.search.pareto_local_cpu [--runtime onnxruntime|tvm]
-        [--searched benchmarks/results/pareto_searched_local_cpu.csv]
+    nice python -m benchmarks.search.pareto_local_cpu [--runtime onnxruntime|tvm] [--searched FILE.csv]
         [--refs fsrcnn,espcn,carn_m,imdn,rlfn_ntire] [--trials 8] [--finetune-steps 3000]
         [--batch-size 4] [--patch-size 48] [--work runs/pareto_local_cpu]
         [--out benchmarks/results/pareto_local_cpu.csv]
 
 The searched networks are the final networks of a ``benchmarks.search.budget_hit`` run on this host in
 ``--runtime`` (``python -m benchmarks.search.budget_hit --runtime R --count 5 --out
-benchmarks/results/pareto_searched_local_cpu.csv``: searched, fine-tuned for
-``--finetune-steps`` and measured there by devices.timing.STATISTIC, repeats over ≥ 24 s). Each
+runs/pareto_local_cpu/budget_hit.csv``, then ``--searched`` that file: searched, fine-tuned for
+``--finetune-steps`` and measured there by devices.timing.STATISTIC, repeats over ≥ 24 s); each
+is a row of kind ``searched`` holding every column of its budget_hit row, so without
+``--searched`` a run reads them again from ``--out``. Each
 reference network is trained here on the same built-in photos for the same steps, batch, patch
 size and learning rate as that fine-tuning, then timed on this host in the same runtime by the
 same protocol and statistic (codesign.measure; TVM: MetaSchedule-tuned with ``--trials`` per
@@ -27,7 +28,6 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.benchmark_args import (
-    RESULTS,
     add_output,
     add_schedule,
     benchmark_parser,
@@ -47,26 +47,25 @@ STATISTIC_COLUMN = {"min": "latency_min_ms", "median": "latency_ms"}  # profile 
 
 def searched_rows(path: Path, runtime: str, host_id: str, finetune_steps: int) -> pd.DataFrame:
     """The final networks of a budget_hit run on this host in ``runtime``, fine-tuned for
-    ``finetune_steps`` (UsageError when there are none: they would not be trained alike)."""
+    ``finetune_steps``, as searched points: each keeps every column of its budget_hit row.
+    ``path`` is a budget_hit CSV or a pareto_local_cpu CSV (its searched rows are read again).
+    UsageError when there are none: they would not be trained alike."""
     if not path.exists():
         raise UsageError(f"--searched {path} does not exist; run python -m benchmarks.search.budget_hit "
-                         f"--runtime {runtime} --out {path} on this host first")
-    hits = pd.read_csv(path).dropna(subset=["budget_ms"])
+                         f"--runtime {runtime} --out FILE.csv on this host first, then --searched FILE.csv")
+    hits = pd.read_csv(path)
+    if "kind" in hits:
+        hits = hits[hits.kind == "searched"]
+    hits = hits.dropna(subset=["budget_ms"])  # not budget_hit's summary rows
     hits = hits[(hits.runtime == runtime) & (hits.host_id == host_id)]
     if hits.empty:
         raise UsageError(f"--searched {path} has no {runtime} row of this host ({host_id})")
     if (hits.finetune_steps != finetune_steps).any():
         raise UsageError(f"--searched {path} was fine-tuned for {sorted(set(hits.finetune_steps))} "
                          f"steps, not --finetune-steps {finetune_steps}")
-    return pd.DataFrame({
-        "kind": "searched", "name": [f"searched {b:g} ms" for b in hits.budget_ms],
-        "measured_ms": hits.measured_ms.values, "measured_median_ms": hits.measured_median_ms.values,
-        "statistic": hits.statistic.values, "measurement": hits.measurement.values,
-        "foreign_cpu_share": hits.foreign_cpu_share.values,
-        "psnr": hits.psnr.values, "ssim": hits.ssim.values, "gmacs": hits.gmacs.values,
-        "params": hits.params.values, "lr_h": hits.lr_h.values, "lr_w": hits.lr_w.values,
-        "steps": hits.finetune_steps.values,
-        "trials": hits.trials.values if runtime == "tvm" else None})
+    points = hits.assign(kind="searched", name=[f"searched {b:g} ms" for b in hits.budget_ms],
+                         steps=hits.finetune_steps)
+    return points[["kind", "name", *(c for c in points if c not in ("kind", "name"))]].reset_index(drop=True)
 
 
 def measured_ms(arch: str, runtime: str, trials: int, measurements: Path, host_id: str) -> dict:
@@ -133,14 +132,15 @@ def plot(table: pd.DataFrame, path: Path, xlabel: str) -> None:
 def main(argv=None) -> int:
     p = benchmark_parser(__spec__.name, __doc__)
     p.add_argument("--runtime", choices=tuple(BACKENDS), default="onnxruntime")
-    p.add_argument("--searched", default=str(RESULTS / "pareto_searched_local_cpu.csv"))
+    p.add_argument("--searched", help="the budget_hit CSV of the searched networks (default: the "
+                   "searched rows of --out, from an earlier run)")
     p.add_argument("--refs", default="fsrcnn,espcn,carn_m,imdn,rlfn_ntire")
     p.add_argument("--trials", type=positive_int, default=8, help="TVM only: trials per fused task")
     add_schedule(p, finetune_steps=3000)
     add_output(p, "pareto_local_cpu")
     args = p.parse_args(argv)
     fp = host_identity.fingerprint()
-    searched = searched_rows(Path(args.searched), args.runtime, fp["host_id"], args.finetune_steps)
+    searched = searched_rows(Path(args.searched or args.out), args.runtime, fp["host_id"], args.finetune_steps)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     refs = []

@@ -25,6 +25,18 @@ def test_searched_rows_of_this_host_and_runtime_only(tmp_path):
         searched_rows(path, "tvm", "host-a", 3000)
 
 
+def test_searched_points_keep_their_budget_hit_columns_and_are_read_again_from_the_pareto_csv(tmp_path):
+    hits(predicted_ms=17.0).to_csv(tmp_path / "hits.csv", index=False)
+    points = searched_rows(tmp_path / "hits.csv", "onnxruntime", "host-a", 3000)
+    reference = {"kind": "reference", "name": "espcn", "measured_ms": 3.0, "psnr": 29.5,
+                 "runtime": "onnxruntime", "host_id": "host-a"}
+    pareto = tmp_path / "pareto.csv"
+    pd.concat([points, pd.DataFrame([reference])]).to_csv(pareto, index=False)
+    again = searched_rows(pareto, "onnxruntime", "host-a", 3000)
+    assert again.kind.tolist() == ["searched"] and again.name.tolist() == ["searched 20 ms"]
+    assert again.predicted_ms.tolist() == [17.0] and again.steps.tolist() == [3000]
+
+
 def test_searched_rows_fine_tuned_otherwise_are_refused(tmp_path):
     path = tmp_path / "hits.csv"
     hits(finetune_steps=100).to_csv(path, index=False)
