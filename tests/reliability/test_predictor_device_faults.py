@@ -290,12 +290,19 @@ def test_commands_name_themselves_as_python_m_and_argument_errors_are_one_line(m
 
 
 def test_every_benchmark_parser_names_its_module():
-    for path in sorted((REPO / "benchmarks").glob("*.py")):
+    """Each benchmark's --help names the command that runs it: every parser under benchmarks/
+    is benchmark_parser(__spec__.name, ...), whose prog is `python -m <that module>`."""
+    for path in sorted((REPO / "benchmarks").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-                    "ArgumentParser", "Parser"):
-                prog = {k.arg: k.value for k in node.keywords}.get("prog")
-                assert isinstance(prog, ast.Constant) and prog.value == f"python -m benchmarks.{path.stem}", path
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            assert name not in ("ArgumentParser", "Parser") or path.name == "benchmark_args.py", path
+            if name == "benchmark_parser":
+                assert ast.unparse(node.args[0]) == "__spec__.name", path
+    shown = subprocess.run([sys.executable, "-m", "benchmarks.search.budget_hit", "--help"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.stdout.startswith("usage: python -m benchmarks.search.budget_hit "), shown.stderr
 
 
 def test_local_cpu_without_tvm_is_what_tvm_detects():
