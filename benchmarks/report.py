@@ -280,7 +280,7 @@ FILES = {
     "accelerator_sim.csv": "python -m benchmarks.prediction.accelerator_sim",
     "baselines.csv": "python -m benchmarks.quality.baselines (--steps 20000 on an H100: benchmarks/gpu_h100.sh)",
     "budget_hit.csv": "python -m benchmarks.search.budget_hit [--runtime tvm]",
-    "compile_local_cpu.csv": "python -m benchmarks.latency.compile_local_cpu",
+    "compile_local_cpu.csv": "python -m benchmarks.latency.compile_local_cpu (phase tuning: also --tune-only)",
     "host_steadiness_local_cpu.csv": "python -m benchmarks.latency.host_steadiness_local_cpu",
     "nb201_noise_floor.csv": "python -m benchmarks.prediction.nb201_noise_floor",
     "networks_local_cpu.csv": "python -m benchmarks.latency.networks_local_cpu (the 50 derived networks the local-cpu benchmarks time)",
@@ -300,7 +300,6 @@ FILES = {
     "sparsestmax_vs_gumbel.csv": "python -m benchmarks.search.sparsestmax_vs_gumbel",
     "timing_span_local_cpu.csv": "python -m benchmarks.latency.timing_span_local_cpu",
     "transfer.csv": "python -m benchmarks.prediction.transfer",
-    "tuning_time_local_cpu.csv": "python -m benchmarks.latency.compile_local_cpu --tune-only",
     "tvm_tuning_curve.csv": "python -m benchmarks.latency.tvm_tuning_curve",
     "tvm_tuning_curve.png": "python -m benchmarks.latency.tvm_tuning_curve",
 }

@@ -24,7 +24,7 @@ an hour, quiet each time). TVM untuned (66-114x slower than tuned on the Intel V
 runs after one warm-up. The peak rows (a 3x3 conv 64->64 at 180x320, 2.12 GMAC, in onnxruntime
 and PyTorch) are timed interleaved the same way.
 
-One row per network and runtime (op = network; peak rows op = conv):
+One row of `phase` timing per network and runtime (op = network; peak rows op = conv):
 - `latency_ms` the median over the rounds (per run), `latency_min_ms` the minimum, `spread`
   max / min, `repeats` the rounds, `timing` how it was timed, `foreign_cpu_share` the largest
   share of the CPUs other processes used in any round;
@@ -32,8 +32,8 @@ One row per network and runtime (op = network; peak rows op = conv):
   (devices.tvm_compile.tuning.TRIAL_RULE) on every row of the network; `database_hits` of the tuned build;
 - `tuning_trials` (tuned row): trials the database's records of the network's fused tasks rest
   on (attempted.json; trials spent on tasks shared with other networks count);
-  `tuning_wall_s`: wall time of this host's tuning runs of the network with this budget logged in
-  `tuning_time_local_cpu.csv` (empty where it was tuned before that log was kept);
+  `tuning_wall_s`: wall time of this host's tuning runs of the network with this budget logged as
+  rows of phase `tuning` (empty where it was tuned before that log was kept);
   `tuning_s_estimated`: an estimate, not a timing: tuning_trials x this host's wall seconds per
   trial over the logged runs; `record_sources`: how many of the network's fused tasks run a
   schedule found on this target (`here`) or one shipped for another target and re-measured here
@@ -46,6 +46,11 @@ One row per network and runtime (op = network; peak rows op = conv):
   `ratio_tvm_tuned_to_ort_min` by minima, `ratio_tvm_tuned_to_ort_paired` the median over rounds
   of TVM's time / onnxruntime's in the same round (devices.quiet_timing.paired_ratio: the one to
   read on a VM that switches speed for seconds at a time).
+
+One row of `phase` tuning per build that tuned (`--tune-only` or before a timing): `network`, host,
+the trial budget (BUDGET_COLUMNS), `started`, `wall_s` (the build's wall time, tuning included)
+and the trials the database's records rest on before and after (`trials_before`,
+`trials_after`).
 
 Rows of other hosts are kept and never compared with this host's (the Zen 4 host's rows, of
 2026-12-01, were timed one runtime after the other and carry `wall_s`, build plus timing, instead
@@ -77,7 +82,8 @@ from devices.catalog import get_device
 from devices.quiet_timing import DisturbedTiming, interleaved, paired_ratio
 from devices.tvm_compile.tuning import TRIAL_RULE, TuningSettings
 
-TUNING_LOG = RESULTS / "tuning_time_local_cpu.csv"
+TIMING, TUNING = "timing", "tuning"
+"""Values of the ``phase`` column: a timed build, or a build that tuned (its wall time and trials)."""
 PEAK_SHAPE = (1, 64, 180, 320)
 PEAK_KEY = "peak:conv3x3:cin={1}:cout={1}:h={2}:w={3}".format(*PEAK_SHAPE)
 INTERLEAVED = ("tvm-local", "onnxruntime", "pytorch")
@@ -94,7 +100,7 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
                           "share_of_peak"], errors="ignore")
     df["gmac_per_s"] = df["macs"] / df["latency_min_ms"] / 1e6
     host = df["host_id"].fillna("")
-    is_peak = df["key"].str.startswith("peak:")
+    is_peak = df["key"].str.startswith("peak:", na=False)
     df["share_of_peak"] = df["gmac_per_s"] / host.map(df[is_peak].groupby(host[is_peak])["gmac_per_s"].max())
     pairs = pd.MultiIndex.from_arrays([host, df["key"]])
     tuned_rows = (df["backend"] == "tvm-local") & (df["tuned"].astype(str) == "True")
@@ -141,10 +147,10 @@ def tvm_backend(budget: tuple[int, int, str], **options):
     return create("tvm-local", get_device("local-cpu"), trials=trials, dominant_share=dominant_trials / trials, **options)
 
 
-def tuned_build(name: str, module, shape, budget: tuple[int, int, str], log: Path):
+def tuned_build(name: str, module, shape, budget: tuple[int, int, str], out: Path):
     """(backend, artifact, trials its records rest on) of the tuned TVM build of a network,
-    tuning first where the database falls short of `budget`; a build that tuned appends its wall
-    time and trials to `log`."""
+    tuning first where the database falls short of `budget`; a build that tuned appends a row of
+    phase TUNING (its wall time and trials) to `out`."""
     backend = tvm_backend(budget)
     before = backend.trials_spent(module, shape)
     started, start = dt.datetime.now(dt.UTC), time.perf_counter()
@@ -155,28 +161,32 @@ def tuned_build(name: str, module, shape, budget: tuple[int, int, str], log: Pat
         fp = host_identity.fingerprint()
         row = {"network": name, "host": host_identity.describe(fp), "host_id": fp["host_id"],
                **dict(zip(BUDGET_COLUMNS, budget)), "started": started.isoformat(timespec="seconds"),
-               "wall_s": round(wall_s, 1), "trials_before": before, "trials_after": after}
-        done = pd.read_csv(log) if log.exists() else pd.DataFrame()
-        write_csv_atomic(pd.concat([done, pd.DataFrame([row])], ignore_index=True), log)
+               "wall_s": round(wall_s, 1), "trials_before": before, "trials_after": after, "phase": TUNING}
+        done = pd.read_csv(out) if out.exists() else pd.DataFrame()
+        write_csv_atomic(pd.concat([done, pd.DataFrame([row])], ignore_index=True), out)
     return backend, artifact, after
 
 
-def logged_tuning_s(log: Path, name: str, host_id: str, budget: tuple) -> float:
-    """Wall seconds of the tuning runs of `name` on `host_id` with `budget` in `log` (NaN: none)."""
-    if not log.exists():
-        return float("nan")
-    df = pd.read_csv(log)
+def tuning_runs(path: Path) -> pd.DataFrame:
+    """The rows of phase TUNING in `path` (none when it does not exist), in the columns they are
+    read by (network, host_id, the budget, wall_s, trials before and after)."""
+    df = pd.read_csv(path) if path.exists() else pd.DataFrame()
+    df = df.reindex(columns=["phase", "network", "host_id", *BUDGET_COLUMNS, "wall_s", "trials_before", "trials_after"])
+    return df[df["phase"] == TUNING]
+
+
+def logged_tuning_s(path: Path, name: str, host_id: str, budget: tuple) -> float:
+    """Wall seconds of the tuning runs of `name` on `host_id` with `budget` in `path` (NaN: none)."""
+    df = tuning_runs(path)
     rows = (df["network"] == name) & (df["host_id"] == host_id)
     for column, value in zip(BUDGET_COLUMNS, budget):
         rows &= df[column] == value
     return float(df.loc[rows, "wall_s"].sum()) if rows.any() else float("nan")
 
 
-def seconds_per_trial(log: Path, host_id: str) -> float:
-    """Wall seconds per MetaSchedule trial over the tuning runs of host `host_id` in `log` (NaN: none)."""
-    if not log.exists():
-        return float("nan")
-    df = pd.read_csv(log)
+def seconds_per_trial(path: Path, host_id: str) -> float:
+    """Wall seconds per MetaSchedule trial over the tuning runs of host `host_id` in `path` (NaN: none)."""
+    df = tuning_runs(path)
     df = df[df["host_id"] == host_id]
     trials = (df["trials_after"] - df["trials_before"]).sum()
     return float(df["wall_s"].sum() / trials) if trials > 0 else float("nan")
@@ -192,7 +202,7 @@ def _row(key: str, op: str, macs: int, backend, artifact, timing, share: float, 
             "latency_std_ms": timing.std_ms, "spread": timing.max_ms / timing.min_ms, "repeats": timing.repeats,
             "number": timing.number, "timing": how, "foreign_cpu_share": share, "provenance": "measured",
             "build_wall_s": round(build_s, 1), "host": host_identity.describe(fp), "host_id": fp["host_id"],
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "phase": TIMING}
 
 
 def _built(backend, module, shape):
@@ -214,13 +224,13 @@ def time_interleaved(key: str, op: str, macs: int, builds: dict, rounds: int) ->
 
 
 def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str], rounds: int,
-                 untuned_runs: int) -> list[dict]:
+                 untuned_runs: int, out: Path) -> list[dict]:
     """Rows of one network: TVM tuned to `budget`, onnxruntime and PyTorch interleaved, then TVM
-    untuned alone (unless `untuned_runs` is 0)."""
+    untuned alone (unless `untuned_runs` is 0); tuning runs are logged in and read from `out`."""
     device = get_device("local-cpu")
     macs = count_macs(module, shape[2:], shape[1])
     start = time.perf_counter()
-    tvm, artifact, trials = tuned_build(name, module, shape, budget, TUNING_LOG)
+    tvm, artifact, trials = tuned_build(name, module, shape, budget, out)
     builds = {"tvm-local": (tvm, artifact, time.perf_counter() - start)}
     builds.update({r: _built(create(r, device), module, shape) for r in INTERLEAVED[1:]})
     rows, per_round = time_interleaved(key, "network", macs, builds, rounds)
@@ -228,8 +238,8 @@ def time_network(name: str, key: str, module, shape, budget: tuple[int, int, str
     sources = tvm.record_sources(module, shape)
     next(r for r in rows if r["tuned"]).update(
         record_sources="; ".join(f"{k}: {v}" for k, v in sorted(sources.items())),
-        tuning_trials=trials, tuning_wall_s=logged_tuning_s(TUNING_LOG, name, host_id, budget),
-        tuning_s_estimated=trials * seconds_per_trial(TUNING_LOG, host_id))
+        tuning_trials=trials, tuning_wall_s=logged_tuning_s(out, name, host_id, budget),
+        tuning_s_estimated=trials * seconds_per_trial(out, host_id))
     if untuned_runs:
         untuned, art, build_s = _built(create("tvm-local", device, trials=0, repeats=untuned_runs, warmup=1,
                                               min_repeat_ms=0.0), module, shape)
@@ -304,17 +314,18 @@ def main(argv=None) -> int:
         name, module = network_from_args(spec if kind == "arch" else None, spec if kind == "genotype" else None, 4)
         key = f"network:{name}:h={hw[0]}:w={hw[1]}"
         if args.tune_only:
-            tuned_build(name, module, shape, budget, TUNING_LOG)
+            tuned_build(name, module, shape, budget, args.out)
             print(f"{name}: tuned to {budget}", flush=True)
             continue
         if not args.retime and _timed(args.out, key, host_id, budget):
             continue
-        replace_rows(args.out, key, host_id, time_network(name, key, module, shape, budget, args.rounds, args.untuned_runs))
+        replace_rows(args.out, key, host_id,
+                     time_network(name, key, module, shape, budget, args.rounds, args.untuned_runs, args.out))
         print(f"{name}: timed", flush=True)
     if args.tune_only:
         return 0
     df = pd.read_csv(args.out)
-    mine = df[df["host_id"] == host_id]
+    mine = df[(df["host_id"] == host_id) & (df["phase"] == TIMING)]
     print(mine[["key", "backend", "tuned", "latency_ms", "latency_min_ms", "gmac_per_s", "share_of_peak",
                 "ratio_tvm_tuned_to_ort_paired", "foreign_cpu_share"]].to_string(index=False))
     ratios = mine[mine["key"].str.startswith("network:")].drop_duplicates("key")

@@ -1,5 +1,6 @@
 """compile_local_cpu: ratios and peak shares stay within one host's rows, resuming honours the
-trial budget, tuning time is logged only by builds that tuned."""
+trial budget, tuning time is logged (rows of phase tuning beside the timings) only by builds that
+tuned."""
 import time
 from types import SimpleNamespace
 
@@ -53,13 +54,14 @@ def test_a_network_counts_as_timed_only_with_this_hosts_budget_and_rule():
 
 def test_timing_a_network_again_replaces_this_hosts_rows_only(tmp_path):
     out = tmp_path / "c.csv"
-    pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0)).to_csv(out, index=False)
+    tuning = {"network": "espcn", "host_id": "intel", "phase": "tuning", "wall_s": 9.0}
+    pd.DataFrame(_rows("zen4", 20.0, 12.0, 10.0) + _rows("intel", 10.0, 5.0, 10.0) + [tuning]).to_csv(out, index=False)
     replace_rows(out, KEY, "intel", _rows("intel", 10.0, 8.0, 10.0)[1:])
     df = pd.read_csv(out)
     intel = df[(df.host_id == "intel") & (df.key == KEY)]
     assert len(intel) == 2 and intel.ratio_tvm_tuned_to_ort.unique() == pytest.approx([0.8])
     assert df[df.host_id == "zen4"].ratio_tvm_tuned_to_ort.dropna().unique() == pytest.approx([1.2])
-    assert len(df) == 6
+    assert len(df) == 7 and df[df.phase == "tuning"].wall_s.tolist() == [9.0]  # the tuning log kept
 
 
 class _FakeTvm:
@@ -78,19 +80,25 @@ class _FakeTvm:
 
 
 def test_only_a_build_that_tuned_logs_its_tuning_time(tmp_path, monkeypatch):
-    log, attempts = tmp_path / "tuning.csv", [100]
+    out, attempts = tmp_path / "c.csv", [100]
+    timed = pd.DataFrame(_rows("intel", 10.0, 5.0, 10.0)).assign(phase="timing", wall_s=50.0)  # build + timing
+    timed.to_csv(out, index=False)
     monkeypatch.setattr(bench.host_identity, "fingerprint", lambda: {"host_id": "intel"})
     monkeypatch.setattr(bench.host_identity, "describe", lambda fp: "vm")
     monkeypatch.setattr(bench, "tvm_backend", lambda budget: _FakeTvm(attempts, 64))
-    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, log)
-    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, log)
+    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, out)
+    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, out)
     monkeypatch.setattr(bench, "tvm_backend", lambda budget: _FakeTvm(attempts, 0))
-    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, log)  # all tuned: nothing logged
-    df = pd.read_csv(log)
+    bench.tuned_build("espcn", None, (1, 3, 9, 9), BUDGET, out)  # all tuned: nothing logged
+    every = pd.read_csv(out)
+    assert len(every) == len(timed) + 2 and every.key.notna().sum() == len(timed)  # the timings kept
+    df = every[every.phase == "tuning"]
     assert df.trials_before.tolist() == [100, 164] and df.trials_after.tolist() == [164, 228]
-    assert logged_tuning_s(log, "espcn", "intel", BUDGET) == pytest.approx(df.wall_s.sum())
-    assert pd.isna(logged_tuning_s(log, "espcn", "intel", (32, 128, "flops+latency")))  # another budget
-    assert pd.isna(logged_tuning_s(log, "espcn", "zen4", BUDGET))
+    assert logged_tuning_s(out, "espcn", "intel", BUDGET) == pytest.approx(df.wall_s.sum())
+    assert pd.isna(logged_tuning_s(out, "espcn", "intel", (32, 128, "flops+latency")))  # another budget
+    assert pd.isna(logged_tuning_s(out, "espcn", "zen4", BUDGET))
     assert df.wall_s.tolist() == pytest.approx([0.2, 0.2], abs=0.1)
-    assert seconds_per_trial(log, "intel") == pytest.approx(df.wall_s.sum() / 128)
-    assert pd.isna(seconds_per_trial(log, "zen4"))
+    assert seconds_per_trial(out, "intel") == pytest.approx(df.wall_s.sum() / 128)  # timing rows' wall_s not
+    assert pd.isna(seconds_per_trial(out, "zen4"))
+    assert pd.isna(seconds_per_trial(tmp_path / "none.csv", "intel"))
+    assert pd.isna(logged_tuning_s(tmp_path / "none.csv", "espcn", "intel", BUDGET))
