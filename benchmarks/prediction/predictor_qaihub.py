@@ -6,17 +6,18 @@ and the eight SR models held out, per AI Hub device, runtime and precision.
 For every (device, runtime, precision) of data/qaihub/perf.csv.gz with at least
 ``predictors.public.qaihub_fit.MIN_MODELS`` of the featured CNNs (data/qaihub/features.csv) on the NPU,
 the variant of least leave-one-model-out MAPE is fitted (predictors.public.qaihub_fit). Its
-leave-one-model-out MAPE, Spearman ρ and shares within ±10 % / ±20 % over the CNNs go to
-``predictor_qaihub.csv``. The SR models never enter a fit: they are built from codesign.models
-at the zoo's 1×3×128×128 ×4 input (``SR_MODELS``), their features counted, their latency
-predicted by the fit on all CNNs and compared with AI Hub's measured times, row by row in
-``predictor_qaihub_sr.csv`` and summarised (how many within ±20 %) beside the CNN figures.
+leave-one-model-out MAPE, Spearman ρ and shares within ±10 % / ±20 % over the CNNs are a row of
+``part`` fit of ``predictor_qaihub.csv``. The SR models never enter a fit: they are built from
+codesign.models at the zoo's 1×3×128×128 ×4 input (``SR_MODELS``), their features counted, their
+latency predicted by the fit on all CNNs and compared with AI Hub's measured times, one row of
+``part`` sr per model and group, and summarised (how many within ±20 %) in the group's fit row.
 Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
 ``predicted``.
 
     python -m benchmarks.prediction.predictor_qaihub --searches RUN_DIR ... [--device galaxy-s24-npu]
 
-also writes ``predictor_qaihub_search.csv``: each finished search run (its report.csv and
+also writes the rows of ``part`` search (a run without ``--searches`` keeps those already there,
+benchmarks.host_rows): each finished search run (its report.csv and
 genotype.json) beside XLSR, SESR-M5 and QuickSRNet S/M/L on the catalog device: the run's cost
 (the op-instance table the search used) and, for every network, the whole-model prediction of
 the device's fit from its counted features (a check that the op-instance shares add up to what
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
+from benchmarks.host_rows import replace_rows
 from codesign.space.genotype import Genotype, TrilevelNet
 from codesign.sr.models import build_model
 from codesign_common.atomic import write_csv_atomic
@@ -44,6 +46,9 @@ SR_MODELS = {"xlsr": "xlsr", "sesr_m5": "sesr_m5", "quicksrnetsmall": "quicksrne
              "esrgan": "rrdbnet"}
 SR_INPUT = (1, 3, 128, 128)
 SR_SCALE = 4
+FIT, SR, SEARCH = "fit", "sr", "search"
+"""Values of the ``part`` column: a fitted (device, runtime, precision) group, an SR model held out
+of its group's fit, a search run or reference network on a catalog NPU."""
 
 
 def sr_features() -> pd.DataFrame:
@@ -137,30 +142,28 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
 def main(argv=None) -> None:
     parser = benchmark_parser(__spec__.name, __doc__)
     parser.add_argument("--out", default=str(RESULTS / "predictor_qaihub.csv"),
-                        help="summary CSV; the SR rows go beside it as <name>_sr.csv")
+                        help="the CSV: rows of part fit, sr and (with --searches) search")
     parser.add_argument("--searches", nargs="+", metavar="RUN_DIR",
-                        help="finished codesign.search runs: also write <name>_search.csv")
+                        help="finished codesign.search runs: their rows of part search replace the earlier ones")
     parser.add_argument("--device", default="galaxy-s24-npu", help="catalog NPU of the --searches")
     args = parser.parse_args(argv)
     out = check_output_file(args.out)
-    sr_out = check_output_file(out.with_name(out.stem + "_sr.csv"))
-    search_out = check_output_file(out.with_name(out.stem + "_search.csv")) if args.searches else None
     missing = [d for d in args.searches or [] if not (Path(d) / "report.csv").is_file()]
     if missing:
         raise ValueError(f"--searches: no report.csv in {', '.join(missing)} (not a finished run)")
     perf, features, sr = qaihub_fit.read_perf(), read_features(), sr_features()
     summary, held_out = evaluate(perf, features, sr)
-    write_csv_atomic(summary, out)
-    write_csv_atomic(held_out, sr_out)
-    if search_out:
+    parts = [summary.assign(part=FIT), held_out.assign(part=SR)]
+    if args.searches:
         table = search_table(args.searches, args.device, perf, features, sr)
-        write_csv_atomic(table, search_out)
+        parts.append(table.assign(part=SEARCH))
         print(table[["network", "op_table_ms", "whole_model_predicted_ms", "measured_ms", "psnr_db"]].to_string(index=False))
     s24 = summary[(summary["device"] == "Samsung Galaxy S24") & (summary["precision"] == "float")]
     for row in s24.itertuples():
         print(f"Galaxy S24 {row.runtime} float: CNN leave-one-out MAPE {row.loo_mape_pct} %, "
               f"rho {row.loo_spearman}; SR {row.sr_within_20pct} of {row.sr_models} within ±20 %")
-    print(f"{len(summary)} groups -> {out}; {len(held_out)} SR rows -> {sr_out}")
+    write_csv_atomic(replace_rows(out, pd.concat(parts, ignore_index=True), ("part",)), out)
+    print(f"{len(summary)} groups and {len(held_out)} SR rows -> {out}")
 
 
 if __name__ == "__main__":
