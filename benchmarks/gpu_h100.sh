@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# How the H100 rows of benchmarks/results/{baselines,search_flops}.csv and search_gpu.csv were made: one call on
+# How the H100 rows of benchmarks/results/{baselines,search_flops}.csv were made: one call on
 # an H100 (16 CPU cores), every job a separate process sharing the GPU (so throughput and wall
 # times are pessimistic). Run from the repository root; results land in /tmp/res and $OUT.
+# The main job (codesign.search --device pixel7 --budget 50ms) is search_flops.csv's row of kind
+# `main job`: its report.csv (pixel7_report.csv here) with train_device as machine.
 # baselines.csv's other rows came from an earlier call of the same kind: for each of espcn,
 # carn_m, imdn, rlfn_ntire and bicubic, `python3 -m benchmarks.quality.baselines --steps 20000 --archs A`
 # as its own process (six sharing the GPU, 155-483 s each).

@@ -15,7 +15,9 @@ Rows: the derived or reference network's GMACs (720p), params, validation PSNR/S
 = scale), how decided the distributions were at the end of the search (mean support size and
 largest probability of γ, α and the widths), and the supernet step's throughput (images/s,
 weight and architecture batches, median over search steps) on the machine named in each row.
-Runs resume from ``--work``.
+Runs resume from ``--work``. The row of kind ``main job`` is ``python -m codesign.search --device
+pixel7 --budget 50ms`` at the same GPU schedule (its report.csv, ``train_device`` as ``machine``;
+benchmarks/gpu_h100.sh); a run keeps it (ROW_KEYS).
 """
 from __future__ import annotations
 
