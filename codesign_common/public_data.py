@@ -23,9 +23,9 @@ TOPHUB_DIR = LATENCY_DIR / "tophub"
 NB201_HELP = LATENCY_DIR / "nb201_help.csv.gz"
 NB201_ARCHS = LATENCY_DIR / "nb201_archs.csv.gz"
 SR_DIR = DATA_DIR / "sr"
+QAIHUB_DIR = DATA_DIR / "qaihub"  # Qualcomm AI Hub zoo latencies and layer features (predictors.public.import_qaihub)
 
 
 def tophub_log(name: str) -> Path:
     """A TopHub log by file name, e.g. ``arm_cpu_v0.08.log``."""
     return TOPHUB_DIR / name
-QAIHUB_DIR = DATA_DIR / "qaihub"  # Qualcomm AI Hub zoo latencies and layer features (predictors.import_qaihub)
