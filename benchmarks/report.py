@@ -318,9 +318,26 @@ def files_index() -> str:
     return markdown_table(["file", "made by", "rows", "hosts; dates; runtimes"], rows)
 
 
+def schedules_table() -> str:
+    """The named schedules of codesign.search and codesign.train (``--schedule``), from the code."""
+    from codesign.search.api import SEARCH_SCHEDULES
+    from codesign.sr.schedules import SCHEDULES
+
+    rows = []
+    for name, s in SCHEDULES.items():
+        search, train = SEARCH_SCHEDULES[name], s.train
+        rows.append([f"`{name}`", f"{search.steps:,} + {search.warmup_steps:,} warm-up, "
+                     f"{search.batch_size}, {search.patch_size} px",
+                     f"{train.steps:,}, {train.batch_size}, {train.patch_size} px, {train.lr:g}",
+                     f"`{s.data}`" if s.data else "built-in photos", s.about])
+    return markdown_table(["schedule", "search (steps, batch, HR patch)",
+                           "fine-tuning (steps, batch, HR patch, Adam lr)", "data", "costs"], rows)
+
+
 def blocks() -> dict[str, str]:
     """Every block's generated Markdown, by name."""
     out = {t.name: t.markdown() for t in TABLES}
+    out["schedules"] = schedules_table()
     out["devices"] = devices_table()
     out["device_kinds"] = devices_table(by_provenance=True)
     out["files"] = files_index()

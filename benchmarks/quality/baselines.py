@@ -60,15 +60,15 @@ def min_patch_size(arch: str, scale: int) -> int:
     return model_min_lr_side(arch) * scale
 
 
-def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_size: int,
-                 lr: float, data, val_data, work: Path, seed: int = 0) -> dict:
-    """Train (unless parameter-free) and evaluate one reference network; returns its mean row.
-    The patch is enlarged to what the network needs (``min_patch_size``); the row says which.
-    The network is built after seeding with ``seed``: the same seed gives the same row on CPU.
-    A finished run in ``work`` is reused and an interrupted one resumed, both only with the same
-    settings (codesign.train refuses a checkpoint made with others, naming the setting).
-    ``train_wall_s`` is the training's wall time over every resume, from its log (s; a reused
-    run reports the run that trained it, NaN when its log predates that column)."""
+def train_reference(arch: str, *, scale: int, steps: int, batch_size: int, patch_size: int,
+                    lr: float, data, work: Path, seed: int = 0) -> tuple[torch.nn.Module, dict]:
+    """One reference network trained (unless parameter-free) in ``work/<arch>_x<scale>``, and its
+    schedule row. The patch is enlarged to what the network needs (``min_patch_size``); the row
+    says which. The network is built after seeding with ``seed``: the same seed gives the same
+    weights on CPU. A finished run in ``work`` is reused and an interrupted one resumed, both
+    only with the same settings (codesign.train refuses a checkpoint made with others, naming
+    the setting). ``train_wall_s`` is the training's wall time over every resume, from its log
+    (s; a reused run reports the run that trained it, NaN when its log predates that column)."""
     torch.manual_seed(seed)  # before the network is built: its init depends on it
     model = build_model(arch, scale)
     patch_size = max(patch_size, min_patch_size(arch, scale))
@@ -79,11 +79,19 @@ def run_baseline(arch: str, *, scale: int, steps: int, batch_size: int, patch_si
                               out_dir=work / f"{arch}_x{scale}", resume=True, seed=seed,
                               arch=arch)
         row = {"steps": summary["steps"], "train_wall_s": round(summary["train_s"], 1)}
+    return model.eval(), {**row, "batch_size": batch_size, "patch_size": patch_size, "lr": lr,
+                          "train_data": "built-in train" if data is None else str(data),
+                          "machine": machine()}
+
+
+def run_baseline(arch: str, *, scale: int, val_data, **training) -> dict:
+    """Train one reference network (:func:`train_reference`) and evaluate it on ``val_data``;
+    returns its mean row."""
+    model, row = train_reference(arch, scale=scale, **training)
     table = evaluation_table(model, arch, scale, val_data)
     mean = table[table.image == "mean"].iloc[0].to_dict()
     mean.pop("image")
-    return {**mean, **row, "batch_size": batch_size, "patch_size": patch_size, "lr": lr,
-            "train_data": "built-in train" if data is None else str(data), "machine": machine()}
+    return {**mean, **row}
 
 
 ROW_KEYS = ("machine", "model", "steps")

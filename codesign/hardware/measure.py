@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 from pathlib import Path
 
 from codesign.hardware.profile import SCALES, parse_hw

@@ -68,6 +68,7 @@ from codesign.sr.complexity import hd_lr_hw
 from codesign.sr.data import DataError, load_pairs
 from codesign.sr.data.sets import resolve_data
 from codesign.sr.device import default_device, describe
+from codesign.sr.schedules import SCHEDULES
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cache import cache_root, check_cache_dir
 from codesign_common.cli import check_output_dir
@@ -77,9 +78,18 @@ log = logging.getLogger("codesign.search")
 BAND_TEXT = f"[{BAND[0]}, {BAND[1]}] x budget"
 
 
-def default_schedule() -> SearchConfig:
-    """The search schedule of ``python -m codesign.search`` (its flags' defaults)."""
-    return SearchConfig(steps=400, warmup_steps=40, batch_size=4, patch_size=48)
+SEARCH_SCHEDULES = {
+    "demo": SearchConfig(steps=400, warmup_steps=40, batch_size=4, patch_size=48),
+    "cpu": SearchConfig(steps=2_000, warmup_steps=200, batch_size=16, patch_size=96),
+    "gpu": SearchConfig(steps=20_000, warmup_steps=2_000, batch_size=64, patch_size=192),
+}
+"""The search's own steps of each named schedule; its fine-tuning is codesign.sr.schedules'."""
+DEMO = SCHEDULES["demo"].train
+
+
+def default_schedule(name: str = "demo") -> SearchConfig:
+    """The search schedule of ``python -m codesign.search --schedule NAME`` (its flags' defaults)."""
+    return SEARCH_SCHEDULES[name]
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,10 @@ class SearchRequest:
     strength: float = 1.0                # initial penalty strength (units of the task loss)
     strength_step: float = 0.5           # dual-ascent step of the strength
     schedule: SearchConfig = field(default_factory=default_schedule)
-    finetune_steps: int = 3000
+    finetune_steps: int = DEMO.steps
+    finetune_batch_size: int = DEMO.batch_size
+    finetune_patch_size: int = DEMO.patch_size    # HR px
+    finetune_lr: float = DEMO.lr                  # Adam, cosine decay
     nf: int = 64                         # supernet feature channels
     num_cells: int = 5                   # cells including the stem cell
     fit: bool = True                     # re-derive a network in the band when the argmax is not
@@ -243,10 +256,12 @@ def plan(request: SearchRequest) -> SearchPlan:
     name = device.name if device else "no-device"
     schedule = request.schedule
     check_patch_size(schedule.patch_size, scale)
+    check_patch_size(request.finetune_patch_size, scale, "--finetune-patch-size")
     runtime = resolve_runtime(device, request.runtime)
     space = SearchSpace(nf=request.nf, num_cells=request.num_cells, scale=scale)
     check_memory(lr_hw, scale, request.nf)
-    pairs = load_pairs(request.data, "train", scale, min_size=schedule.patch_size)
+    pairs = load_pairs(request.data, "train", scale,
+                       min_size=max(schedule.patch_size, request.finetune_patch_size))
     if len(pairs) < 2:
         raise DataError("the search needs at least 2 training images (weights and architecture "
                         f"halves); {request.data or 'the built-in photos'} has {len(pairs)}")
@@ -366,6 +381,8 @@ def _run_settings(request: SearchRequest, name: str, budget: Budget, scale: int,
             "--penalty": request.penalty, "--strength": request.strength,
             "--strength-step": request.strength_step, "--steps": schedule.steps,
             "--warmup-steps": schedule.warmup_steps, "--finetune-steps": request.finetune_steps,
+            "--finetune-batch-size": request.finetune_batch_size,
+            "--finetune-patch-size": request.finetune_patch_size, "--finetune-lr": request.finetune_lr,
             "--batch-size": schedule.batch_size, "--patch-size": schedule.patch_size,
             "--order-weight": schedule.order_weight, "--nf": request.nf,
             "--num-cells": request.num_cells, "--width-relaxation": schedule.width_relaxation,
@@ -416,7 +433,9 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
     started = time.perf_counter()
     genotype, net, summary = search_and_train(
         plan.space, request.schedule, out_dir=out, data=request.data,
-        finetune_steps=request.finetune_steps, penalty=plan.penalty_hook(),
+        finetune_steps=request.finetune_steps, finetune_batch_size=request.finetune_batch_size,
+        finetune_patch_size=request.finetune_patch_size, finetune_lr=request.finetune_lr,
+        penalty=plan.penalty_hook(),
         resume=request.resume, device=request.torch_device, feasible_nodes=plan.feasible,
         fit=partial(fit_in_aim, table=table, lr_hw=lr_hw, budget=budget.value,
                     aim=aim_band(budget))
@@ -451,7 +470,8 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
 
         schedule = request.schedule
         finetune = {"data": request.data, "scale": plan.scale, "steps": request.finetune_steps,
-                    "batch_size": schedule.batch_size, "patch_size": schedule.patch_size,
+                    "batch_size": request.finetune_batch_size, "lr": request.finetune_lr,
+                    "patch_size": request.finetune_patch_size,
                     "resume": request.resume, "device": request.torch_device,
                     "seed": schedule.seed}
         report = run_rounds(report.iloc[0], out=out, space=plan.space,

@@ -1,7 +1,8 @@
 """Hardware-aware trilevel search for a device and a budget: the main job of codesign.
 
     python -m codesign.search --device NAME --budget 50ms [--scale 4] [--input HxW]
-                              [--data DIR] [--out DIR] [--resume | --force] [--penalty hinge]
+                              [--schedule demo|cpu|gpu] [--data DIR|SET] [--out DIR]
+                              [--resume | --force] [--penalty hinge]
     python -m codesign.search --budget 20GFLOPs [--scale 4] [--input HxW] …   (no device)
     torchrun --nproc_per_node N -m codesign.search …   (data-parallel search on N GPUs)
 
@@ -11,7 +12,9 @@ sparsestmax distributions is penalised towards the budget with a strength adapte
 (codesign.search.penalty), the derived network inherits the supernet's weights and is fine-tuned, then
 exported (``weights.safetensors``, ``model.onnx`` checked in onnxruntime), compiled with TVM for
 the device's target and, where the device is reachable, measured. ``report.csv`` says for every
-number whether it is counted, predicted or measured.
+number whether it is counted, predicted or measured. ``--schedule`` names the search and
+fine-tuning schedule and the training set it is meant for (codesign.sr.schedules): ``demo``
+(the default) trains on the built-in photos in minutes on 2 cores.
 
 The output folder is locked for the whole run (``OUT/.lock``: a second run into it refuses).
 A folder that holds an earlier run is continued only with ``--resume`` (its settings must be
@@ -50,6 +53,7 @@ from codesign.search.inputs import MIN_LR_PATCH
 from codesign.search.penalty import FORMS, BudgetPenalty
 from codesign.search.train import ResumeMismatch, StopOnSignal
 from codesign.sr.data import DataError
+from codesign.sr.schedules import SCHEDULES
 from codesign_common.cli import (
     Parser,
     UsageError,
@@ -79,18 +83,31 @@ def init_distributed(torch_device: str | None) -> str | None:
 
 
 def request_from(args: argparse.Namespace, torch_device: str | None) -> SearchRequest:
-    """The SearchRequest the parsed flags describe."""
+    """The SearchRequest the parsed flags describe; a schedule flag left out is --schedule's."""
+    search, named = default_schedule(args.schedule), SCHEDULES[args.schedule]
+
+    def given(flag: str, default):
+        value = getattr(args, flag)
+        return default if value is None else value
+
     schedule = dataclasses.replace(
-        default_schedule(), steps=args.steps, warmup_steps=args.warmup_steps,
-        batch_size=args.batch_size, patch_size=args.patch_size, order_weight=args.order_weight,
+        search, steps=given("steps", search.steps),
+        warmup_steps=given("warmup_steps", search.warmup_steps),
+        batch_size=given("batch_size", search.batch_size),
+        patch_size=given("patch_size", search.patch_size), order_weight=args.order_weight,
         width_relaxation=args.width_relaxation, checkpoint_every_s=args.checkpoint_every_s,
         seed=args.seed)
     return SearchRequest(
         budget=args.budget, device=args.device, runtime=args.runtime, scale=args.scale,
-        input=args.input, data=args.data, out=args.out, resume=args.resume, force=args.force,
+        input=args.input, data=given("data", named.data), out=args.out, resume=args.resume,
+        force=args.force,
         predictor=args.predictor, force_predictor=args.force_predictor,
         network_profile=args.network_profile, penalty=args.penalty, strength=args.strength,
-        strength_step=args.strength_step, schedule=schedule, finetune_steps=args.finetune_steps,
+        strength_step=args.strength_step, schedule=schedule,
+        finetune_steps=given("finetune_steps", named.train.steps),
+        finetune_batch_size=given("finetune_batch_size", named.train.batch_size),
+        finetune_patch_size=given("finetune_patch_size", named.train.patch_size),
+        finetune_lr=given("finetune_lr", named.train.lr),
         nf=args.nf, num_cells=args.num_cells, fit=not args.no_fit, measure=not args.no_measure,
         trials=args.trials, dominant_trials=args.dominant_trials, rounds=args.rounds,
         torch_device=torch_device, dry_run=args.dry_run)
@@ -138,7 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", required=True, help="e.g. 50ms, 0.05s or 2.5GFLOPs")
     p.add_argument("--scale", type=int, choices=(2, 3, 4), help="default: the device's")
     p.add_argument("--input", help="LR input HxW (default: the device's)")
-    p.add_argument("--data", help="HR training folder (default: built-in photos)")
+    p.add_argument("--schedule", choices=tuple(SCHEDULES), default="demo",
+                   help="named schedule setting the search and fine-tuning steps, batch, patch, "
+                        "learning rate and --data (flags given win): "
+                        + "; ".join(f"{k}: {s.about}" for k, s in SCHEDULES.items()))
+    p.add_argument("--data", help="HR training folder or set name (default: the schedule's)")
     p.add_argument("--out", help="output folder (default: runs/search/DEVICE-BUDGET, the budget "
                    "normalised: 50ms)")
     again = p.add_mutually_exclusive_group()
@@ -159,14 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="initial strength s, in units of the task loss (codesign.search.penalty)")
     p.add_argument("--strength-step", type=positive_float, default=SearchRequest.strength_step,
                    help="dual-ascent step")
-    p.add_argument("--steps", type=positive_int, default=schedule.steps,
-                   help="search steps (radius 0 → 1)")
-    p.add_argument("--warmup-steps", type=nonnegative_int, default=schedule.warmup_steps,
-                   help="weight-only steps first")
-    p.add_argument("--finetune-steps", type=nonnegative_int, default=SearchRequest.finetune_steps)
-    p.add_argument("--batch-size", type=positive_int, default=schedule.batch_size)
-    p.add_argument("--patch-size", type=positive_int, default=schedule.patch_size,
-                   help=f"HR patch side (px): a multiple of the scale, ≥ {MIN_LR_PATCH} x scale")
+    p.add_argument("--steps", type=positive_int, help="search steps (radius 0 → 1)")
+    p.add_argument("--warmup-steps", type=nonnegative_int, help="weight-only steps first")
+    p.add_argument("--batch-size", type=positive_int, help="search batch")
+    p.add_argument("--patch-size", type=positive_int,
+                   help=f"search HR patch side (px): a multiple of the scale, ≥ {MIN_LR_PATCH} x scale")
+    p.add_argument("--finetune-steps", type=nonnegative_int)
+    p.add_argument("--finetune-batch-size", type=positive_int)
+    p.add_argument("--finetune-patch-size", type=positive_int, help="fine-tuning HR patch side (px)")
+    p.add_argument("--finetune-lr", type=positive_float, help="fine-tuning Adam learning rate "
+                   "before the cosine decay")
     p.add_argument("--order-weight", type=number_in(float, 0), default=schedule.order_weight,
                    help="weight of the order (sorting) loss favouring shallower paths")
     p.add_argument("--nf", type=positive_int, default=SearchRequest.nf,

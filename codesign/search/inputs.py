@@ -59,11 +59,11 @@ def check_memory(lr_hw, scale: int, nf: int) -> None:
                           f"available here; shrink --input")
 
 
-def check_patch_size(patch_size: int, scale: int) -> None:
-    """The HR patch side (px) must be a multiple of the scale and give an LR patch of at least
-    MIN_LR_PATCH px."""
+def check_patch_size(patch_size: int, scale: int, flag: str = "--patch-size") -> None:
+    """The HR patch side (px) given by ``flag`` must be a multiple of the scale and give an LR
+    patch of at least MIN_LR_PATCH px."""
     if patch_size % scale or patch_size // scale < MIN_LR_PATCH:
-        raise SearchError(f"--patch-size {patch_size} must be a multiple of the scale "
+        raise SearchError(f"{flag} {patch_size} must be a multiple of the scale "
                           f"({scale}) and at least {MIN_LR_PATCH * scale} px (an LR patch of "
                           f"{MIN_LR_PATCH} px)")
 

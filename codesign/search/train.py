@@ -33,7 +33,6 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.utils.data import default_collate
 from tqdm import tqdm
 
@@ -47,6 +46,7 @@ from codesign.space.supernet import Supernet
 from codesign.sr.checkpoint import load, save_atomic
 from codesign.sr.data import DataError, SRPatchDataset, load_pairs
 from codesign.sr.device import default_device
+from codesign.sr.teacher import distilled_l1
 from codesign.sr.train import train_model
 from codesign_common.atomic import write_csv_atomic
 
@@ -215,12 +215,7 @@ def _split_pairs(data, scale: int, patch_size: int):
 
 
 def _task_loss(sr, hr, lr, teacher, config) -> torch.Tensor:
-    loss = F.l1_loss(sr, hr)
-    if teacher is not None and config.distill_weight > 0:
-        with torch.no_grad():
-            target = teacher(lr)
-        loss = loss + config.distill_weight * F.l1_loss(sr, target)
-    return loss
+    return distilled_l1(sr, hr, lr, teacher, config.distill_weight)
 
 
 def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
@@ -370,6 +365,7 @@ def _differences(saved: dict, now: dict, ignore=()) -> list[str]:
 
 def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                      finetune_steps: int = 500, finetune_lr: float = 5e-4,
+                     finetune_batch_size: int | None = None, finetune_patch_size: int | None = None,
                      penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
                      teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
                      progress: bool = True, feasible_nodes: list[bool] | None = None,
@@ -377,7 +373,8 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
                      stop: StopOnSignal | None = None
                      ) -> tuple[Genotype, TrilevelNet, dict]:
     """Search, derive (weights inherited), fine-tune the standalone network with codesign.train
-    (checkpoints under ``out_dir/finetune``), then write ``genotype.json`` (so a run that fails
+    (checkpoints under ``out_dir/finetune``; batch and patch those of the search unless given),
+    then write ``genotype.json`` (so a run that fails
     before the end leaves none). Returns the genotype, the trained network and the fine-tuning
     summary.
 
@@ -391,7 +388,8 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
     fitted = fit(supernet) if fit is not None else None
     genotype, net = derive(supernet, genotype=fitted or argmax)
     summary = train_model(net, data=data, scale=space.scale, steps=finetune_steps,
-                          batch_size=config.batch_size, patch_size=config.patch_size,
+                          batch_size=finetune_batch_size or config.batch_size,
+                          patch_size=finetune_patch_size or config.patch_size,
                           lr=finetune_lr, out_dir=out_dir / "finetune", resume=resume,
                           device=device, seed=config.seed, arch="trilevel",
                           model_kwargs={"genotype": genotype.to_dict()}, progress=progress)

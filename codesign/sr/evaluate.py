@@ -25,7 +25,6 @@ folder that cannot be read or does not fit its network is refused in one line.
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 

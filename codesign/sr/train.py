@@ -1,6 +1,6 @@
 """Train an SR network with L1 loss and Adam; atomic checkpoints and exact resume.
 
-    python -m codesign.train --arch NAME --scale 4 [--data DIR] --out DIR [--steps N]
+    python -m codesign.train --arch NAME --scale 4 [--schedule demo|cpu|gpu] [--data DIR|SET] --out DIR [--steps N]
                              [--resume | --force] [--torch-device cpu|cuda|…]
 
 ``DIR/checkpoint.pt`` holds the network (name, scale, kwargs, weights), optimizer, LR schedule,
@@ -31,11 +31,11 @@ import sys
 import threading
 import time
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from codesign.sr.checkpoint import (
@@ -53,6 +53,9 @@ from codesign.sr.device import (
     refuse_retired_device,
 )
 from codesign.sr.evaluate import evaluate_model, load_eval_pairs, model_min_lr_side
+from codesign.sr.models.weights import WeightsError
+from codesign.sr.schedules import SCHEDULES
+from codesign.sr.teacher import distilled_l1, load_teacher
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     Parser,
@@ -72,7 +75,8 @@ LOCK = ".lock"
 #: Settings a resumed run must share with its checkpoint, and the CLI flag naming each.
 RESUME_SETTINGS = {"arch": "--arch", "scale": "--scale", "steps": "--steps", "lr": "--lr",
                    "batch_size": "--batch-size", "patch_size": "--patch-size",
-                   "seed": "--seed", "model_kwargs": "the network options (model_kwargs)"}
+                   "seed": "--seed", "model_kwargs": "the network options (model_kwargs)",
+                   "teacher": "--teacher", "distill_weight": "--distill-weight"}
 CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "step", "torch_rng")
 
 
@@ -100,6 +104,8 @@ def _state(model, optimizer, scheduler, step, meta) -> dict:
 
 def _flag(key: str, value) -> str:
     flag = RESUME_SETTINGS[key]
+    if value == "":
+        return f"no {flag}"
     return f"{flag} {value}" if flag.startswith("--") else f"{flag} {value!r}"
 
 
@@ -158,7 +164,9 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
                 val_every: int = 0, checkpoint_every: int = 200,
                 checkpoint_seconds: float | None = 60.0, arch: str | None = None,
                 model_kwargs: dict | None = None, progress: bool = True,
-                stop_at: int | None = None, if_exists: str = "overwrite") -> dict:
+                stop_at: int | None = None, if_exists: str = "overwrite",
+                teacher: torch.nn.Module | None = None, distill_weight: float = 1.0,
+                teacher_name: str = "") -> dict:
     """Train ``model`` for ``steps`` steps of ``batch_size`` HR patches of ``patch_size`` px.
 
     The data is read and checked before ``out_dir`` is touched; ``out_dir`` is then locked
@@ -174,6 +182,10 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
     the SIGINT/SIGTERM handler the caller had installed, if any (it may raise its own exception).
     ``stop_at`` ends the run early at that step with a checkpoint, as an interruption would
     (the LR schedule still spans ``steps``); ``resume=True`` then continues it.
+
+    With a ``teacher`` (codesign.sr.teacher, frozen) the loss is L1(out, HR) +
+    ``distill_weight`` · L1(out, teacher(LR)); ``teacher_name`` is recorded with the settings,
+    so a resume with another teacher is refused.
 
     Returns a summary: steps done, start step, last loss, final validation PSNR (dB) if
     validated, wall time of this call (s), wall time of all the training up to the last step
@@ -204,7 +216,9 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
                                  checkpoint_every=checkpoint_every,
                                  checkpoint_seconds=checkpoint_seconds, arch=arch,
                                  model_kwargs=model_kwargs, progress=progress, stop_at=stop_at,
-                                 if_exists=if_exists, ckpt_path=ckpt_path, log_path=log_path)
+                                 if_exists=if_exists, ckpt_path=ckpt_path, log_path=log_path,
+                                 teacher=teacher, distill_weight=distill_weight,
+                                 teacher_name=teacher_name)
     except BaseException:
         if created and {p.name for p in out_dir.iterdir()} <= {LOCK}:
             (out_dir / LOCK).unlink(missing_ok=True)  # leave no empty folder behind
@@ -214,10 +228,13 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
 
 def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size, patch_size,
                   lr, resume, seed, val_every, checkpoint_every, checkpoint_seconds, arch,
-                  model_kwargs, progress, stop_at, if_exists, ckpt_path, log_path) -> dict:
+                  model_kwargs, progress, stop_at, if_exists, ckpt_path, log_path, teacher,
+                  distill_weight, teacher_name) -> dict:
     torch.manual_seed(seed)
     meta = {"arch": arch, "scale": scale, "model_kwargs": model_kwargs or {}, "steps": steps,
-            "batch_size": batch_size, "patch_size": patch_size, "lr": lr, "seed": seed}
+            "batch_size": batch_size, "patch_size": patch_size, "lr": lr, "seed": seed,
+            "teacher": teacher_name if teacher is not None else "",
+            "distill_weight": distill_weight if teacher is not None else 0.0}
     ckpt = None
     if ckpt_path.exists():
         if not resume and if_exists == "refuse":
@@ -226,6 +243,8 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
             ckpt = load(ckpt_path, required=CHECKPOINT_KEYS)
             check_resume_settings(ckpt, meta, ckpt_path)
     model.to(device)
+    if teacher is not None:
+        teacher.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: cosine_lr(s, steps, warmup=min(100, steps // 20)))
@@ -268,7 +287,7 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
                 if stop.signum is not None:
                     break
                 lr_batch, hr_batch = lr_batch.to(device), hr_batch.to(device)
-                loss = F.l1_loss(model(lr_batch), hr_batch)
+                loss = distilled_l1(model(lr_batch), hr_batch, lr_batch, teacher, distill_weight)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -318,7 +337,17 @@ def resume_command(argv: list[str]) -> str:
     return shlex.join([Path(sys.executable).name, "-m", "codesign.train", *args])
 
 
-@cli_main(DataError, LockBusy)
+def with_schedule(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with every schedule flag left out taken from ``--schedule``."""
+    schedule = SCHEDULES[args.schedule]
+    for key, value in asdict(schedule.train).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.data = args.data or schedule.data
+    return args
+
+
+@cli_main(DataError, LockBusy, WeightsError)
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = Parser(prog="python -m codesign.train", description=__doc__,
@@ -326,15 +355,24 @@ def main(argv=None) -> int:
     parser.add_argument("--arch", required=True,
                         help="network name (list them: python -m codesign.models)")
     parser.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    parser.add_argument("--data", default=None, help="HR training folder (default: built-in photos)")
+    parser.add_argument("--schedule", choices=tuple(SCHEDULES), default="demo",
+                        help="named schedule setting --steps, --batch-size, --patch-size, --lr "
+                             "and --data (codesign.sr.schedules; flags given win): "
+                             + "; ".join(f"{k}: {s.about}" for k, s in SCHEDULES.items()))
+    parser.add_argument("--data", default=None,
+                        help="HR training folder or set name (default: the schedule's)")
     parser.add_argument("--val-data", default=None, help="validation folder (default: built-in)")
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--steps", type=positive_int, default=2000,
+    parser.add_argument("--steps", type=positive_int,
                         help="training steps; fixes the LR schedule (cannot change on --resume)")
-    parser.add_argument("--batch-size", type=positive_int, default=16)
-    parser.add_argument("--patch-size", type=positive_int, default=96,
+    parser.add_argument("--batch-size", type=positive_int)
+    parser.add_argument("--patch-size", type=positive_int,
                         help="HR patch side (px), a multiple of --scale")
-    parser.add_argument("--lr", type=positive_float, default=5e-4)
+    parser.add_argument("--lr", type=positive_float, help="Adam learning rate before the cosine decay")
+    parser.add_argument("--teacher", help="distil from a trained network: ARCH:FILE (the authors' "
+                        "weights), a codesign.train checkpoint or a search folder (codesign.sr.teacher)")
+    parser.add_argument("--distill-weight", type=positive_float, default=1.0,
+                        help="weight w of L1(out, teacher(LR)) beside L1(out, HR) (with --teacher)")
     parser.add_argument("--val-every", type=nonnegative_int, default=500,
                         help="validate every N steps (0: never)")
     parser.add_argument("--seed", type=nonnegative_int, default=0)
@@ -348,7 +386,7 @@ def main(argv=None) -> int:
                        help="continue the checkpoint in --out with the same settings")
     again.add_argument("--force", action="store_true",
                        help="start over, replacing a checkpoint already in --out")
-    args = parser.parse_args(argv)
+    args = with_schedule(parser.parse_args(argv))
     refuse_retired_device(args)
     device = check_torch_device(args.torch_device)
     if args.patch_size % args.scale:
@@ -369,9 +407,11 @@ def main(argv=None) -> int:
             model = build_model(args.arch, args.scale)
         except KeyError as exc:  # UnknownModelError: lists the known names
             raise UsageError(str(exc)) from None
+        teacher = load_teacher(args.teacher, args.scale)[0] if args.teacher else None
         try:
             summary = train_model(
                 model, data=args.data, scale=args.scale, steps=args.steps,
+                teacher=teacher, distill_weight=args.distill_weight, teacher_name=args.teacher or "",
                 batch_size=args.batch_size, patch_size=args.patch_size, lr=args.lr,
                 out_dir=out, resume=args.resume, device=device, seed=args.seed,
                 val_data=args.val_data, val_every=args.val_every, arch=args.arch,

@@ -22,7 +22,7 @@ from codesign_common.locks import exclusive_lock
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--budget", "0.02GFLOPs", "--input", "24x32", "--nf", "8", "--num-cells", "2",
         "--warmup-steps", "1", "--finetune-steps", "2", "--no-measure", "--batch-size", "1",
-        "--patch-size", "16"]
+        "--patch-size", "16", "--finetune-batch-size", "1", "--finetune-patch-size", "16"]
 LONG = [*TINY, "--steps", "40", "--checkpoint-every-s", "0.5"]  # long enough to interrupt
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "",
        "PYTHONPATH": str(REPO)}

@@ -27,6 +27,7 @@ def _request(tmp_path, **kw) -> SearchRequest:
     """The tiny schedule T on local-cpu with a latency budget above the whole space."""
     return SearchRequest(**{"budget": "1000ms", "device": "local-cpu", "input": "24x32", "nf": 8,
                             "num_cells": 2, "finetune_steps": 2, "measure": False,
+                            "finetune_batch_size": 1, "finetune_patch_size": 16,
                             "schedule": SCHEDULE, "out": str(tmp_path / "run"), **kw})
 
 
@@ -388,6 +389,7 @@ def test_12_each_skipped_image_is_one_warning_line_however_often_it_is_read(tmp_
     (tmp_path / "corrupt.png").write_bytes(b"\x89PNG not really")
     rc, _, err = _main(["--budget", "0.02GFLOPs", "--input", "24x32", "--nf", "8",
                           "--num-cells", "2", "--patch-size", "16", "--data", str(tmp_path),
+                          "--finetune-patch-size", "16",
                           "--out", str(tmp_path / "run"), "--dry-run"], capsys)
     assert rc == 0 and "UserWarning" not in err, err
     warned = [ln for ln in err.splitlines() if ln.startswith("warning:")]

@@ -274,7 +274,7 @@ def test_4_signal_in_the_library_stops_after_the_step_and_reaches_the_callers_ha
 # ---------------------------------------------------------------- 5: changed settings on resume
 
 @pytest.mark.parametrize("changed, flag", [(["--steps", "3"], "--steps"),
-                                          (["--lr", "0.001"], "--lr"),
+                                          (["--lr", "0.002"], "--lr"),
                                           (["--batch-size", "4"], "--batch-size"),
                                           (["--seed", "1"], "--seed")])
 def test_5_resume_with_another_setting_is_refused_naming_it(changed, flag, data, tmp_path,

@@ -12,7 +12,6 @@ a file fails (one ``error:`` line, exit 2). ``list`` says which sets are present
 from __future__ import annotations
 
 import argparse
-import sys
 
 from codesign.sr.data.errors import DataError
 from codesign.sr.data.fetch import DEFAULT_BASE_URL, fetch_sets, list_sets

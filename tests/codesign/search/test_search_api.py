@@ -20,7 +20,8 @@ TINY_SCHEDULE = dataclasses.replace(default_schedule(), steps=2, warmup_steps=1,
 def _tiny(out, **changes) -> SearchRequest:
     return dataclasses.replace(
         SearchRequest(budget="0.02GFLOPs", input="24x32", nf=8, num_cells=2,
-                      schedule=TINY_SCHEDULE, finetune_steps=2, measure=False, out=str(out)),
+                      schedule=TINY_SCHEDULE, finetune_steps=2, finetune_batch_size=1,
+                      finetune_patch_size=16, measure=False, out=str(out)),
         **changes)
 
 

@@ -8,7 +8,8 @@ import pytest
 from codesign.search.cli import main
 
 TINY = ["--input", "24x32", "--nf", "16", "--num-cells", "3", "--steps", "4",
-        "--warmup-steps", "1", "--finetune-steps", "2", "--no-measure", "--batch-size", "2"]
+        "--warmup-steps", "1", "--finetune-steps", "2", "--no-measure", "--batch-size", "2",
+        "--finetune-batch-size", "2", "--finetune-patch-size", "48"]
 
 
 def _run(args):
@@ -119,6 +120,7 @@ def test_a_host_without_its_own_predictor_profiles_itself_once_and_searches_on_i
     args = [sys.executable, "-m", "codesign.search", "--device", "local-cpu", "--budget", "2ms",
             "--input", "8x12", "--nf", "8", "--num-cells", "2", "--steps", "2", "--warmup-steps", "1",
             "--finetune-steps", "1", "--batch-size", "1", "--patch-size", "24", "--no-measure",
+            "--finetune-batch-size", "1", "--finetune-patch-size", "24",
             "--network-profile", str(tmp_path / "networks.csv"), "--out", str(tmp_path / "run")]
     first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]

@@ -1,0 +1,68 @@
+"""Named schedules (--schedule) fill the flags left out, in codesign.train and codesign.search;
+a teacher adds L1 to its output to the loss, without gradient, and is loaded frozen."""
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from codesign.search.api import SEARCH_SCHEDULES
+from codesign.search.cli import build_parser, request_from
+from codesign.sr.schedules import SCHEDULES
+from codesign.sr.teacher import distilled_l1, load_teacher
+from codesign.sr.train import main as train_main
+from codesign.sr.train import train_model
+
+
+def test_distilled_l1_adds_the_weighted_distance_to_the_teacher_and_no_gradient_to_it():
+    torch.manual_seed(0)
+    out = torch.rand(2, 3, 8, 8, requires_grad=True)
+    hr, lr = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 4, 4)
+    teacher = nn.Upsample(scale_factor=2.0)
+    teacher.scale = nn.Parameter(torch.ones(()))  # a parameter that must receive no gradient
+    plain = distilled_l1(out, hr, lr, None, 0.5)
+    assert plain.item() == pytest.approx(F.l1_loss(out, hr).item())
+    loss = distilled_l1(out, hr, lr, teacher, 0.5)
+    expected = F.l1_loss(out, hr) + 0.5 * F.l1_loss(out, teacher(lr))
+    assert loss.item() == pytest.approx(expected.item())
+    loss.backward()
+    assert out.grad is not None and teacher.scale.grad is None
+    assert distilled_l1(out, hr, lr, teacher, 0.0).item() == pytest.approx(plain.item())
+
+
+def test_a_trained_checkpoint_is_a_frozen_teacher_and_a_resume_keeps_it(tmp_path):
+    torch.manual_seed(0)
+    from codesign.sr.models import build_model
+
+    train_model(build_model("espcn", 2), scale=2, steps=1, batch_size=1, patch_size=32,
+                out_dir=tmp_path / "t", arch="espcn", progress=False)
+    teacher, note = load_teacher(str(tmp_path / "t" / "checkpoint.pt"), 2)
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    assert "checkpoint.pt" in note
+    student = build_model("espcn", 2)
+    train_model(student, scale=2, steps=2, batch_size=1, patch_size=32, out_dir=tmp_path / "s",
+                arch="espcn", progress=False, teacher=teacher, teacher_name="t", stop_at=1)
+    with pytest.raises(Exception, match="started with --teacher t, this run asks for no --teacher"):
+        train_model(student, scale=2, steps=2, batch_size=1, patch_size=32,
+                    out_dir=tmp_path / "s", arch="espcn", progress=False, resume=True)
+
+
+def test_the_cpu_schedule_of_codesign_train_wants_the_291_images(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        train_main(["--arch", "espcn", "--schedule", "cpu", "--out", str(tmp_path / "r")])
+    assert stopped.value.code == 2 and not (tmp_path / "r").exists()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "291" in err and "fetch" in err
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+def test_a_search_schedule_sets_the_flags_left_out_and_a_flag_given_wins(name):
+    args = build_parser().parse_args(["--budget", "1GFLOPs", "--schedule", name,
+                                      "--finetune-steps", "5", "--patch-size", "24"])
+    request = request_from(args, None)
+    search, named = SEARCH_SCHEDULES[name], SCHEDULES[name]
+    assert request.schedule == dataclasses.replace(search, patch_size=24)
+    assert (request.finetune_steps, request.finetune_batch_size, request.finetune_patch_size,
+            request.finetune_lr) == (5, named.train.batch_size, named.train.patch_size, named.train.lr)
+    assert request.data == named.data
