@@ -206,6 +206,26 @@ def published_weights_headline(frame):
              "sets without one"], rows)
 
 
+TEST_SETS = ("set5", "set14", "b100", "urban100", "manga109")
+
+
+def sr_quality(frame):
+    """PSNR (dB; Y in floating point, `scale` px shaved) on the standard test sets of networks at
+    one named schedule (its steps and training data in the CSV): `searched` by codesign.search,
+    reference networks `trained` alike, the same with their `authors`' weights; params, MACs at
+    a 1280×720 output, and onnxruntime latency on this host (minimum of repeats)."""
+    sets = [s for s in TEST_SETS if s in set(frame["set"])]
+    rows = []
+    for (schedule, kind, model), g in frame.groupby(["schedule", "kind", "model"], sort=False):
+        psnr = g.set_index("set")["psnr"]
+        first = g.iloc[0]
+        rows.append([f"`{schedule}`", kind, model, *[_num(psnr.get(s), 2) for s in sets],
+                     f"{first['params'] / 1e3:.0f} k", _num(first["macs_720p"] / 1e9, 1),
+                     _num(first["latency_ms"], 1)])
+    return (["schedule", "kind", "network", *[f"{s} ×{int(frame['scale'].iloc[0])}" for s in sets],
+             "params", "GMACs 720p", "ms here"], rows)
+
+
 def devices_table(by_provenance: bool = False) -> str:
     """The catalog: where each device's latencies come from (``by_provenance``: one row per
     kind of predictor, naming its devices)."""
@@ -273,6 +293,7 @@ TABLES = [
           predictor_tophub),
     Table("published_weights", "published_weights.csv", "python -m benchmarks.quality.published_weights",
           published_weights),
+    Table("sr_quality", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality),
 ]
 
 
@@ -294,6 +315,8 @@ FILES = {
     "retest_local_cpu.csv": "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10",
     "predictor_qaihub.csv": "python -m benchmarks.prediction.predictor_qaihub (part search: --searches RUN_DIR ...)",
     "search_flops.csv": "python -m benchmarks.search.search_flops (at a GPU schedule, and the main job row: benchmarks/gpu_h100.sh)",
+    "sr_quality.csv": "python -m benchmarks.quality.sr_quality [--schedule demo|cpu|gpu]",
+    "sr_quality.png": "python -m benchmarks.quality.sr_quality",
     "sparsestmax_vs_gumbel.csv": "python -m benchmarks.search.sparsestmax_vs_gumbel",
     "timing_span_local_cpu.csv": "python -m benchmarks.latency.timing_span_local_cpu",
     "transfer.csv": "python -m benchmarks.prediction.transfer",

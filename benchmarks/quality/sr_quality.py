@@ -69,7 +69,7 @@ def searched(spec: str, schedule: str, scale: int, work: Path) -> tuple[object, 
         resume=(out / "run.json").exists(), schedule=SEARCH_SCHEDULES[schedule],
         finetune_steps=named.train.steps, finetune_batch_size=named.train.batch_size,
         finetune_patch_size=named.train.patch_size, finetune_lr=named.train.lr, measure=False)
-    report = run(plan(request)).iloc[-1]
+    report = run(plan(request)).final
     model = load_model_from_run(out)
     facts = {"budget": budget, "device": device, "cost": report["cost"],
              "cost_unit": report["cost_unit"], "cost_provenance": report["cost_provenance"],
@@ -97,7 +97,7 @@ def latency(model, name: str, scale: int, work: Path) -> dict:
     row = time_network("local-cpu", str(work / "latency.csv"), name, (1, 3, *lr_hw), scale,
                        module=model, runtimes=("onnxruntime",))[0]
     return {"latency_ms": row["latency_min_ms"], "latency_median_ms": row["latency_ms"],
-            "latency_runtime": row["runtime"], "latency_lr_hw": f"{lr_hw[0]}x{lr_hw[1]}",
+            "runtime": row["runtime"], "latency_lr_hw": f"{lr_hw[0]}x{lr_hw[1]}",
             "latency_host": row["host"]}
 
 
@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     p.add_argument("--work", default="runs/sr_quality", help="searches and trainings (resumable)")
     p.add_argument("--out", default=str(RESULTS / "sr_quality.csv"))
     args = p.parse_args(argv)
-    unknown = sorted(set(args.archs) | set(args.authors) - set(list_models()))
+    unknown = sorted((set(args.archs) | set(args.authors)) - set(list_models()))
     if unknown:
         raise UsageError(f"unknown network(s) {', '.join(unknown)}; known: {', '.join(list_models())}")
     out, work = check_output_file(args.out), check_output_dir(args.work, "--work")
@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     for kind, name, model, quality, facts in found:
         cost = complexity_row(model, args.scale)
         timed = latency(model, name.replace(" ", "-"), args.scale, work)
-        rows.append(quality.assign(kind=kind, model=name, schedule=args.schedule,
+        rows.append(quality.assign(kind=kind, model=name, schedule=args.schedule, scale=args.scale,
                                    train_data=named.data or "built-in photos",
                                    params=cost["params"], macs_720p=cost["macs_720p"],
                                    **facts, **timed, **host))

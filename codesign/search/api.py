@@ -69,6 +69,7 @@ from codesign.sr.data import DataError, load_pairs
 from codesign.sr.data.sets import resolve_data
 from codesign.sr.device import default_device, describe
 from codesign.sr.schedules import SCHEDULES
+from codesign.sr.teacher import load_teacher
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cache import cache_root, check_cache_dir
 from codesign_common.cli import check_output_dir
@@ -119,6 +120,7 @@ class SearchRequest:
     finetune_batch_size: int = DEMO.batch_size
     finetune_patch_size: int = DEMO.patch_size    # HR px
     finetune_lr: float = DEMO.lr                  # Adam, cosine decay
+    teacher: str | None = None           # distil from it in search and fine-tuning (codesign.sr.teacher)
     nf: int = 64                         # supernet feature channels
     num_cells: int = 5                   # cells including the stem cell
     fit: bool = True                     # re-derive a network in the band when the argmax is not
@@ -150,6 +152,7 @@ class SearchPlan:
     feasible: list[bool]                 # per tree node: can a network ending there meet the budget
     out: Path
     settings: dict                       # what a --resume must match (run.json)
+    teacher: object | None = None        # the frozen teacher network, loaded from request.teacher
 
     @property
     def name(self) -> str:
@@ -295,9 +298,10 @@ def plan(request: SearchRequest) -> SearchPlan:
     settings = _run_settings(request, name, budget, scale, lr_hw, runtime, costs)
     if request.resume and not request.force:
         _check_resumable(out, settings)
+    teacher = load_teacher(request.teacher, scale)[0] if request.teacher else None
     return SearchPlan(request, device, budget, scale, lr_hw, runtime, space,
                       costs.predictor_table, table, costs.network_profile, costs.measured, low, high,
-                      feasible_nodes(space, table, lr_hw, budget.value), out, settings)
+                      feasible_nodes(space, table, lr_hw, budget.value), out, settings, teacher)
 
 
 def _host_predictor(request: SearchRequest, device, runtime: str | None, budget: Budget,
@@ -383,6 +387,7 @@ def _run_settings(request: SearchRequest, name: str, budget: Budget, scale: int,
             "--warmup-steps": schedule.warmup_steps, "--finetune-steps": request.finetune_steps,
             "--finetune-batch-size": request.finetune_batch_size,
             "--finetune-patch-size": request.finetune_patch_size, "--finetune-lr": request.finetune_lr,
+            "--teacher": request.teacher, "--distill-weight": schedule.distill_weight,
             "--batch-size": schedule.batch_size, "--patch-size": schedule.patch_size,
             "--order-weight": schedule.order_weight, "--nf": request.nf,
             "--num-cells": request.num_cells, "--width-relaxation": schedule.width_relaxation,
@@ -435,7 +440,7 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
         plan.space, request.schedule, out_dir=out, data=request.data,
         finetune_steps=request.finetune_steps, finetune_batch_size=request.finetune_batch_size,
         finetune_patch_size=request.finetune_patch_size, finetune_lr=request.finetune_lr,
-        penalty=plan.penalty_hook(),
+        teacher=plan.teacher, teacher_name=request.teacher or "", penalty=plan.penalty_hook(),
         resume=request.resume, device=request.torch_device, feasible_nodes=plan.feasible,
         fit=partial(fit_in_aim, table=table, lr_hw=lr_hw, budget=budget.value,
                     aim=aim_band(budget))
@@ -471,6 +476,8 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
         schedule = request.schedule
         finetune = {"data": request.data, "scale": plan.scale, "steps": request.finetune_steps,
                     "batch_size": request.finetune_batch_size, "lr": request.finetune_lr,
+                    "teacher": plan.teacher, "distill_weight": schedule.distill_weight,
+                    "teacher_name": request.teacher or "",
                     "patch_size": request.finetune_patch_size,
                     "resume": request.resume, "device": request.torch_device,
                     "seed": schedule.seed}

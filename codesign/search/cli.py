@@ -53,6 +53,7 @@ from codesign.search.inputs import MIN_LR_PATCH
 from codesign.search.penalty import FORMS, BudgetPenalty
 from codesign.search.train import ResumeMismatch, StopOnSignal
 from codesign.sr.data import DataError
+from codesign.sr.models.weights import WeightsError
 from codesign.sr.schedules import SCHEDULES
 from codesign_common.cli import (
     Parser,
@@ -95,6 +96,7 @@ def request_from(args: argparse.Namespace, torch_device: str | None) -> SearchRe
         warmup_steps=given("warmup_steps", search.warmup_steps),
         batch_size=given("batch_size", search.batch_size),
         patch_size=given("patch_size", search.patch_size), order_weight=args.order_weight,
+        distill_weight=args.distill_weight if args.teacher else 0.0,
         width_relaxation=args.width_relaxation, checkpoint_every_s=args.checkpoint_every_s,
         seed=args.seed)
     return SearchRequest(
@@ -107,7 +109,7 @@ def request_from(args: argparse.Namespace, torch_device: str | None) -> SearchRe
         finetune_steps=given("finetune_steps", named.train.steps),
         finetune_batch_size=given("finetune_batch_size", named.train.batch_size),
         finetune_patch_size=given("finetune_patch_size", named.train.patch_size),
-        finetune_lr=given("finetune_lr", named.train.lr),
+        finetune_lr=given("finetune_lr", named.train.lr), teacher=args.teacher,
         nf=args.nf, num_cells=args.num_cells, fit=not args.no_fit, measure=not args.no_measure,
         trials=args.trials, dominant_trials=args.dominant_trials, rounds=args.rounds,
         torch_device=torch_device, dry_run=args.dry_run)
@@ -190,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finetune-patch-size", type=positive_int, help="fine-tuning HR patch side (px)")
     p.add_argument("--finetune-lr", type=positive_float, help="fine-tuning Adam learning rate "
                    "before the cosine decay")
+    p.add_argument("--teacher", help="distil from a trained network in the search and the "
+                   "fine-tuning: ARCH:FILE (the authors' weights), a codesign.train checkpoint or a "
+                   "search folder (codesign.sr.teacher)")
+    p.add_argument("--distill-weight", type=positive_float, default=1.0,
+                   help="weight w of L1(out, teacher(LR)) beside L1(out, HR) (with --teacher)")
     p.add_argument("--order-weight", type=number_in(float, 0), default=schedule.order_weight,
                    help="weight of the order (sorting) loss favouring shallower paths")
     p.add_argument("--nf", type=positive_int, default=SearchRequest.nf,
@@ -242,7 +249,7 @@ def main(argv=None) -> int:
             raise DisturbedTiming(f"{exc}; the searched network is kept in {checked.out}: time it "
                                   f"again with: {resume_command(argv, checked.out)}") from exc
     except (UsageError, BudgetError, UnknownDeviceError, CatalogError, DataError, LockBusy,
-            ResumeMismatch, DisturbedTiming) as exc:
+            ResumeMismatch, DisturbedTiming, WeightsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SearchInterrupted as exc:

@@ -367,8 +367,8 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
                      finetune_steps: int = 500, finetune_lr: float = 5e-4,
                      finetune_batch_size: int | None = None, finetune_patch_size: int | None = None,
                      penalty: Callable[[ExpectedCostFn, torch.Tensor], torch.Tensor] | None = None,
-                     teacher: torch.nn.Module | None = None, resume: bool = False, device=None,
-                     progress: bool = True, feasible_nodes: list[bool] | None = None,
+                     teacher: torch.nn.Module | None = None, teacher_name: str = "",
+                     resume: bool = False, device=None, progress: bool = True, feasible_nodes: list[bool] | None = None,
                      fit: Callable[[Supernet], Genotype | None] | None = None,
                      stop: StopOnSignal | None = None
                      ) -> tuple[Genotype, TrilevelNet, dict]:
@@ -391,6 +391,8 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
                           batch_size=finetune_batch_size or config.batch_size,
                           patch_size=finetune_patch_size or config.patch_size,
                           lr=finetune_lr, out_dir=out_dir / "finetune", resume=resume,
+                          teacher=teacher, distill_weight=config.distill_weight,
+                          teacher_name=teacher_name,
                           device=device, seed=config.seed, arch="trilevel",
                           model_kwargs={"genotype": genotype.to_dict()}, progress=progress)
     genotype.save(out_dir / "genotype.json")

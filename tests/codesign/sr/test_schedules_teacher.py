@@ -66,3 +66,17 @@ def test_a_search_schedule_sets_the_flags_left_out_and_a_flag_given_wins(name):
     assert (request.finetune_steps, request.finetune_batch_size, request.finetune_patch_size,
             request.finetune_lr) == (5, named.train.batch_size, named.train.patch_size, named.train.lr)
     assert request.data == named.data
+
+
+def test_a_search_teacher_sets_the_distillation_and_a_bad_one_is_one_line(tmp_path, capsys):
+    from codesign.search.cli import main as search_main
+
+    args = build_parser().parse_args(["--budget", "5GFLOPs", "--teacher", "x.pt"])
+    request = request_from(args, None)
+    assert request.teacher == "x.pt" and request.schedule.distill_weight == 1.0
+    assert request_from(build_parser().parse_args(["--budget", "5GFLOPs"]), None).schedule.distill_weight == 0
+    rc = search_main(["--budget", "5GFLOPs", "--teacher", "rlfn:" + str(tmp_path / "none.pth"),
+                      "--dry-run", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "none.pth does not exist" in err
+    assert not (tmp_path / "run").exists()
