@@ -219,10 +219,11 @@ def sr_quality(frame):
     for (schedule, kind, model), g in frame.groupby(["schedule", "kind", "model"], sort=False):
         psnr = g.set_index("set")["psnr"]
         first = g.iloc[0]
-        rows.append([f"`{schedule}`", kind, model, *[_num(psnr.get(s), 2) for s in sets],
-                     f"{first['params'] / 1e3:.0f} k", _num(first["macs_720p"] / 1e9, 1),
-                     _num(first["latency_ms"], 1)])
-    return (["schedule", "kind", "network", *[f"{s} ×{int(frame['scale'].iloc[0])}" for s in sets],
+        trained = {"authors": "the authors'", "bicubic": "none"}.get(kind, f"`{schedule}`")
+        rows.append([trained, kind, model, *[_num(psnr.get(s), 2) for s in sets],
+                     f"{first['params'] / 1e3:.0f} k" if first["params"] else "0",
+                     _num(first["macs_720p"] / 1e9, 1), _num(first["latency_ms"], 1)])
+    return (["trained at", "kind", "network", *[f"{s} ×{int(frame['scale'].iloc[0])}" for s in sets],
              "params", "GMACs 720p", "ms here"], rows)
 
 

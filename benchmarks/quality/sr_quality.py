@@ -48,8 +48,11 @@ ROW_KEYS = ("host_id", "schedule", "kind", "model", "set")
 """A row of sr_quality.csv: one network of one kind at one schedule on one test set, one host."""
 
 
-def quality_rows(model, name: str, scale: int) -> pd.DataFrame:
-    """Mean PSNR/SSIM (float Y) of ``model`` and of bicubic on every test set present."""
+def quality_rows(model, name: str, scale: int, cache: Path | None = None) -> pd.DataFrame:
+    """Mean PSNR/SSIM (float Y) of ``model`` and of bicubic on every test set present; read
+    from ``cache`` where an earlier run of the same command wrote them, written there after."""
+    if cache is not None and cache.exists():
+        return pd.read_csv(cache)
     rows = []
     for test_set in present_test_sets():
         table = evaluation_table(model, name, scale, test_set)
@@ -57,6 +60,9 @@ def quality_rows(model, name: str, scale: int) -> pd.DataFrame:
         rows.append({"set": test_set, "images": len(table) - 1, "psnr": mean["psnr_float_y"],
                      "ssim": mean["ssim_float_y"], "psnr_bicubic": mean["psnr_bicubic_float_y"],
                      "ssim_bicubic": mean["ssim_bicubic_float_y"]})
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_csv_atomic(pd.DataFrame(rows), cache)
     return pd.DataFrame(rows)
 
 
@@ -75,7 +81,7 @@ def searched(spec: str, schedule: str, scale: int, work: Path) -> tuple[object, 
              "cost_unit": report["cost_unit"], "cost_provenance": report["cost_provenance"],
              "steps": int(report["search_steps"]) + int(report["finetune_steps"]),
              "train_wall_s": report["search_finetune_wall_s"]}
-    return model, quality_rows(model, f"searched {spec}", scale), facts
+    return model, quality_rows(model, f"searched {spec}", scale, out / "quality.csv"), facts
 
 
 def authors(arch: str, scale: int) -> pd.DataFrame:
@@ -154,11 +160,13 @@ def main(argv=None) -> int:
         model, facts = train_reference(arch, scale=args.scale, steps=train.steps,
                                        batch_size=train.batch_size, patch_size=train.patch_size,
                                        lr=train.lr, data=named.data, work=work)
-        found.append(("trained", arch, model, quality_rows(model, arch, args.scale), facts))
+        cache = work / f"{arch}_x{args.scale}" / "quality.csv"
+        found.append(("trained", arch, model, quality_rows(model, arch, args.scale, cache), facts))
     for arch in args.authors:
         found.append(("authors", arch, build_model(arch, args.scale).eval(), authors(arch, args.scale), {}))
     bicubic = build_model("bicubic", args.scale).eval()
-    found.append(("bicubic", "bicubic", bicubic, quality_rows(bicubic, "bicubic", args.scale), {}))
+    found.append(("bicubic", "bicubic", bicubic,
+                  quality_rows(bicubic, "bicubic", args.scale, work / "bicubic" / "quality.csv"), {}))
     # every network is timed after all training, one after another
     host = {"host_id": fingerprint()["host_id"], "machine": machine(),
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -166,10 +174,10 @@ def main(argv=None) -> int:
     for kind, name, model, quality, facts in found:
         cost = complexity_row(model, args.scale)
         timed = latency(model, name.replace(" ", "-"), args.scale, work)
-        rows.append(quality.assign(kind=kind, model=name, schedule=args.schedule, scale=args.scale,
-                                   train_data=named.data or "built-in photos",
-                                   params=cost["params"], macs_720p=cost["macs_720p"],
-                                   **facts, **timed, **host))
+        rows.append(quality.assign(**{
+            "kind": kind, "model": name, "schedule": args.schedule, "scale": args.scale,
+            "train_data": named.data or "built-in photos", "params": cost["params"],
+            "macs_720p": cost["macs_720p"], **facts, **timed, **host}))
     table = replace_rows(out, pd.concat(rows, ignore_index=True), ROW_KEYS)
     write_csv_atomic(table, out)
     figure(table[(table.schedule == args.schedule) & (table.host_id == host["host_id"])],
