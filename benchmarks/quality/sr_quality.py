@@ -110,6 +110,7 @@ def latency(model, name: str, scale: int, work: Path) -> dict:
 def figure(rows: pd.DataFrame, path: Path) -> None:
     """PSNR against measured latency, one panel per test set, one marker per kind."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -124,6 +125,8 @@ def figure(rows: pd.DataFrame, path: Path) -> None:
                 ax.annotate(r["model"], (r["latency_ms"], r["psnr"]), fontsize=6)
         ax.set_title(name)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("onnxruntime ms on this host")
     axes[0][0].set_ylabel("PSNR (dB, Y)")
     axes[0][0].legend(fontsize=6)
