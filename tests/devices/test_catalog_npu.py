@@ -4,9 +4,9 @@ every op instance through the normal lookup."""
 import pandas as pd
 import pytest
 
+from codesign.space.op_instances import op_row
 from devices.catalog import get_device
 from predictors.cost_model import CostModel
-from predictors.kernel_features import conv_row
 from predictors.store import find_device_predictor
 
 NPUS = {"galaxy-s24-npu": ("Samsung Galaxy S24", "float"),
@@ -39,7 +39,8 @@ def test_committed_predictor_loads_and_prices_op_instances(name):
     assert cost.device == name and cost.provenance == "public:qai-hub, predicted"
     assert cost.training_provenance == ["public:qai-hub"]
     assert cost.predictor.meta["source"]["hub_device"] == NPUS[name][0]
-    rows = pd.DataFrame([conv_row("conv3x3", 32, 32, 3, 128, 128), conv_row("skip", 32, 32, 1, 128, 128)])
+    # search-space instances: each row lists the kernels it runs, which the NPU roofline prices
+    rows = pd.DataFrame([op_row("conv3x3", 32, 32, 128, 128), op_row("skip", 32, 32, 128, 128)])
     table = cost.network_table(rows)
     assert len(table) == 2 and all(m > 0 and s >= 0 for m, s in table.values())
     assert cost.network_overhead_ms > 0
