@@ -22,6 +22,7 @@ in ``--work`` are reused, so the same command resumes; rows of other schedules a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sys
 from pathlib import Path
 
@@ -38,7 +39,12 @@ from codesign.sr.evaluate import evaluation_table, load_model_from_run
 from codesign.sr.models import build_model, list_models
 from codesign.sr.schedules import SCHEDULES
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import UsageError, check_output_dir, check_output_file, cli_main
+from codesign_common.cli import (
+    UsageError,
+    check_output_dir,
+    check_output_file,
+    cli_main,
+)
 from devices.catalog import get_device
 from devices.host_identity import fingerprint
 from devices.measure import time_network
@@ -48,13 +54,26 @@ ROW_KEYS = ("host_id", "schedule", "kind", "model", "set")
 """A row of sr_quality.csv: one network of one kind at one schedule on one test set, one host."""
 
 
+def weights_digest(model) -> str:
+    """sha256 of a network's weights, in state-dict order: what an evaluation cache is keyed by."""
+    digest = hashlib.sha256()
+    for key, tensor in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def quality_rows(model, name: str, scale: int, cache: Path | None = None) -> pd.DataFrame:
     """Mean PSNR/SSIM (float Y) of ``model`` and of bicubic on every test set present; read
-    from ``cache`` where an earlier run of the same command wrote them, written there after."""
+    from ``cache`` where an earlier run wrote them for these very weights and the same sets,
+    written there after."""
+    digest, sets = weights_digest(model), present_test_sets()
     if cache is not None and cache.exists():
-        return pd.read_csv(cache)
+        cached = pd.read_csv(cache)
+        if (cached["weights_sha256"] == digest).all() and list(cached["set"]) == list(sets):
+            return cached.drop(columns="weights_sha256")
     rows = []
-    for test_set in present_test_sets():
+    for test_set in sets:
         table = evaluation_table(model, name, scale, test_set)
         mean = table[table.image == "mean"].iloc[0]
         rows.append({"set": test_set, "images": len(table) - 1, "psnr": mean["psnr_float_y"],
@@ -62,7 +81,7 @@ def quality_rows(model, name: str, scale: int, cache: Path | None = None) -> pd.
                      "ssim_bicubic": mean["ssim_bicubic_float_y"]})
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        write_csv_atomic(pd.DataFrame(rows), cache)
+        write_csv_atomic(pd.DataFrame(rows).assign(weights_sha256=digest), cache)
     return pd.DataFrame(rows)
 
 
@@ -98,12 +117,14 @@ def authors(arch: str, scale: int) -> pd.DataFrame:
 
 
 def latency(model, name: str, scale: int, work: Path) -> dict:
-    """onnxruntime on this host at local-cpu's LR input: min of repeats (ms), and where."""
+    """onnxruntime on this host at local-cpu's LR input: min of repeats (ms), where, and with how
+    many threads (``latency_target``)."""
     lr_hw = tuple(get_device("local-cpu").lr_input_hw)
     row = time_network("local-cpu", str(work / "latency.csv"), name, (1, 3, *lr_hw), scale,
                        module=model, runtimes=("onnxruntime",))[0]
     return {"latency_ms": row["latency_min_ms"], "latency_median_ms": row["latency_ms"],
-            "runtime": row["runtime"], "latency_lr_hw": f"{lr_hw[0]}x{lr_hw[1]}",
+            "runtime": row["runtime"], "latency_target": row["target"],
+            "latency_lr_hw": f"{lr_hw[0]}x{lr_hw[1]}",
             "latency_host": row["host"]}
 
 

@@ -142,7 +142,7 @@ def budget_row(device: str, budget: float, args) -> dict:
 
 
 def _flags(column: pd.Series) -> pd.Series:
-    """A True/False column as booleans, also when read back from a CSV beside summary shares."""
+    """A True/False column as booleans, as read back from a CSV."""
     return column.map(lambda v: str(v) == "True")
 
 
@@ -180,7 +180,6 @@ def main(argv=None) -> int:
     check_output_dir(args.work, "--work")
     budgets = work_budgets(args)
     others = other_hosts_rows(Path(args.out), args.runtime, fingerprint()["host_id"])
-    others = others[others["budget_ms"].notna()] if not others.empty else others  # files before summaries were derived held them
     rows = []
     stop = args.stop = StopOnSignal().install()
     try:

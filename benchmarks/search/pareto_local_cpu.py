@@ -56,7 +56,6 @@ def searched_rows(path: Path, runtime: str, host_id: str, finetune_steps: int) -
     hits = pd.read_csv(path)
     if "kind" in hits:
         hits = hits[hits.kind == "searched"]
-    hits = hits.dropna(subset=["budget_ms"])  # not budget_hit's summary rows
     hits = hits[(hits.runtime == runtime) & (hits.host_id == host_id)]
     if hits.empty:
         raise UsageError(f"--searched {path} has no {runtime} row of this host ({host_id})")

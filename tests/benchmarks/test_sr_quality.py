@@ -1,6 +1,7 @@
 """benchmarks.quality.sr_quality: the authors' rows are published_weights.csv's measurements,
 an evaluation is reused from its cache, and the report renders one row per network."""
 import pandas as pd
+import torch
 
 from benchmarks.benchmark_args import RESULTS
 from benchmarks.quality.sr_quality import authors, quality_rows
@@ -14,11 +15,23 @@ def test_the_authors_rows_are_the_published_weights_measurements():
     assert list(rows["psnr"]) == list(measured["psnr_float_y"])
 
 
-def test_an_evaluation_written_to_its_cache_is_read_back_without_the_network(tmp_path):
+def test_an_evaluation_is_reused_only_for_the_weights_it_was_made_with(tmp_path, monkeypatch):
+    import benchmarks.quality.sr_quality as sr_quality
+    from codesign.sr.models import build_model
+
+    monkeypatch.setattr(sr_quality, "present_test_sets", lambda: ["set5"])
+    calls = []
+    monkeypatch.setattr(sr_quality, "evaluation_table", lambda model, *a: calls.append(1) or pd.DataFrame(
+        [{"image": "mean", "psnr_float_y": 30.1, "ssim_float_y": 0.85, "psnr_bicubic_float_y": 28.4,
+          "ssim_bicubic_float_y": 0.81}]))
     cache = tmp_path / "quality.csv"
-    pd.DataFrame([{"set": "set5", "images": 5, "psnr": 30.1, "ssim": 0.85, "psnr_bicubic": 28.4,
-                   "ssim_bicubic": 0.81}]).to_csv(cache, index=False)
-    assert quality_rows(None, "any", 4, cache)["psnr"].tolist() == [30.1]
+    net = build_model("espcn", 4)
+    first = quality_rows(net, "espcn", 4, cache)
+    assert quality_rows(net, "espcn", 4, cache).equals(first) and len(calls) == 1
+    with torch.no_grad():
+        next(net.parameters()).add_(1.0)  # other weights: evaluated again
+    quality_rows(net, "espcn", 4, cache)
+    assert len(calls) == 2 and "weights_sha256" not in first
 
 
 def test_the_report_has_a_row_per_network_and_a_column_per_test_set_in_the_papers_order():
