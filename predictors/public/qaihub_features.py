@@ -7,16 +7,18 @@ device (no weights, no data) by intercepting every aten op of one forward pass.
 Op classes (`CLASSES`): `conv` (dense and grouped convolutions), `dwconv` (depthwise:
 groups = input channels > 1), `matmul` (linear layers, matrix products), `pool` (max / average
 pools and means), `elementwise` (binary arithmetic, normalisations that are not folded),
-`activation` (ReLU, SiLU, sigmoid, GELU, hard-swish, clamps …), `movement` (concatenation,
-copies, pixel shuffle, resize, padding). Views (reshape, permute, split) are free, and eval-mode
+`activation` (ReLU, SiLU, sigmoid, GELU, hard-swish, clamps …), `concat` (concatenation,
+stacking), `movement` (copies, pixel shuffle, resize, padding). Views (reshape, permute, split) are free, and eval-mode
 batch norm is folded into the convolution before it, as the zoo's converters do. Per class:
 `macs:<class>` (multiply-accumulates), `bytes:<class>` (every tensor read and written, weights
 included, counted as 4 B per element whatever the deployed precision: a scale the fitted cost
 per byte absorbs) and `n:<class>` (op calls).
 
-The CLI builds the zoo's torchvision CNNs (`TORCHVISION_MODELS`: the zoo's own `model.py` at the
-imported commit calls these builders) at the input the zoo exports them with (224×224: its
-shared ImageNet classifier's get_input_spec, `IMAGENET_DIM`) and writes their features. It needs
+The CLI builds every 2-D CNN the zoo takes from torchvision (its own `model.py` at the imported
+commit calls these builders): the classifiers (`TORCHVISION_MODELS`) at the input the zoo exports
+them with (224×224: its shared ImageNet classifier's get_input_spec, `IMAGENET_DIM`) and FCN-ResNet50
+(`TORCHVISION_SEGMENTERS`) at 520×520 (its shared DeepLabV3Model's get_input_spec), and writes
+their features. (The zoo's torchvision video nets are 3-D and its ViT a transformer.) It needs
 torchvision, which is used here and nowhere else: `pip install --no-deps --target DIR
 torchvision==0.28.0`, then `PYTHONPATH=DIR`. The SR models are counted from codesign.models by
 benchmarks.prediction.predictor_qaihub.
@@ -35,20 +37,21 @@ from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
 
 BYTES_PER_ELEMENT = 4
-CLASSES = ("conv", "dwconv", "matmul", "pool", "elementwise", "activation", "movement")
+CLASSES = ("conv", "dwconv", "matmul", "pool", "elementwise", "activation", "concat", "movement")
 _OPS = {
     "matmul": ("addmm", "mm", "bmm", "linear", "matmul", "baddbmm"),
     "pool": ("max_pool2d_with_indices", "max_pool2d", "avg_pool2d", "mean", "amax",
-             "_adaptive_avg_pool2d", "adaptive_max_pool2d", "sum"),
+             "_adaptive_avg_pool2d", "adaptive_max_pool2d", "sum", "argmax"),
     "elementwise": ("add", "add_", "mul", "mul_", "sub", "sub_", "div", "div_", "rsub",
                     "native_layer_norm", "where", "maximum", "minimum", "pow", "sqrt", "rsqrt"),
     "activation": ("relu", "relu_", "silu", "silu_", "sigmoid", "sigmoid_", "gelu", "hardswish",
                    "hardswish_", "hardsigmoid", "hardsigmoid_", "hardtanh", "hardtanh_",
                    "leaky_relu", "leaky_relu_", "_prelu_kernel", "prelu", "clamp", "clamp_",
                    "clamp_min", "clamp_min_", "tanh", "tanh_", "softmax", "_softmax", "exp"),
-    "movement": ("cat", "clone", "copy_", "pixel_shuffle", "pixel_unshuffle", "upsample_nearest2d",
+    "concat": ("cat", "stack"),
+    "movement": ("clone", "copy_", "pixel_shuffle", "pixel_unshuffle", "upsample_nearest2d",
                  "upsample_bilinear2d", "constant_pad_nd", "_unsafe_index", "repeat",
-                 "repeat_interleave", "index", "stack", "contiguous"),
+                 "repeat_interleave", "index", "contiguous"),
 }
 FREE = ("view", "_unsafe_view", "reshape", "t", "permute", "transpose", "split", "split_with_sizes",
         "expand", "empty", "unsqueeze", "squeeze", "flatten", "as_strided", "as_strided_",
@@ -69,6 +72,10 @@ TORCHVISION_MODELS = {
     "convnext_tiny": "convnext_tiny", "convnext_base": "convnext_base",
 }
 IMAGENET_INPUT = (1, 3, 224, 224)
+# zoo model id → torchvision segmentation builder; the zoo's DeepLabV3Model wraps it (no auxiliary
+# head, class indices out) and exports it at 520×520
+TORCHVISION_SEGMENTERS = {"fcn_resnet50": "fcn_resnet50"}
+SEGMENTATION_INPUT = (1, 3, 520, 520)
 FEATURES_CSV = public_data.QAIHUB_DIR / "features.csv"
 
 
@@ -163,11 +170,31 @@ def _torchvision_models():
     return tv, torchvision.__version__
 
 
-def torchvision_features(models=tuple(TORCHVISION_MODELS)) -> pd.DataFrame:
-    """Features of the zoo's torchvision CNNs at IMAGENET_INPUT."""
+class _Segmenter(torch.nn.Module):
+    """A torchvision segmentation network as the zoo exports it: per-pixel class indices."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image)["out"].argmax(1)
+
+
+def torchvision_features(models=tuple(TORCHVISION_MODELS) + tuple(TORCHVISION_SEGMENTERS)) -> pd.DataFrame:
+    """Features of the zoo's torchvision CNNs: the classifiers at IMAGENET_INPUT, the
+    segmenters at SEGMENTATION_INPUT. Neither counts the input normalisation the zoo's
+    wrappers add (two elementwise ops on the input)."""
     tv, version = _torchvision_models()
     rows = []
     for model in models:
+        if model in TORCHVISION_SEGMENTERS:
+            builder = TORCHVISION_SEGMENTERS[model]
+            module = _Segmenter(getattr(tv.segmentation, builder)(weights=None, weights_backbone=None,
+                                                                  aux_loss=False))
+            rows.append(feature_row(model, module, SEGMENTATION_INPUT,
+                                    f"torchvision {version} models.segmentation.{builder}"))
+            continue
         builder = TORCHVISION_MODELS[model]
         extra = {"aux_logits": False, "init_weights": False} if builder in ("googlenet", "inception_v3") else {}
         module = getattr(tv, builder)(weights=None, **extra)
@@ -193,8 +220,9 @@ def read_features(path=FEATURES_CSV) -> pd.DataFrame:
 def main(argv=None) -> None:
     parser = Parser(prog="python -m predictors.public.qaihub_features", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(FEATURES_CSV), help="features CSV to write")
-    parser.add_argument("--models", nargs="+", choices=sorted(TORCHVISION_MODELS),
-                        default=list(TORCHVISION_MODELS), help="zoo model ids (default: all)")
+    every = list(TORCHVISION_MODELS) + list(TORCHVISION_SEGMENTERS)
+    parser.add_argument("--models", nargs="+", choices=sorted(every), default=every,
+                        help="zoo model ids (default: all)")
     args = parser.parse_args(argv)
     out = check_output_file(args.out)
     frame = torchvision_features(args.models)

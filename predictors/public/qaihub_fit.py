@@ -9,8 +9,10 @@ with the features of predictors.public.qaihub_features summed over op classes as
 ``VARIANTS`` says (a term is a kind, ``macs``, ``bytes`` or ``n`` for op calls, over a set of
 classes), fitted for least relative squared error (predictors.kinds.roofline.nnls_relative). The
 variant is chosen by leave-one-model-out MAPE over the CNNs. Variants without ``activation``
-treat activations as fused into the op before them, as the search space's op instances are
-priced (predictors.fused_ops).
+(``_fused_act``) treat activations as fused into the op before them, as the search space's op
+instances are priced (predictors.fused_ops); ``_free_concat`` variants price a concatenation by
+its calls only, not its bytes, as an NPU that writes each input into the output's buffer in place
+would run it.
 
 The fitted terms become a roofline (predictors.kinds.roofline.Roofline: ms per MAC, per byte, per call
 of the primitive classes ``conv2d``, ``depthwise_conv2d``, ``elementwise``) and the overhead the
@@ -44,19 +46,21 @@ FITTED_PRECISIONS = ("float", "w8a8")
 MIN_MODELS = 8
 PREDICTION_PROVENANCE = "public:qai-hub, predicted"  # the label of every cost these predictors give
 DENSE = ("conv", "matmul")
-MEMORY = ("pool", "elementwise", "activation", "movement")
+MEMORY = ("pool", "elementwise", "activation", "concat", "movement")
 
 
 def _variants() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     out = {}
-    for fused in (False, True):
+    for fused, free_concat in ((False, False), (True, False), (False, True), (True, True)):
         every = tuple(c for c in CLASSES if not (fused and c == "activation"))
-        memory = tuple(c for c in MEMORY if not (fused and c == "activation"))
-        suffix = "_fused_act" if fused else ""
-        out |= {f"macs{suffix}": [("macs", every)],
-                f"macs_calls{suffix}": [("macs", every), ("n", every)],
-                f"roofline{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", every)],
-                f"roofline_calls{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", every),
+        priced = tuple(c for c in every if not (free_concat and c == "concat"))  # by their bytes
+        memory = tuple(c for c in MEMORY if c in priced)
+        suffix = ("_fused_act" if fused else "") + ("_free_concat" if free_concat else "")
+        if not free_concat:  # MACs-only variants price no bytes, so they have no free-concat twin
+            out |= {f"macs{suffix}": [("macs", every)],
+                    f"macs_calls{suffix}": [("macs", every), ("n", every)]}
+        out |= {f"roofline{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", priced)],
+                f"roofline_calls{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", priced),
                                             ("n", every)],
                 f"classes{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", DENSE),
                                      ("bytes", ("dwconv",)), ("bytes", memory), ("n", every)]}

@@ -36,6 +36,21 @@ def test_features_count_macs_bytes_and_calls_per_class_exactly():
     assert f["macs:matmul"] == 0 and f["n:pool"] == 0
 
 
+def test_a_concatenation_is_its_own_class_and_free_concat_variants_price_only_its_calls():
+    class Cat(nn.Module):
+        def forward(self, x):
+            return torch.cat([x, x], dim=1)
+
+    f = count_features(Cat(), (1, 3, 4, 4))
+    assert f["n:concat"] == 1 and f["bytes:concat"] == 4 * (2 * 48 + 96) and f["n:movement"] == 0
+    row = pd.DataFrame([f])
+    priced, free = design(row, "roofline_calls"), design(row, "roofline_calls_free_concat")
+    assert priced[0, 3] == free[0, 3] + f["bytes:concat"]                 # the bytes term
+    assert priced[0, 4] == free[0, 4] == 1                                # the calls term
+    assert {v for v in VARIANTS if v.endswith("_free_concat")} == {
+        f"{v}_free_concat" for v in VARIANTS if not v.endswith("_free_concat") and not v.startswith("macs")}
+
+
 def test_an_op_of_no_class_is_an_error_not_a_silent_zero():
     class Odd(nn.Module):
         def forward(self, x):
