@@ -24,6 +24,7 @@ from benchmarks.host_rows import replace_rows
 from codesign.sr.data import DataError
 from codesign.sr.evaluate import evaluation_table, model_min_lr_side
 from codesign.sr.models import build_model, list_models
+from codesign.sr.teacher import load_teacher
 from codesign.sr.train import TrainingInterrupted, train_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
@@ -61,26 +62,32 @@ def min_patch_size(arch: str, scale: int) -> int:
 
 
 def train_reference(arch: str, *, scale: int, steps: int, batch_size: int, patch_size: int,
-                    lr: float, data, work: Path, seed: int = 0) -> tuple[torch.nn.Module, dict]:
+                    lr: float, data, work: Path, seed: int = 0,
+                    teacher: str | None = None) -> tuple[torch.nn.Module, dict]:
     """One reference network trained (unless parameter-free) in ``work/<arch>_x<scale>``, and its
     schedule row. The patch is enlarged to what the network needs (``min_patch_size``); the row
     says which. The network is built after seeding with ``seed``: the same seed gives the same
     weights on CPU. A finished run in ``work`` is reused and an interrupted one resumed, both
     only with the same settings (codesign.train refuses a checkpoint made with others, naming
     the setting). ``train_wall_s`` is the training's wall time over every resume, from its log
-    (s; a reused run reports the run that trained it, NaN when its log predates that column)."""
+    (s; a reused run reports the run that trained it, NaN when its log predates that column).
+    With ``teacher`` (a codesign.sr.teacher spec) the loss adds L1 to its output (weight 1) and the
+    run is ``work/<arch>_x<scale>_teacher``; the row names the teacher."""
     torch.manual_seed(seed)  # before the network is built: its init depends on it
     model = build_model(arch, scale)
     patch_size = max(patch_size, min_patch_size(arch, scale))
     row = {"steps": 0, "train_wall_s": 0.0}
     if any(p.requires_grad for p in model.parameters()):
+        frozen = load_teacher(teacher, scale)[0] if teacher else None
         summary = train_model(model, data=data, scale=scale, steps=steps,
                               batch_size=batch_size, patch_size=patch_size, lr=lr,
-                              out_dir=work / f"{arch}_x{scale}", resume=True, seed=seed,
-                              arch=arch)
+                              out_dir=work / (f"{arch}_x{scale}" + ("_teacher" if teacher else "")),
+                              resume=True, seed=seed, arch=arch, teacher=frozen,
+                              teacher_name=teacher or "")
         row = {"steps": summary["steps"], "train_wall_s": round(summary["train_s"], 1)}
     return model.eval(), {**row, "batch_size": batch_size, "patch_size": patch_size, "lr": lr,
                           "train_data": "built-in train" if data is None else str(data),
+                          "teacher": teacher or "",
                           "machine": machine()}
 
 

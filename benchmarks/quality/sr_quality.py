@@ -5,13 +5,16 @@ schedule (codesign.sr.schedules).
 
     python -m benchmarks.quality.sr_quality [--schedule demo] [--scale 4]
         [--searches pixel7:50ms ...] [--archs fsrcnn espcn ...] [--authors imdn rlfn ...]
-        [--work runs/sr_quality] [--out benchmarks/results/sr_quality.csv]
+        [--teacher ARCH:FILE] [--work runs/sr_quality] [--out benchmarks/results/sr_quality.csv]
 
 One row per network and test set; `kind` says what the network is:
 - `searched`: ``python -m codesign.search --device D --budget B --schedule S`` (the search's own
   cost of it and that cost's provenance from its report.csv);
 - `trained`: a reference network trained alike, at the schedule's steps, batch, patch, learning
   rate and data (benchmarks.quality.baselines.train_reference);
+- `searched+teacher`, `trained+teacher` (with ``--teacher``): the same searches and trainings
+  again, at the same steps, with L1 to the teacher's output added to the loss (weight 1;
+  codesign.sr.teacher), the `teacher` column naming it;
 - `authors`: a reference network with its authors' weights; its quality is read from
   published_weights.csv, where it is measured (benchmarks.quality.published_weights);
 - `bicubic`.
@@ -85,21 +88,25 @@ def quality_rows(model, name: str, scale: int, cache: Path | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
-def searched(spec: str, schedule: str, scale: int, work: Path) -> tuple[object, pd.DataFrame, dict]:
-    """A search ``DEVICE:BUDGET`` at ``schedule`` in ``work`` (a finished one is reused)."""
+def searched(spec: str, schedule: str, scale: int, work: Path,
+             teacher: str | None = None) -> tuple[object, pd.DataFrame, dict]:
+    """A search ``DEVICE:BUDGET`` at ``schedule`` in ``work`` (a finished one is reused), distilled
+    from ``teacher`` in search and fine-tuning where one is named."""
     device, _, budget = spec.partition(":")
-    named, out = SCHEDULES[schedule], work / f"search-{device}-{budget}-x{scale}"
+    named = SCHEDULES[schedule]
+    out = work / (f"search-{device}-{budget}-x{scale}" + ("-teacher" if teacher else ""))
     request = SearchRequest(
         budget=budget, device=device, scale=scale, data=named.data, out=str(out),
         resume=(out / "run.json").exists(), schedule=SEARCH_SCHEDULES[schedule],
         finetune_steps=named.train.steps, finetune_batch_size=named.train.batch_size,
-        finetune_patch_size=named.train.patch_size, finetune_lr=named.train.lr, measure=False)
+        finetune_patch_size=named.train.patch_size, finetune_lr=named.train.lr, measure=False,
+        teacher=teacher)
     report = run(plan(request)).final
     model = load_model_from_run(out)
     facts = {"budget": budget, "device": device, "cost": report["cost"],
              "cost_unit": report["cost_unit"], "cost_provenance": report["cost_provenance"],
              "steps": int(report["search_steps"]) + int(report["finetune_steps"]),
-             "train_wall_s": report["search_finetune_wall_s"]}
+             "train_wall_s": report["search_finetune_wall_s"], "teacher": teacher or ""}
     return model, quality_rows(model, f"searched {spec}", scale, out / "quality.csv"), facts
 
 
@@ -139,7 +146,8 @@ def figure(rows: pd.DataFrame, path: Path) -> None:
     sets = list(dict.fromkeys(rows["set"]))
     fig, axes = plt.subplots(1, len(sets), figsize=(3.2 * len(sets), 3.2), squeeze=False)
     for ax, name in zip(axes[0], sets):
-        for kind, marker in (("searched", "o"), ("trained", "s"), ("authors", "^"), ("bicubic", "x")):
+        for kind, marker in (("searched", "o"), ("searched+teacher", "P"), ("trained", "s"),
+                             ("trained+teacher", "D"), ("authors", "^"), ("bicubic", "x")):
             part = rows[(rows["set"] == name) & (rows["kind"] == kind)]
             ax.scatter(part["latency_ms"], part["psnr"], marker=marker, label=kind)
             for _, r in part.iterrows():
@@ -168,6 +176,8 @@ def main(argv=None) -> int:
                    help="reference networks trained alike")
     p.add_argument("--authors", nargs="*", default=["imdn", "rlfn", "rlfn_ntire"],
                    help="reference networks with their authors' weights (published_weights.csv)")
+    p.add_argument("--teacher", help="also every search and training again with this teacher "
+                   "(codesign.sr.teacher: ARCH:FILE, a checkpoint or a search folder)")
     p.add_argument("--work", default="runs/sr_quality", help="searches and trainings (resumable)")
     p.add_argument("--out", default=str(RESULTS / "sr_quality.csv"))
     args = p.parse_args(argv)
@@ -176,16 +186,18 @@ def main(argv=None) -> int:
         raise UsageError(f"unknown network(s) {', '.join(unknown)}; known: {', '.join(list_models())}")
     out, work = check_output_file(args.out), check_output_dir(args.work, "--work")
     named, found = SCHEDULES[args.schedule], []
-    for spec in args.searches:
-        model, quality, facts = searched(spec, args.schedule, args.scale, work)
-        found.append(("searched", f"{facts['device']} {facts['budget']}", model, quality, facts))
-    for arch in args.archs:
-        train = named.train
-        model, facts = train_reference(arch, scale=args.scale, steps=train.steps,
-                                       batch_size=train.batch_size, patch_size=train.patch_size,
-                                       lr=train.lr, data=named.data, work=work)
-        cache = work / f"{arch}_x{args.scale}" / "quality.csv"
-        found.append(("trained", arch, model, quality_rows(model, arch, args.scale, cache), facts))
+    for teacher in (None, args.teacher) if args.teacher else (None,):
+        suffix = "+teacher" if teacher else ""
+        for spec in args.searches:
+            model, quality, facts = searched(spec, args.schedule, args.scale, work, teacher)
+            found.append(("searched" + suffix, f"{facts['device']} {facts['budget']}", model, quality, facts))
+        for arch in args.archs:
+            train = named.train
+            model, facts = train_reference(arch, scale=args.scale, steps=train.steps,
+                                           batch_size=train.batch_size, patch_size=train.patch_size,
+                                           lr=train.lr, data=named.data, work=work, teacher=teacher)
+            cache = work / (f"{arch}_x{args.scale}" + ("_teacher" if teacher else "")) / "quality.csv"
+            found.append(("trained" + suffix, arch, model, quality_rows(model, arch, args.scale, cache), facts))
     for arch in args.authors:
         found.append(("authors", arch, build_model(arch, args.scale).eval(), authors(arch, args.scale), {}))
     bicubic = build_model("bicubic", args.scale).eval()

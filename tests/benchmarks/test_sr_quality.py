@@ -45,3 +45,19 @@ def test_the_report_has_a_row_per_network_and_a_column_per_test_set_in_the_paper
     assert rows[0][:5] == ["`demo`", "searched", "pixel7 50ms", "30.00", "30.00"]
     assert len(rows) == 2 and rows[0][-3:] == ["52 k", "3.0", "4.2"]
     assert rows[1][0] == "none" and rows[1][-3] == "0"  # bicubic is not trained
+
+
+def test_a_teacher_twin_trains_apart_at_equal_steps_and_learns_other_weights(tmp_path):
+    import torch
+
+    from benchmarks.quality.baselines import train_reference
+    from codesign.sr.train import CHECKPOINT
+
+    settings = dict(scale=2, steps=3, batch_size=2, patch_size=32, lr=1e-3, data=None, work=tmp_path)
+    plain, row = train_reference("espcn", **settings)
+    teacher = str(tmp_path / "espcn_x2" / CHECKPOINT)               # a codesign.train checkpoint
+    taught, taught_row = train_reference("espcn", **settings, teacher=teacher)
+    assert (tmp_path / "espcn_x2_teacher" / CHECKPOINT).exists()
+    assert row["steps"] == taught_row["steps"] == 3 and row["teacher"] == "" and taught_row["teacher"] == teacher
+    # same seed, same init, same batches: only the loss differs
+    assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), taught.state_dict().values()))
