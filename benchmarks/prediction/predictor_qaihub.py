@@ -16,12 +16,18 @@ Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), eve
 
     python -m benchmarks.prediction.predictor_qaihub --searches RUN_DIR ... [--device galaxy-s24-npu]
 
+        [--schedule demo] [--work runs/predictor_qaihub]
+
 also writes the rows of ``part`` search (a run without ``--searches`` keeps those already there,
 benchmarks.host_rows): each finished search run (its report.csv and
 genotype.json) beside XLSR, SESR-M5 and QuickSRNet S/M/L on the catalog device: the run's cost
 (the op-instance table the search used) and, for every network, the whole-model prediction of
 the device's fit from its counted features (a check that the op-instance shares add up to what
-the whole-model fit says), AI Hub's measured time where there is one, and the run's PSNR.
+the whole-model fit says), AI Hub's measured time where there is one, and PSNR on Set5 ×4 (Y,
+4 px shaved) beside bicubic's: the search's own (report.csv) and, for the reference networks,
+after training them here alike at ``--schedule`` (its steps, batch, patch, learning rate and
+data: benchmarks.quality.baselines.train_reference, in ``--work``, reused when finished); the
+searches should be run at the same schedule (each row names its steps).
 """
 from __future__ import annotations
 
@@ -32,10 +38,13 @@ import pandas as pd
 
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from benchmarks.host_rows import replace_rows
+from benchmarks.quality.baselines import train_reference
+from benchmarks.quality.sr_quality import quality_rows
 from codesign.space.genotype import Genotype, TrilevelNet
 from codesign.sr.models import build_model
+from codesign.sr.schedules import SCHEDULES, Schedule
 from codesign_common.atomic import write_csv_atomic
-from codesign_common.cli import check_output_file, cli_main
+from codesign_common.cli import check_output_dir, check_output_file, cli_main
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import feature_row, read_features
 
@@ -100,9 +109,28 @@ def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame) -> tu
 REFERENCES = ("xlsr", "sesr_m5", "quicksrnetsmall", "quicksrnetmedium", "quicksrnetlarge")
 
 
+def reference_quality(models, schedule: Schedule, work: Path) -> dict[str, dict]:
+    """Set5 ×4 PSNR (and bicubic's) of each zoo SR model trained here at ``schedule``, by zoo id."""
+    t, out = schedule.train, {}
+    for zoo in models:
+        arch = SR_MODELS[zoo]
+        model, facts = train_reference(arch, scale=SR_SCALE, steps=t.steps, batch_size=t.batch_size,
+                                       patch_size=t.patch_size, lr=t.lr, data=schedule.data, work=work)
+        quality = quality_rows(model, arch, SR_SCALE, work / f"{arch}_x{SR_SCALE}" / "quality.csv")
+        set5 = quality[quality["set"] == "set5"].iloc[0]
+        out[zoo] = {"psnr_db": round(float(set5["psnr"]), 3), "psnr_bicubic_db": round(float(set5["psnr_bicubic"]), 3),
+                    "schedule": f"{facts['steps']} steps, batch {facts['batch_size']} x {facts['patch_size']} px, "
+                                f"lr {facts['lr']:g}, {facts['train_data']}"}
+    return out
+
+
+PSNR_DATA = f"Set5 x{SR_SCALE} (Y, {SR_SCALE} px shaved)"
+
+
 def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.DataFrame,
-                 sr: pd.DataFrame) -> pd.DataFrame:
-    """Search runs beside the reference SR models on one catalog NPU (module docstring)."""
+                 sr: pd.DataFrame, references: dict[str, dict]) -> pd.DataFrame:
+    """Search runs beside the reference SR models on one catalog NPU (module docstring);
+    ``references``: reference_quality's PSNRs."""
     from devices.catalog import get_device
 
     device = get_device(device_name)
@@ -116,6 +144,8 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
     rows = []
     for run in map(Path, run_dirs):
         report = pd.read_csv(run / "report.csv").iloc[0]
+        if "set5_psnr" not in report or pd.isna(report["set5_psnr"]):
+            raise ValueError(f"--searches: {run}/report.csv has no Set5 PSNR (the search ran without Set5)")
         net = TrilevelNet(Genotype.load(run / "genotype.json"))
         whole = qaihub_fit.predict(pd.DataFrame([feature_row("derived", net, shape, str(run))]), coef, variant)[0]
         rows.append({"network": f"derived, budget {report['budget']}", "device": device_name,
@@ -124,7 +154,8 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
                      "in_band": bool(0.85 * report["budget_value"] <= report["cost"] <= report["budget_value"]),
                      "whole_model_predicted_ms": round(whole, 4), "measured_ms": None,
                      "gmacs": round(report["gmacs"], 3), "params": int(report["params"]),
-                     "psnr_db": round(report["psnr"], 3), "psnr_data": report["val_data"],
+                     "psnr_db": round(report["set5_psnr"], 3), "psnr_bicubic_db": round(report["set5_psnr_bicubic"], 3),
+                     "psnr_data": PSNR_DATA,
                      "schedule": f"{report['search_steps']} search + {report['finetune_steps']} fine-tune steps",
                      "provenance": "public:qai-hub, predicted", "genotype": report["genotype"]})
     for model in REFERENCES:
@@ -132,9 +163,8 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
         rows.append({"network": model, "device": device_name,
                      "whole_model_predicted_ms": round(qaihub_fit.predict(feats, coef, variant)[0], 4),
                      "measured_ms": measured.get(model), "gmacs": round(feats["macs"].iloc[0] / 1e9, 3),
-                     "params": int(feats["params"].iloc[0]), "psnr_db": None,
-                     "psnr_data": "no weights here (checkpoints on GitHub releases); published PSNR is x2 Set14",
-                     "provenance": "measured public:qai-hub; whole_model predicted"})
+                     "params": int(feats["params"].iloc[0]), **references[model], "psnr_data": PSNR_DATA,
+                     "provenance": "measured public:qai-hub; whole_model predicted; PSNR of the network trained here"})
     return pd.DataFrame(rows)
 
 
@@ -146,6 +176,10 @@ def main(argv=None) -> None:
     parser.add_argument("--searches", nargs="+", metavar="RUN_DIR",
                         help="finished codesign.search runs: their rows of part search replace the earlier ones")
     parser.add_argument("--device", default="galaxy-s24-npu", help="catalog NPU of the --searches")
+    parser.add_argument("--schedule", choices=tuple(SCHEDULES), default="demo",
+                        help="the schedule the reference SR models are trained at (the searches' own)")
+    parser.add_argument("--work", default="runs/predictor_qaihub",
+                        help="the reference SR models' trainings (reused when finished)")
     args = parser.parse_args(argv)
     out = check_output_file(args.out)
     missing = [d for d in args.searches or [] if not (Path(d) / "report.csv").is_file()]
@@ -155,7 +189,8 @@ def main(argv=None) -> None:
     summary, held_out = evaluate(perf, features, sr)
     parts = [summary.assign(part=FIT), held_out.assign(part=SR)]
     if args.searches:
-        table = search_table(args.searches, args.device, perf, features, sr)
+        references = reference_quality(REFERENCES, SCHEDULES[args.schedule], check_output_dir(args.work, "--work"))
+        table = search_table(args.searches, args.device, perf, features, sr, references)
         parts.append(table.assign(part=SEARCH))
         print(table[["network", "op_table_ms", "whole_model_predicted_ms", "measured_ms", "psnr_db"]].to_string(index=False))
     s24 = summary[(summary["device"] == "Samsung Galaxy S24") & (summary["precision"] == "float")]

@@ -36,3 +36,14 @@ def test_sr_features_count_every_model_at_128x128():
     assert list(features["model"]) == list(SR_MODELS)
     assert (features["input_shape"] == "1x3x128x128").all()
     assert (features["macs"] > 0).all() and (features["n:movement"] >= 1).all()
+
+
+def test_reference_models_are_trained_at_the_named_schedule_and_scored_on_set5(tmp_path):
+    from benchmarks.prediction.predictor_qaihub import reference_quality
+    from codesign.sr.schedules import Schedule, TrainSchedule
+
+    tiny = Schedule(TrainSchedule(steps=2, batch_size=2, patch_size=32, lr=1e-3), None, "test")
+    got = reference_quality(["xlsr"], tiny, tmp_path)["xlsr"]
+    assert got["schedule"].startswith("2 steps, batch 2 x 32 px") and "built-in" in got["schedule"]
+    assert 0 < got["psnr_db"] < 40 and 28 < got["psnr_bicubic_db"] < 29     # Set5 x4 bicubic: 28.4 dB
+    assert (tmp_path / "xlsr_x4" / "quality.csv").exists()                 # reused by the next run
