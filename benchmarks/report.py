@@ -227,6 +227,57 @@ def sr_quality(frame):
              "params", "GMACs 720p", "ms here"], rows)
 
 
+QAIHUB_CATALOG = ("Samsung Galaxy S24", "Samsung Galaxy S25", "QCS8550 (Proxy)")  # the catalog NPUs' sources
+
+
+def qaihub_fit(frame):
+    """NPU predictors from AI Hub's whole-model times of the CNNs, on the AI Hub devices the
+    catalog's NPUs are fitted on (QCS8550 (Proxy) stands in for the Galaxy S23): the variant of
+    least leave-one-model-out MAPE, its leave-one-model-out accuracy over the CNNs, and how many
+    of the held-out SR models it predicts within ±20 %."""
+    rows = [[r["device"], r["runtime"], r["precision"], r["variant"], int(r["cnn_models"]),
+             _num(r["loo_mape_pct"], 1), _num(r["loo_spearman"], 3), _pct(r["loo_within_10pct"]),
+             _pct(r["loo_within_20pct"]), f"{int(r['sr_within_20pct'])} of {int(r['sr_models'])}"]
+            for _, r in frame[frame["device"].isin(QAIHUB_CATALOG)].sort_values(
+                ["device", "precision", "runtime"]).iterrows()]
+    return (["AI Hub device", "runtime", "precision", "variant", "CNNs", "MAPE %", "ρ", "±10 %",
+             "±20 %", "SR within ±20 %"], rows)
+
+
+def qaihub_groups(frame):
+    """Every fitted (AI Hub device, runtime) group, by precision: how many reach ρ ≥ 0.95 over
+    the CNNs (leave-one-model-out), the medians of MAPE and of the share within ±10 %, and the
+    held-out SR models within ±20 % over all groups."""
+    rows = [[precision, len(g), int((g["loo_spearman"] >= 0.95).sum()), _num(g["loo_mape_pct"].median(), 1),
+             _pct(g["loo_within_10pct"].median()), f"{int(g['sr_within_20pct'].sum())} of {int(g['sr_models'].sum())}"]
+            for precision, g in frame.groupby("precision")]
+    return (["precision", "groups", "ρ ≥ 0.95", "median MAPE %", "median ±10 %", "SR within ±20 %"], rows)
+
+
+def qaihub_sr(frame):
+    """The eight SR models, never in a fit, on the Galaxy S24 NPU in float: predicted / AI Hub's
+    measured time, per runtime (within ±20 %: 0.8–1.2)."""
+    part = frame[(frame["device"] == "Samsung Galaxy S24") & (frame["precision"] == "float")]
+    table = part.pivot(index="model", columns="runtime", values="ratio")
+    measured = part.pivot(index="model", columns="runtime", values="measured_ms")
+    runtimes = [r for r in ("qnn_dlc", "tflite", "onnx") if r in table]
+    rows = [[model, *[f"{_num(table.loc[model, rt], 2)} ({_num(measured.loc[model, rt], 3)} ms)" for rt in runtimes]]
+            for model in part["model"].drop_duplicates()]
+    return (["model", *[f"{rt}: predicted / measured" for rt in runtimes]], rows)
+
+
+def qaihub_search(frame):
+    """Searches on the Galaxy S24 NPU beside the zoo's SR models: the search's op-table cost,
+    the whole-model fit on each network's own graph, AI Hub's time where it has one, and PSNR on
+    Set5 ×4 (Y, 4 px shaved; bicubic 28.43 dB) after training at the schedule named."""
+    rows = [[r["network"], _num(r["op_table_ms"], 3) + (f" ± {_num(r['op_table_std_ms'], 3)}"
+                                                        if pd.notna(r["op_table_std_ms"]) else ""),
+             _num(r["whole_model_predicted_ms"], 3), _num(r["measured_ms"], 3), _num(r["gmacs"], 2),
+             f"{int(r['params']):,}", _num(r["psnr_db"], 2), r["schedule"]] for _, r in frame.iterrows()]
+    return (["network", "op-table ms", "whole-model ms", "AI Hub ms", "GMACs", "params",
+             "Set5 ×4 dB", "trained"], rows)
+
+
 def devices_table(by_provenance: bool = False) -> str:
     """The catalog: where each device's latencies come from (``by_provenance``: one row per
     kind of predictor, naming its devices)."""
@@ -295,6 +346,15 @@ TABLES = [
     Table("published_weights", "published_weights.csv", "python -m benchmarks.quality.published_weights",
           published_weights),
     Table("sr_quality", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality),
+    Table("qaihub_fit", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub", qaihub_fit,
+          where=("part", "fit")),
+    Table("qaihub_groups", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub",
+          qaihub_groups, where=("part", "fit")),
+    Table("qaihub_sr", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub", qaihub_sr,
+          where=("part", "sr")),
+    Table("qaihub_search", "predictor_qaihub.csv",
+          "python -m benchmarks.prediction.predictor_qaihub --searches RUN_DIR ...", qaihub_search,
+          where=("part", "search")),
 ]
 
 
