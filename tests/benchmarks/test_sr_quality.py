@@ -61,3 +61,18 @@ def test_a_teacher_twin_trains_apart_at_equal_steps_and_learns_other_weights(tmp
     assert row["steps"] == taught_row["steps"] == 3 and row["teacher"] == "" and taught_row["teacher"] == teacher
     # same seed, same init, same batches: only the loss differs
     assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), taught.state_dict().values()))
+
+
+def test_the_gap_to_the_authors_is_taken_against_our_best_network_in_no_more_time_on_that_host():
+    from benchmarks.report import sr_quality_gap
+
+    def row(kind, model, psnr, ms, host="h1", schedule="demo"):
+        return {"kind": kind, "model": model, "set": "set5", "psnr": psnr, "latency_ms": ms,
+                "host_id": host, "schedule": schedule}
+
+    frame = pd.DataFrame([row("authors", "rlfn", 32.0, 10.0), row("searched", "fast", 30.0, 8.0),
+                          row("trained", "slow", 31.5, 12.0), row("trained", "elsewhere", 31.9, 1.0, host="h2"),
+                          row("trained", "weak", 29.0, 5.0), row("bicubic", "bicubic", 28.4, 1.0)])
+    header, rows = sr_quality_gap(frame)
+    assert header[-1] == "set5 gap dB"
+    assert rows == [["rlfn", "10.0", "`demo`", "fast (searched)", "8.0", "2.00"]]
