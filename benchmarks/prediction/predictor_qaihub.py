@@ -130,7 +130,7 @@ PSNR_DATA = f"Set5 x{SR_SCALE} (Y, {SR_SCALE} px shaved)"
 def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.DataFrame,
                  sr: pd.DataFrame, references: dict[str, dict]) -> pd.DataFrame:
     """Search runs beside the reference SR models on one catalog NPU (module docstring);
-    ``references``: reference_quality's PSNRs."""
+    ``references``: reference_quality's PSNRs (a model missing there has none)."""
     from devices.catalog import get_device
 
     device = get_device(device_name)
@@ -163,8 +163,10 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
         rows.append({"network": model, "device": device_name,
                      "whole_model_predicted_ms": round(qaihub_fit.predict(feats, coef, variant)[0], 4),
                      "measured_ms": measured.get(model), "gmacs": round(feats["macs"].iloc[0] / 1e9, 3),
-                     "params": int(feats["params"].iloc[0]), **references[model], "psnr_data": PSNR_DATA,
-                     "provenance": "measured public:qai-hub; whole_model predicted; PSNR of the network trained here"})
+                     "params": int(feats["params"].iloc[0]), **references.get(model, {}),
+                     "psnr_data": PSNR_DATA if model in references else "not trained here (--references)",
+                     "provenance": "measured public:qai-hub; whole_model predicted"
+                                   + ("; PSNR of the network trained here" if model in references else "")})
     return pd.DataFrame(rows)
 
 
@@ -178,6 +180,8 @@ def main(argv=None) -> None:
     parser.add_argument("--device", default="galaxy-s24-npu", help="catalog NPU of the --searches")
     parser.add_argument("--schedule", choices=tuple(SCHEDULES), default="demo",
                         help="the schedule the reference SR models are trained at (the searches' own)")
+    parser.add_argument("--references", nargs="*", choices=REFERENCES, default=list(REFERENCES),
+                        help="the reference SR models to train for their PSNR (default: all)")
     parser.add_argument("--work", default="runs/predictor_qaihub",
                         help="the reference SR models' trainings (reused when finished)")
     args = parser.parse_args(argv)
@@ -189,7 +193,8 @@ def main(argv=None) -> None:
     summary, held_out = evaluate(perf, features, sr)
     parts = [summary.assign(part=FIT), held_out.assign(part=SR)]
     if args.searches:
-        references = reference_quality(REFERENCES, SCHEDULES[args.schedule], check_output_dir(args.work, "--work"))
+        references = reference_quality(args.references, SCHEDULES[args.schedule],
+                                       check_output_dir(args.work, "--work"))
         table = search_table(args.searches, args.device, perf, features, sr, references)
         parts.append(table.assign(part=SEARCH))
         print(table[["network", "op_table_ms", "whole_model_predicted_ms", "measured_ms", "psnr_db"]].to_string(index=False))
