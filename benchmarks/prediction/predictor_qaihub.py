@@ -38,7 +38,7 @@ import pandas as pd
 
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from benchmarks.host_rows import replace_rows
-from benchmarks.quality.baselines import train_reference
+from benchmarks.quality.baselines import reference_run_dir, train_reference
 from benchmarks.quality.sr_quality import quality_rows
 from codesign.space.genotype import Genotype, TrilevelNet
 from codesign.sr.models import build_model
@@ -116,7 +116,7 @@ def reference_quality(models, schedule: Schedule, work: Path) -> dict[str, dict]
         arch = SR_MODELS[zoo]
         model, facts = train_reference(arch, scale=SR_SCALE, steps=t.steps, batch_size=t.batch_size,
                                        patch_size=t.patch_size, lr=t.lr, data=schedule.data, work=work)
-        quality = quality_rows(model, arch, SR_SCALE, work / f"{arch}_x{SR_SCALE}" / "quality.csv")
+        quality = quality_rows(model, arch, SR_SCALE, reference_run_dir(work, arch, SR_SCALE) / "quality.csv")
         set5 = quality[quality["set"] == "set5"].iloc[0]
         out[zoo] = {"psnr_db": round(float(set5["psnr"]), 3), "psnr_bicubic_db": round(float(set5["psnr_bicubic"]), 3),
                     "schedule": f"{facts['steps']} steps, batch {facts['batch_size']} x {facts['patch_size']} px, "

@@ -61,18 +61,23 @@ def min_patch_size(arch: str, scale: int) -> int:
     return model_min_lr_side(arch) * scale
 
 
+def reference_run_dir(work: Path, arch: str, scale: int, teacher: str | None = None) -> Path:
+    """Where train_reference trains ``arch`` at ``scale`` (with or without a teacher) in ``work``."""
+    return Path(work) / (f"{arch}_x{scale}" + ("_teacher" if teacher else ""))
+
+
 def train_reference(arch: str, *, scale: int, steps: int, batch_size: int, patch_size: int,
                     lr: float, data, work: Path, seed: int = 0,
                     teacher: str | None = None) -> tuple[torch.nn.Module, dict]:
-    """One reference network trained (unless parameter-free) in ``work/<arch>_x<scale>``, and its
+    """One reference network trained (unless parameter-free) in reference_run_dir, and its
     schedule row. The patch is enlarged to what the network needs (``min_patch_size``); the row
     says which. The network is built after seeding with ``seed``: the same seed gives the same
     weights on CPU. A finished run in ``work`` is reused and an interrupted one resumed, both
     only with the same settings (codesign.train refuses a checkpoint made with others, naming
     the setting). ``train_wall_s`` is the training's wall time over every resume, from its log
     (s; a reused run reports the run that trained it, NaN when its log predates that column).
-    With ``teacher`` (a codesign.sr.teacher spec) the loss adds L1 to its output (weight 1) and the
-    run is ``work/<arch>_x<scale>_teacher``; the row names the teacher."""
+    With ``teacher`` (a codesign.sr.teacher spec) the loss adds L1 to its output (weight 1), in a
+    run folder of its own; the row names the teacher."""
     torch.manual_seed(seed)  # before the network is built: its init depends on it
     model = build_model(arch, scale)
     patch_size = max(patch_size, min_patch_size(arch, scale))
@@ -81,7 +86,7 @@ def train_reference(arch: str, *, scale: int, steps: int, batch_size: int, patch
         frozen = load_teacher(teacher, scale)[0] if teacher else None
         summary = train_model(model, data=data, scale=scale, steps=steps,
                               batch_size=batch_size, patch_size=patch_size, lr=lr,
-                              out_dir=work / (f"{arch}_x{scale}" + ("_teacher" if teacher else "")),
+                              out_dir=reference_run_dir(work, arch, scale, teacher),
                               resume=True, seed=seed, arch=arch, teacher=frozen,
                               teacher_name=teacher or "")
         row = {"steps": summary["steps"], "train_wall_s": round(summary["train_s"], 1)}

@@ -33,7 +33,7 @@ import pandas as pd
 
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from benchmarks.host_rows import replace_rows
-from benchmarks.quality.baselines import machine, train_reference
+from benchmarks.quality.baselines import machine, reference_run_dir, train_reference
 from codesign.search.api import SEARCH_SCHEDULES, SearchRequest, plan, run
 from codesign.sr.complexity import complexity_row
 from codesign.sr.data import DataError
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
             model, facts = train_reference(arch, scale=args.scale, steps=train.steps,
                                            batch_size=train.batch_size, patch_size=train.patch_size,
                                            lr=train.lr, data=named.data, work=work, teacher=teacher)
-            cache = work / (f"{arch}_x{args.scale}" + ("_teacher" if teacher else "")) / "quality.csv"
+            cache = reference_run_dir(work, arch, args.scale, teacher) / "quality.csv"
             found.append(("trained" + suffix, arch, model, quality_rows(model, arch, args.scale, cache), facts))
     for arch in args.authors:
         found.append(("authors", arch, build_model(arch, args.scale).eval(), authors(arch, args.scale), {}))
