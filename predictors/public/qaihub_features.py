@@ -18,7 +18,8 @@ per byte absorbs) and `n:<class>` (op calls).
 The CLI builds every 2-D CNN the zoo takes from torchvision (its own `model.py` at the imported
 commit calls these builders): the classifiers (`TORCHVISION_MODELS`) at the input the zoo exports
 them with (224×224: its shared ImageNet classifier's get_input_spec, `IMAGENET_DIM`) and FCN-ResNet50
-(`TORCHVISION_SEGMENTERS`) at 520×520 (its shared DeepLabV3Model's get_input_spec), and writes
+(`TORCHVISION_SEGMENTERS`) at 520×520 (its shared DeepLabV3Model's get_input_spec), and the zoo
+CNNs from third-party repositories written here (predictors.public.zoo_architectures), and writes
 their features. (The zoo's torchvision video nets are 3-D and its ViT a transformer.) It needs
 torchvision, which is used here and nowhere else: `pip install --no-deps --target DIR
 torchvision==0.28.0`, then `PYTHONPATH=DIR`. The SR models are counted from codesign.models by
@@ -36,6 +37,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from codesign_common import public_data
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
+from predictors.public.zoo_architectures import ZOO_ARCHITECTURES
 
 BYTES_PER_ELEMENT = 4
 CLASSES = ("conv", "dwconv", "matmul", "pool", "elementwise", "activation", "concat", "movement")
@@ -89,11 +91,14 @@ def _numel(x) -> int:
 
 
 def _conv_macs(args, out) -> tuple[str, float]:
+    """Class and MACs of an aten convolution: each output element takes weight[0] MACs; a
+    transposed one's weight is (in, out/groups, k, k), so each *input* element scatters weight[0]."""
     x, weight = args[0], args[1]
+    transposed = bool(args[6]) if len(args) > 6 else False
     groups = int(args[8]) if len(args) > 8 else 1
     cin = x.shape[1]
     cls = "dwconv" if groups > 1 and groups == cin else "conv"
-    return cls, float(out.numel() * weight[0].numel())
+    return cls, float((x if transposed else out).numel() * weight[0].numel())
 
 
 def _matmul_macs(name: str, args, out) -> float:
@@ -203,6 +208,16 @@ def torchvision_features(models=tuple(TORCHVISION_MODELS) + tuple(TORCHVISION_SE
     return pd.DataFrame(rows)
 
 
+def zoo_architecture_features(models=tuple(ZOO_ARCHITECTURES)) -> pd.DataFrame:
+    """Features of the zoo CNNs written here (predictors.public.zoo_architectures), each at the
+    input the zoo exports it with."""
+    rows = []
+    for model in models:
+        build, shape, source = ZOO_ARCHITECTURES[model]
+        rows.append(feature_row(model, build(), shape, source))
+    return pd.DataFrame(rows)
+
+
 def read_features(path=FEATURES_CSV) -> pd.DataFrame:
     """The carried features table; ValueError (one line) when unreadable or off-schema."""
     try:
@@ -221,12 +236,15 @@ def read_features(path=FEATURES_CSV) -> pd.DataFrame:
 def main(argv=None) -> None:
     parser = Parser(prog="python -m predictors.public.qaihub_features", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(FEATURES_CSV), help="features CSV to write")
-    every = list(TORCHVISION_MODELS) + list(TORCHVISION_SEGMENTERS)
+    every = list(TORCHVISION_MODELS) + list(TORCHVISION_SEGMENTERS) + list(ZOO_ARCHITECTURES)
     parser.add_argument("--models", nargs="+", choices=sorted(every), default=every,
                         help="zoo model ids (default: all)")
     args = parser.parse_args(argv)
     out = check_output_file(args.out)
-    frame = torchvision_features(args.models)
+    written_here = [m for m in args.models if m in ZOO_ARCHITECTURES]
+    from_torchvision = [m for m in args.models if m not in ZOO_ARCHITECTURES]
+    frame = pd.concat([torchvision_features(from_torchvision) if from_torchvision else None,
+                       zoo_architecture_features(written_here)], ignore_index=True)
     write_csv_atomic(frame, out)
     print(f"{len(frame)} models -> {Path(out)}")
 

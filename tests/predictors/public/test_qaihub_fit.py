@@ -51,6 +51,22 @@ def test_a_concatenation_is_its_own_class_and_free_concat_variants_price_only_it
         f"{v}_free_concat" for v in VARIANTS if not v.endswith("_free_concat") and not v.startswith("macs")}
 
 
+def test_a_transposed_convolution_counts_the_macs_its_inputs_scatter():
+    f = count_features(nn.ConvTranspose2d(4, 6, 2, stride=2, bias=False), (1, 4, 5, 5))
+    assert f["macs:conv"] == 4 * 25 * 6 * 4 and f["n:conv"] == 1           # in × out × k², not out²
+
+
+def test_unet_is_built_at_the_zoo_size_and_counted_at_its_export_input():
+    from predictors.public.zoo_architectures import ZOO_ARCHITECTURES
+
+    build, shape, _ = ZOO_ARCHITECTURES["unet_segmentation"]
+    net = build()
+    assert shape == (1, 3, 640, 1280)
+    assert round(sum(p.numel() for p in net.parameters()) / 1e6, 1) == 31.0  # the zoo's info.yaml
+    f = count_features(net, (1, 3, 32, 64))
+    assert f["n:conv"] == 23 and f["n:pool"] == 4 and f["n:concat"] == 4  # 31 layers on the NPU
+
+
 def test_an_op_of_no_class_is_an_error_not_a_silent_zero():
     class Odd(nn.Module):
         def forward(self, x):
