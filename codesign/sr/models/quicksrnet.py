@@ -6,7 +6,12 @@ The graph of ``QuickSRNetBase`` in quic/aimet-model-zoo, which quic/ai-hub-model
 clipped ReLU (hardtanh to [0, 1]); conv 3×3 C→3·scale²; for the large variant an
 input-to-output connection (a 1×1 conv 3→3·scale² of the input, added); a clipped ReLU; pixel
 shuffle. (C, N, input-to-output) = small (32, 2, no), medium (32, 5, no), large (64, 11, yes).
-Written here from that description. At ×4: 33,264 / 61,008 / 435,888 parameters, the zoo's
+Initialised as the paper and that code do, so that the net starts as nearest upsampling: every
+body conv gets 1 added at its centre tap from input channel i to output channel i (a residual
+at initialisation), and the output is nearest upsampling of the input, by the last conv (1 added
+from channel k // scale² to output channel k) or, with the input-to-output connection, by that
+1×1 conv (set to nearest upsampling, trainable). With default initialisation alone the large
+variant's twelve clipped layers do not train. Written here from that description. At ×4: 33,264 / 61,008 / 435,888 parameters, the zoo's
 33.3K / 61.0K / 436K (the graphs it times are ×4).
 """
 from __future__ import annotations
@@ -31,6 +36,23 @@ class QuickSRNet(nn.Module):
         self.body = nn.Sequential(*body, nn.Conv2d(channels, 3 * scale**2, 3, padding=1))
         self.anchor = nn.Conv2d(3, 3 * scale**2, 1) if input_to_output else None
         self.out = nn.Sequential(nn.Hardtanh(0.0, 1.0), nn.PixelShuffle(scale))
+        self._initialise(scale)
+
+    @torch.no_grad()
+    def _initialise(self, scale: int) -> None:
+        """Residual body convs and a nearest-upsampling output path (see the module doc)."""
+        convs = [m for m in self.body if isinstance(m, nn.Conv2d)]
+        for conv in convs[:-1]:
+            centre = conv.kernel_size[0] // 2
+            for i in range(min(conv.in_channels, conv.out_channels)):
+                conv.weight[i, i, centre, centre] += 1.0
+        nearest = self.anchor if self.anchor is not None else convs[-1]
+        if self.anchor is not None:
+            nearest.weight.zero_()
+            nearest.bias.zero_()
+        centre = nearest.kernel_size[0] // 2
+        for k in range(nearest.out_channels):
+            nearest.weight[k, k // scale**2, centre, centre] += 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.body(x)

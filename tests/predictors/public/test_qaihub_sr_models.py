@@ -26,6 +26,19 @@ def test_sr_model_upscales_by_its_factor(name):
     assert net(torch.rand(1, 3, 6, 5)).shape == (1, 3, 18, 15)
 
 
+@pytest.mark.parametrize("name", ["quicksrnet_small", "quicksrnet_large"])
+def test_quicksrnet_initialisation_is_nearest_upsampling_through_residual_convs(name):
+    net = build_model(name, scale=4)
+    with torch.no_grad():          # what the initialisation adds, without the random part
+        for conv in [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]:
+            conv.weight.zero_()
+            conv.bias.zero_()
+        net._initialise(4)
+    x = torch.rand(1, 3, 5, 6)
+    out = net(x)
+    assert torch.equal(out, torch.nn.functional.interpolate(x, scale_factor=4, mode="nearest"))
+
+
 def test_collapsed_sesr_is_the_small_inference_form():
     small = sum(p.numel() for p in build_model("sesr_m5", scale=4, collapsed=True).parameters())
     assert small < 0.1 * sum(p.numel() for p in build_model("sesr_m5", scale=4).parameters())
