@@ -9,7 +9,9 @@ row's `kernels` column with `encode`, from two builders:
 
 - `conv_kernel`: a conv with its bias, activation and a following element-wise add fused into
   it (TVM's FuseOps), priced as `conv2d` (spatial pack / direct: MetaSchedule, which devices/
-  measures with, lowers conv2d to a direct convolution) or `depthwise_conv2d`;
+  measures with, lowers conv2d to a direct convolution), `pointwise_conv2d` (a 1×1 conv: a
+  roofline without its own rate for it prices it as `conv2d`, whose TopHub workloads include
+  1×1 kernels; the NPU fits give it one, predictors.public.qaihub_fit) or `depthwise_conv2d`;
 - `elementwise_kernel`: an injective op of its own (PixelShuffle's reshape/transpose, the extra
   read of a fused residual add): memory traffic only (bytes, zero MACs). TopHub has no such
   kernel, so its price comes from the spec-sheet bandwidth and the measured depthwise convs
@@ -27,8 +29,8 @@ import pandas as pd
 
 from predictors.kernel_features import BYTES_PER_ELEMENT, conv_row
 
-PRIMITIVES = ("conv2d", "conv2d_winograd", "depthwise_conv2d", "elementwise")
-TOPHUB_OPS = PRIMITIVES[:-1]
+PRIMITIVES = ("conv2d", "conv2d_winograd", "pointwise_conv2d", "depthwise_conv2d", "elementwise")
+TOPHUB_OPS = ("conv2d", "conv2d_winograd", "depthwise_conv2d")
 """Ops of kernel rows that are one primitive kernel each (TopHub's workloads)."""
 PRIMITIVE_COLUMNS = ["instance", "primitive", "macs", "bytes", "calls"]
 
@@ -41,7 +43,8 @@ def conv_kernel(cin: int, cout: int, kernel: int, h: int, w: int, groups: int = 
     """One conv kernel at (h, w) input pixels, stride 1, same padding: `primitive`, `macs`,
     `bytes` (activations in and out + weights, float32) and `calls` (1 launch)."""
     row = conv_row("conv2d", cin, cout, kernel, h, w, groups=groups)
-    return dict(primitive="depthwise_conv2d" if groups > 1 else "conv2d", macs=float(row["macs"]),
+    primitive = "depthwise_conv2d" if groups > 1 else "pointwise_conv2d" if kernel == 1 else "conv2d"
+    return dict(primitive=primitive, macs=float(row["macs"]),
                 bytes=float(row["bytes_in"] + row["bytes_out"] + BYTES_PER_ELEMENT * row["params"]),
                 calls=1.0)
 

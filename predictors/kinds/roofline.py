@@ -20,6 +20,9 @@ from predictors.kernel_features import kernel_features
 from predictors.kinds.models import LatencyModel, register
 
 FITTED_CLASSES = ("conv2d", "conv2d_winograd", "depthwise_conv2d")
+PRICED_AS = {"pointwise_conv2d": "conv2d"}
+"""A primitive a roofline may have no rate for → the primitive whose rate prices it then (TopHub's
+conv2d rows, which a TopHub roofline is fitted on, include 1×1 kernels)."""
 SHAPE_COLUMNS = ["cin", "cout", "kernel", "groups", "stride", "h", "w", "macs", "params",
                  "bytes_in", "bytes_out"]
 
@@ -91,7 +94,8 @@ class Roofline:
 
     def components(self, prims: pd.DataFrame, n_rows: int) -> np.ndarray:
         """(n_rows, 3) ms of compute, memory and calls per instance, and (n_rows,) elementwise ms."""
-        coef = np.array([self.coef[p] for p in prims["primitive"]])
+        coef = np.array([self.coef[p] if p in self.coef else self.coef[PRICED_AS[p]]
+                         for p in prims["primitive"]])
         terms = prims[["macs", "bytes", "calls"]].to_numpy(dtype=float) * coef
         out = np.zeros((n_rows, 3))
         np.add.at(out, prims["instance"].to_numpy(), terms)

@@ -4,8 +4,9 @@ device (no weights, no data) by intercepting every aten op of one forward pass.
     features = count_features(module, (1, 3, 224, 224))   # {"macs:conv": …, "bytes:conv": …, …}
     python -m predictors.public.qaihub_features --out data/qaihub/features.csv   # needs torchvision
 
-Op classes (`CLASSES`): `conv` (dense and grouped convolutions), `dwconv` (depthwise:
-groups = input channels > 1), `matmul` (linear layers, matrix products), `pool` (max / average
+Op classes (`CLASSES`): `conv` (dense and grouped convolutions with a kernel larger than 1×1),
+`pwconv` (1×1 convolutions: k² fewer MACs per input read than a k×k one, so an NPU runs them at
+another rate), `dwconv` (depthwise: groups = input channels > 1), `matmul` (linear layers, matrix products), `pool` (max / average
 pools and means), `elementwise` (binary arithmetic, normalisations that are not folded),
 `activation` (ReLU, SiLU, sigmoid, GELU, hard-swish, clamps …), `concat` (concatenation,
 stacking), `movement` (copies, pixel shuffle, resize, padding). Views (reshape, permute, split)
@@ -40,7 +41,7 @@ from codesign_common.cli import Parser, UsageError, check_output_file, cli_main
 from predictors.public.zoo_architectures import ZOO_ARCHITECTURES
 
 BYTES_PER_ELEMENT = 4
-CLASSES = ("conv", "dwconv", "matmul", "pool", "elementwise", "activation", "concat", "movement")
+CLASSES = ("conv", "pwconv", "dwconv", "matmul", "pool", "elementwise", "activation", "concat", "movement")
 _OPS = {
     "matmul": ("addmm", "mm", "bmm", "linear", "matmul", "baddbmm"),
     "pool": ("max_pool2d_with_indices", "max_pool2d", "avg_pool2d", "mean", "amax",
@@ -97,7 +98,10 @@ def _conv_macs(args, out) -> tuple[str, float]:
     transposed = bool(args[6]) if len(args) > 6 else False
     groups = int(args[8]) if len(args) > 8 else 1
     cin = x.shape[1]
-    cls = "dwconv" if groups > 1 and groups == cin else "conv"
+    if groups > 1 and groups == cin:
+        cls = "dwconv"
+    else:
+        cls = "pwconv" if tuple(weight.shape[-2:]) == (1, 1) and not transposed else "conv"
     return cls, float((x if transposed else out).numel() * weight[0].numel())
 
 

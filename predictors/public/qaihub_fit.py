@@ -15,7 +15,7 @@ its calls only, not its bytes, as an NPU that writes each input into the output'
 would run it.
 
 The fitted terms become a roofline (predictors.kinds.roofline.Roofline: ms per MAC, per byte, per call
-of the primitive classes ``conv2d``, ``depthwise_conv2d``, ``elementwise``) and the overhead the
+of the primitive classes ``conv2d``, ``pointwise_conv2d``, ``depthwise_conv2d``, ``elementwise``) and the overhead the
 predictor's ``overhead_ms``, so that CostModel prices each op instance of the search space
 (its share of a network) as it prices the transferred and TopHub devices, and a network costs
 overhead + Σ instances. Its σ is the leave-one-model-out RMS log error; its costs are
@@ -45,7 +45,10 @@ FITTED_RUNTIMES = ("tflite", "qnn_dlc", "onnx")
 FITTED_PRECISIONS = ("float", "w8a8")
 MIN_MODELS = 8
 PREDICTION_PROVENANCE = "public:qai-hub, predicted"  # the label of every cost these predictors give
-DENSE = ("conv", "matmul")
+DENSE = ("conv", "pwconv", "matmul")
+DENSE_MACS = (("conv",), ("pwconv", "matmul"))
+"""Dense MACs are priced by two rates: k×k convolutions, and 1×1 convolutions with matrix products
+(the same arithmetic: one MAC per input element per output channel)."""
 MEMORY = ("pool", "elementwise", "activation", "concat", "movement")
 
 
@@ -59,11 +62,11 @@ def _variants() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         if not free_concat:  # MACs-only variants price no bytes, so they have no free-concat twin
             out |= {f"macs{suffix}": [("macs", every)],
                     f"macs_calls{suffix}": [("macs", every), ("n", every)]}
-        out |= {f"roofline{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", priced)],
-                f"roofline_calls{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", priced),
-                                            ("n", every)],
-                f"classes{suffix}": [("macs", DENSE), ("macs", ("dwconv",)), ("bytes", DENSE),
-                                     ("bytes", ("dwconv",)), ("bytes", memory), ("n", every)]}
+        dense = [("macs", classes) for classes in DENSE_MACS] + [("macs", ("dwconv",))]
+        out |= {f"roofline{suffix}": [*dense, ("bytes", priced)],
+                f"roofline_calls{suffix}": [*dense, ("bytes", priced), ("n", every)],
+                f"classes{suffix}": [*dense, ("bytes", DENSE), ("bytes", ("dwconv",)),
+                                     ("bytes", memory), ("n", every)]}
     return out
 
 
@@ -115,18 +118,19 @@ def choose(features: pd.DataFrame, latency_ms: np.ndarray) -> tuple[str, dict[st
 def roofline(device: str, coef: np.ndarray, variant: str) -> Roofline:
     """The fitted terms as ms per MAC / byte / call of the primitive classes op instances are
     priced by (predictors.fused_ops): conv2d (and its winograd twin) from the terms holding
-    `conv`, depthwise_conv2d from those holding `dwconv`, elementwise (no MACs) from those
+    `conv`, pointwise_conv2d from those holding `pwconv`, depthwise_conv2d from those holding `dwconv`, elementwise (no MACs) from those
     holding `elementwise` (the residual add; PixelShuffle is `movement`, always in the same
     term)."""
     def rate(kind: str, cls: str) -> float:
         return float(sum(c for (k, classes), c in zip(VARIANTS[variant], coef[1:])
                          if k == kind and cls in classes))
 
-    conv = [rate("macs", "conv"), rate("bytes", "conv"), rate("n", "conv")]
-    dw = [rate("macs", "dwconv"), rate("bytes", "dwconv"), rate("n", "dwconv")]
-    ew = [0.0, rate("bytes", "elementwise"), rate("n", "elementwise")]
-    return Roofline(device, {"conv2d": conv, "conv2d_winograd": conv, "depthwise_conv2d": dw,
-                             "elementwise": ew}, 0.0)
+    def rates(cls: str) -> list[float]:
+        return [rate("macs", cls), rate("bytes", cls), rate("n", cls)]
+
+    conv, ew = rates("conv"), [0.0, rate("bytes", "elementwise"), rate("n", "elementwise")]
+    return Roofline(device, {"conv2d": conv, "conv2d_winograd": conv, "pointwise_conv2d": rates("pwconv"),
+                             "depthwise_conv2d": rates("dwconv"), "elementwise": ew}, 0.0)
 
 
 def read_perf(path=PERF_CSV) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from torch import nn
 
 from codesign.space.op_instances import op_row
 from predictors.fused_ops import TOPHUB_OPS
-from predictors.kinds.roofline import FusedRooflineModel
+from predictors.kinds.roofline import FusedRooflineModel, Roofline
 from predictors.predictor import KernelPredictor
 from predictors.public.qaihub_features import FEATURE_COLUMNS, count_features
 from predictors.public.qaihub_fit import VARIANTS, choose, design, fit, roofline
@@ -45,10 +45,26 @@ def test_a_concatenation_is_its_own_class_and_free_concat_variants_price_only_it
     assert f["n:concat"] == 1 and f["bytes:concat"] == 4 * (2 * 48 + 96) and f["n:movement"] == 0
     row = pd.DataFrame([f])
     priced, free = design(row, "roofline_calls"), design(row, "roofline_calls_free_concat")
-    assert priced[0, 3] == free[0, 3] + f["bytes:concat"]                 # the bytes term
-    assert priced[0, 4] == free[0, 4] == 1                                # the calls term
+    assert priced[0, 4] == free[0, 4] + f["bytes:concat"]                 # the bytes term
+    assert priced[0, 5] == free[0, 5] == 1                                # the calls term
     assert {v for v in VARIANTS if v.endswith("_free_concat")} == {
         f"{v}_free_concat" for v in VARIANTS if not v.endswith("_free_concat") and not v.startswith("macs")}
+
+
+def test_a_1x1_convolution_is_pointwise_and_prices_as_its_own_primitive():
+    f = count_features(nn.Conv2d(4, 6, 1, bias=False), (1, 4, 5, 5))
+    assert f["macs:pwconv"] == 4 * 6 * 25 and f["n:pwconv"] == 1 and f["n:conv"] == 0
+    from predictors.fused_ops import conv_kernel
+
+    assert conv_kernel(4, 6, 1, 5, 5)["primitive"] == "pointwise_conv2d"
+    assert conv_kernel(4, 6, 3, 5, 5)["primitive"] == "conv2d"
+    # a roofline fitted on TopHub (no pointwise rate) prices it as conv2d, an NPU fit by its own
+    prims = pd.DataFrame([{"instance": 0, **conv_kernel(4, 6, 1, 5, 5)}])
+    tophub = Roofline("t", {"conv2d": [1e-9, 1e-10, 0.01]}, 0.0)
+    npu = Roofline("n", {"conv2d": [1e-9, 1e-10, 0.01], "pointwise_conv2d": [3e-9, 1e-10, 0.01]}, 0.0)
+    k = prims.iloc[0]
+    assert tophub.components(prims, 1)[0].sum() == pytest.approx(1e-9 * k.macs + 1e-10 * k.bytes + 0.01)
+    assert npu.components(prims, 1)[0].sum() == pytest.approx(3e-9 * k.macs + 1e-10 * k.bytes + 0.01)
 
 
 def test_a_transposed_convolution_counts_the_macs_its_inputs_scatter():
@@ -64,7 +80,8 @@ def test_unet_is_built_at_the_zoo_size_and_counted_at_its_export_input():
     assert shape == (1, 3, 640, 1280)
     assert round(sum(p.numel() for p in net.parameters()) / 1e6, 1) == 31.0  # the zoo's info.yaml
     f = count_features(net, (1, 3, 32, 64))
-    assert f["n:conv"] == 23 and f["n:pool"] == 4 and f["n:concat"] == 4  # 31 layers on the NPU
+    assert f["n:conv"] + f["n:pwconv"] == 23 and f["n:pwconv"] == 1       # 3×3, 2×2 up; 1×1 out
+    assert f["n:pool"] == 4 and f["n:concat"] == 4                         # 31 layers on the NPU
 
 
 def test_an_op_of_no_class_is_an_error_not_a_silent_zero():
@@ -92,15 +109,16 @@ def test_nnls_recovers_known_coefficients(variant):
 
 def test_leave_one_out_finds_an_exact_variant_on_noise_free_data():
     features = _synthetic()
-    coef = np.array([0.3, 2e-9, 5e-9, 1e-10])                               # overhead, 3 terms
+    coef = np.array([0.3, 2e-9, 4e-9, 5e-9, 1e-10])                         # overhead, 4 terms
     y = design(features, "roofline") @ coef
     best, scores = choose(features, y)
     assert scores[best]["mape_pct"] < 1e-6 and scores["roofline"]["mape_pct"] < 1e-6
 
 
 def test_fitted_terms_price_op_instances_through_the_roofline_classes():
-    # classes: [overhead, macs dense, macs dw, bytes dense, bytes dw, bytes memory, calls]
-    coef = np.array([0.25, 1e-9, 3e-9, 2e-10, 4e-10, 5e-10, 0.01])
+    # classes: [overhead, macs k×k conv, macs 1×1 conv + matmul, macs dw, bytes dense, bytes dw,
+    #           bytes memory, calls]
+    coef = np.array([0.25, 1e-9, 6e-9, 3e-9, 2e-10, 4e-10, 5e-10, 0.01])
     predictor = KernelPredictor("npu", list(TOPHUB_OPS),
                                 FusedRooflineModel([roofline("npu", coef, "classes")], 0.1),
                                 overhead_ms=coef[0])
@@ -112,5 +130,5 @@ def test_fitted_terms_price_op_instances_through_the_roofline_classes():
     dws = pd.DataFrame([op_row("dwsblock", 16, 32, 8, 8)])
     dw_bytes = 4 * (16 * 64 * 2 + 16 * 9)
     pw_macs, pw_bytes = 16 * 32 * 64, 4 * (16 * 64 + 32 * 64 + 16 * 32)
-    expected = (3e-9 * 16 * 9 * 64 + 4e-10 * dw_bytes + 0.01) + (1e-9 * pw_macs + 2e-10 * pw_bytes + 0.01)
+    expected = (3e-9 * 16 * 9 * 64 + 4e-10 * dw_bytes + 0.01) + (6e-9 * pw_macs + 2e-10 * pw_bytes + 0.01)
     assert predictor.predict(dws)[0][0] == pytest.approx(expected, rel=1e-9)
