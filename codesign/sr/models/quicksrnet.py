@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from codesign.sr.models.anchor import add_nearest_taps_, nearest_anchor_
 from codesign.sr.models.registry import register
 
 VARIANTS = {"small": (32, 2, False), "medium": (32, 5, False), "large": (64, 11, True)}
@@ -46,13 +47,10 @@ class QuickSRNet(nn.Module):
             centre = conv.kernel_size[0] // 2
             for i in range(min(conv.in_channels, conv.out_channels)):
                 conv.weight[i, i, centre, centre] += 1.0
-        nearest = self.anchor if self.anchor is not None else convs[-1]
         if self.anchor is not None:
-            nearest.weight.zero_()
-            nearest.bias.zero_()
-        centre = nearest.kernel_size[0] // 2
-        for k in range(nearest.out_channels):
-            nearest.weight[k, k // scale**2, centre, centre] += 1.0
+            nearest_anchor_(self.anchor, scale, trainable=True)
+        else:
+            add_nearest_taps_(convs[-1], scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.body(x)

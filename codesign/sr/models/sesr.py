@@ -6,7 +6,7 @@ the expanded graph): collapsible linear blocks, each a k×k conv to 256 channels
 1×1 conv back. First block 5×5 3→16 with ReLU; five residual blocks 3×3 16→16 (x + block(x),
 then ReLU); a long residual add; last block 5×5 16→3·scale²; plus an anchor (a 1×1 conv
 3→3·scale² that repeats each input channel scale² times, i.e. nearest upsampling after the
-shuffle), added; pixel shuffle. ``collapsed=True`` builds the inference form of the paper
+shuffle, fixed: the zoo's ``AnchorOp`` freezes it), added; pixel shuffle. ``collapsed=True`` builds the inference form of the paper
 instead (each block one k×k conv). Written here from that description. 343,120 parameters
 at ×4 uncollapsed, the zoo's 343K (the graph it times is ×4).
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from codesign.sr.models.anchor import nearest_anchor_
 from codesign.sr.models.registry import register
 
 EXPAND = 256  # the blocks' hidden width in the released (uncollapsed) model
@@ -33,7 +34,7 @@ class SESR(nn.Module):
 
     def __init__(self, scale: int, channels: int = 16, blocks: int = 5, collapsed: bool = False):
         super().__init__()
-        self.anchor = nn.Conv2d(3, 3 * scale**2, 1)
+        self.anchor = nearest_anchor_(nn.Conv2d(3, 3 * scale**2, 1), scale, trainable=False)
         self.first = _block(3, channels, 5, collapsed)
         self.blocks = nn.ModuleList(_block(channels, channels, 3, collapsed) for _ in range(blocks))
         self.last = _block(channels, 3 * scale**2, 5, collapsed)

@@ -39,6 +39,14 @@ def test_quicksrnet_initialisation_is_nearest_upsampling_through_residual_convs(
     assert torch.equal(out, torch.nn.functional.interpolate(x, scale_factor=4, mode="nearest"))
 
 
+def test_sesr_anchor_is_fixed_nearest_upsampling_as_the_zoo_freezes_it():
+    net = build_model("sesr_m5", scale=4)
+    x = torch.rand(1, 3, 5, 6)
+    assert torch.equal(net.shuffle(net.anchor(x)), torch.nn.functional.interpolate(x, scale_factor=4))
+    assert not any(p.requires_grad for p in net.anchor.parameters())
+    assert all(p.requires_grad for p in net.last.parameters())
+
+
 def test_collapsed_sesr_is_the_small_inference_form():
     small = sum(p.numel() for p in build_model("sesr_m5", scale=4, collapsed=True).parameters())
     assert small < 0.1 * sum(p.numel() for p in build_model("sesr_m5", scale=4).parameters())
