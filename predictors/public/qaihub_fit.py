@@ -15,8 +15,8 @@ its calls only, not its bytes, as an NPU that writes each input into the output'
 would run it.
 
 The fitted terms become a roofline (predictors.kinds.roofline.Roofline: ms per MAC, per byte, per call
-of the primitive classes ``conv2d``, ``pointwise_conv2d``, ``depthwise_conv2d``, ``elementwise``) and the overhead the
-predictor's ``overhead_ms``, so that CostModel prices each op instance of the search space
+of the primitive classes ``conv2d``, ``pointwise_conv2d``, ``depthwise_conv2d``, ``elementwise``)
+and the overhead the predictor's ``overhead_ms``, so that CostModel prices each op instance of the search space
 (its share of a network) as it prices the transferred and TopHub devices, and a network costs
 overhead + Σ instances. Its σ is the leave-one-model-out RMS log error; its costs are
 labelled ``public:qai-hub, predicted`` (CostModel.provenance, the search report's
@@ -118,8 +118,8 @@ def choose(features: pd.DataFrame, latency_ms: np.ndarray) -> tuple[str, dict[st
 def roofline(device: str, coef: np.ndarray, variant: str) -> Roofline:
     """The fitted terms as ms per MAC / byte / call of the primitive classes op instances are
     priced by (predictors.fused_ops): conv2d (and its winograd twin) from the terms holding
-    `conv`, pointwise_conv2d from those holding `pwconv`, depthwise_conv2d from those holding `dwconv`, elementwise (no MACs) from those
-    holding `elementwise` (the residual add; PixelShuffle is `movement`, always in the same
+    `conv`, pointwise_conv2d from those holding `pwconv`, depthwise_conv2d from those holding
+    `dwconv`, elementwise (no MACs) from those holding `elementwise` (the residual add; PixelShuffle is `movement`, always in the same
     term)."""
     def rate(kind: str, cls: str) -> float:
         return float(sum(c for (k, classes), c in zip(VARIANTS[variant], coef[1:])

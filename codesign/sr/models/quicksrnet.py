@@ -11,8 +11,8 @@ body conv gets 1 added at its centre tap from input channel i to output channel 
 at initialisation), and the output is nearest upsampling of the input, by the last conv (1 added
 from channel k // scale² to output channel k) or, with the input-to-output connection, by that
 1×1 conv (set to nearest upsampling, trainable). With default initialisation alone the large
-variant's twelve clipped layers do not train. Written here from that description. At ×4: 33,264 / 61,008 / 435,888 parameters, the zoo's
-33.3K / 61.0K / 436K (the graphs it times are ×4).
+variant's twelve clipped layers do not train. Written here from that description. At ×4:
+33,264 / 61,008 / 435,888 parameters, the zoo's 33.3K / 61.0K / 436K (the graphs it times are ×4).
 """
 from __future__ import annotations
 
