@@ -11,6 +11,8 @@ leave-one-model-out MAPE, Spearman ρ and shares within ±10 % / ±20 % over the
 codesign.models at the zoo's 1×3×128×128 ×4 input (``SR_MODELS``), their features counted, their
 latency predicted by the fit on all CNNs and compared with AI Hub's measured times, one row of
 ``part`` sr per model and group, and summarised (how many within ±20 %) in the group's fit row.
+The zoo's two inpainters (predictors.public.zoo_inpainters), written after the fit's design was
+fixed and never in a fit, are predicted alike: rows of ``part`` unseen.
 Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
 ``predicted``.
 
@@ -47,6 +49,7 @@ from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import check_output_dir, check_output_file, cli_main
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import feature_row, read_features
+from predictors.public.zoo_inpainters import ZOO_INPAINTERS
 
 # zoo model id → codesign.models name; every one at ×4 on a 128×128 input (the zoo's get_input_spec)
 SR_MODELS = {"xlsr": "xlsr", "sesr_m5": "sesr_m5", "quicksrnetsmall": "quicksrnet_small",
@@ -55,9 +58,10 @@ SR_MODELS = {"xlsr": "xlsr", "sesr_m5": "sesr_m5", "quicksrnetsmall": "quicksrne
              "esrgan": "rrdbnet"}
 SR_INPUT = (1, 3, 128, 128)
 SR_SCALE = 4
-FIT, SR, SEARCH = "fit", "sr", "search"
+FIT, SR, UNSEEN, SEARCH = "fit", "sr", "unseen", "search"
 """Values of the ``part`` column: a fitted (device, runtime, precision) group, an SR model held out
-of its group's fit, a search run or reference network on a catalog NPU."""
+of its group's fit, an inpainter held out of it and unseen while the fit was designed, a search run
+or reference network on a catalog NPU."""
 
 
 def sr_features() -> pd.DataFrame:
@@ -67,9 +71,40 @@ def sr_features() -> pd.DataFrame:
                          for zoo, name in SR_MODELS.items()])
 
 
-def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(one summary row per fitted group, one row per held-out SR model and group)."""
-    summary, held_out = [], []
+def unseen_features() -> pd.DataFrame:
+    """Features of the zoo's inpainters (predictors.public.zoo_inpainters) at its 512×512."""
+    return pd.DataFrame([feature_row(zoo, build(), shape, source)
+                         for zoo, (build, shape, source) in ZOO_INPAINTERS.items()])
+
+
+def _held_out(fitted: dict, measured: pd.Series, features: pd.DataFrame,
+              group: dict) -> tuple[list[dict], np.ndarray]:
+    """One row per model of ``features`` that ``measured`` has, the fit's prediction beside it;
+    and the unrounded predicted / measured ratios."""
+    have = features[features["model"].isin(measured.index)]
+    predicted = qaihub_fit.predict(have, fitted["coef"], fitted["variant"])
+    rows = []
+    for model, shape, p in zip(have["model"], have["input_shape"], predicted):
+        m = measured.loc[model]
+        rows.append({**group, "model": model, "input_shape": shape, "measured_ms": m,
+                     "measured_provenance": "public:qai-hub", "predicted_ms": round(p, 4),
+                     "predicted_provenance": "predicted", "ratio": round(p / m, 3),
+                     "within_20pct": bool(abs(p / m - 1) <= 0.2), "variant": fitted["variant"]})
+    return rows, predicted / measured.loc[have["model"]].to_numpy()
+
+
+def _share(ratio: np.ndarray, prefix: str) -> dict:
+    """How many held-out models (``ratio``: predicted / measured), how many within ±20 %, their
+    MAPE (%)."""
+    return {f"{prefix}_models": len(ratio), f"{prefix}_within_20pct": int((np.abs(ratio - 1) <= 0.2).sum()),
+            f"{prefix}_mape_pct": round(float(100 * np.abs(ratio - 1).mean()), 2) if len(ratio) else np.nan}
+
+
+def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
+             unseen: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(one summary row per fitted group, one row per held-out SR model and group, one row per
+    unseen inpainter and group)."""
+    summary, held_sr, held_unseen = [], [], []
     groups = perf[perf["runtime"].isin(qaihub_fit.FITTED_RUNTIMES)
                   & perf["precision"].isin(qaihub_fit.FITTED_PRECISIONS)][["device", "runtime", "precision"]]
     for device, runtime, precision in groups.drop_duplicates().itertuples(index=False):
@@ -81,29 +116,22 @@ def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame) -> tu
         measured = perf[(perf["device"] == device) & (perf["runtime"] == runtime)
                         & (perf["precision"] == precision) & (perf["compute_unit"] == "NPU")
                         ].drop_duplicates("model").set_index("model")["latency_ms"]
-        have = sr[sr["model"].isin(measured.index)]
-        predicted = qaihub_fit.predict(have, fitted["coef"], variant)
-        ratio = predicted / measured.loc[have["model"]].to_numpy()
-        for model, shape, p, m, r in zip(have["model"], have["input_shape"], predicted,
-                                          measured.loc[have["model"]], ratio):
-            held_out.append({"device": device, "runtime": runtime, "precision": precision,
-                             "model": model, "input_shape": shape, "measured_ms": m,
-                             "measured_provenance": "public:qai-hub", "predicted_ms": round(p, 4),
-                             "predicted_provenance": "predicted", "ratio": round(r, 3),
-                             "within_20pct": bool(abs(r - 1) <= 0.2), "variant": variant})
-        summary.append({"device": device, "runtime": runtime, "precision": precision,
-                        "variant": variant, "cnn_models": loo["n"],
+        group = {"device": device, "runtime": runtime, "precision": precision}
+        (sr_rows, sr_ratio), (unseen_rows, unseen_ratio) = (_held_out(fitted, measured, sr, group),
+                                                            _held_out(fitted, measured, unseen, group))
+        held_sr += sr_rows
+        held_unseen += unseen_rows
+        summary.append({**group, "variant": variant, "cnn_models": loo["n"],
                         "loo_mape_pct": round(loo["mape_pct"], 2),
                         "loo_spearman": round(loo["spearman"], 4),
                         "loo_within_10pct": round(loo["within_10pct"], 3),
                         "loo_within_20pct": round(loo["within_20pct"], 3),
                         "loo_rms_log_error": round(loo["rms_log_error"], 4),
-                        "sr_models": len(have), "sr_within_20pct": int((np.abs(ratio - 1) <= 0.2).sum()),
-                        "sr_mape_pct": round(float(100 * np.abs(ratio - 1).mean()), 2) if len(have) else np.nan,
+                        **_share(sr_ratio, "sr"), **_share(unseen_ratio, "unseen"),
                         "overhead_ms": round(float(fitted["coef"][0]), 4),
                         "provenance": "public:qai-hub measured vs predicted (leave-one-model-out)",
                         "commit": str(fitted["rows"]["commit"].iloc[0])})
-    return pd.DataFrame(summary), pd.DataFrame(held_out)
+    return pd.DataFrame(summary), pd.DataFrame(held_sr), pd.DataFrame(held_unseen)
 
 
 REFERENCES = ("xlsr", "sesr_m5", "quicksrnetsmall", "quicksrnetmedium", "quicksrnetlarge")
@@ -190,8 +218,8 @@ def main(argv=None) -> None:
     if missing:
         raise ValueError(f"--searches: no report.csv in {', '.join(missing)} (not a finished run)")
     perf, features, sr = qaihub_fit.read_perf(), read_features(), sr_features()
-    summary, held_out = evaluate(perf, features, sr)
-    parts = [summary.assign(part=FIT), held_out.assign(part=SR)]
+    summary, held_sr, held_unseen = evaluate(perf, features, sr, unseen_features())
+    parts = [summary.assign(part=FIT), held_sr.assign(part=SR), held_unseen.assign(part=UNSEEN)]
     if args.searches:
         references = reference_quality(args.references, SCHEDULES[args.schedule],
                                        check_output_dir(args.work, "--work"))
@@ -201,9 +229,10 @@ def main(argv=None) -> None:
     s24 = summary[(summary["device"] == "Samsung Galaxy S24") & (summary["precision"] == "float")]
     for row in s24.itertuples():
         print(f"Galaxy S24 {row.runtime} float: CNN leave-one-out MAPE {row.loo_mape_pct} %, "
-              f"rho {row.loo_spearman}; SR {row.sr_within_20pct} of {row.sr_models} within ±20 %")
+              f"rho {row.loo_spearman}; SR {row.sr_within_20pct} of {row.sr_models}, "
+              f"unseen inpainters {row.unseen_within_20pct} of {row.unseen_models} within ±20 %")
     write_csv_atomic(replace_rows(out, pd.concat(parts, ignore_index=True), ("part",)), out)
-    print(f"{len(summary)} groups and {len(held_out)} SR rows -> {out}")
+    print(f"{len(summary)} groups, {len(held_sr)} SR and {len(held_unseen)} inpainter rows -> {out}")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ _OPS = {
                    "clamp_min", "clamp_min_", "tanh", "tanh_", "softmax", "_softmax", "exp"),
     "concat": ("cat", "stack"),
     "movement": ("clone", "copy_", "pixel_shuffle", "pixel_unshuffle", "upsample_nearest2d",
-                 "upsample_bilinear2d", "constant_pad_nd", "_unsafe_index", "repeat",
+                 "upsample_bilinear2d", "constant_pad_nd", "reflection_pad2d", "_unsafe_index", "repeat",
                  "repeat_interleave", "index", "contiguous"),
 }
 FREE = ("view", "_unsafe_view", "reshape", "t", "permute", "transpose", "split", "split_with_sizes",
