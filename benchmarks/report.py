@@ -420,6 +420,7 @@ FILES = {
     "published_weights.csv": "python -m benchmarks.quality.published_weights",
     "retest_local_cpu.csv": "python -m benchmarks.latency.retest_local_cpu --rounds 60 --gap-minutes 10",
     "predictor_qaihub.csv": "python -m benchmarks.prediction.predictor_qaihub (part search: --searches RUN_DIR ...)",
+    "predictor_qaihub_learned.csv": "python -m benchmarks.prediction.predictor_qaihub_learned",
     "search_flops.csv": "python -m benchmarks.search.search_flops (at a GPU schedule, and the main job row: benchmarks/gpu_h100.sh)",
     "sr_quality.csv": "python -m benchmarks.quality.sr_quality [--schedule demo|cpu|gpu]",
     "sr_quality.png": "python -m benchmarks.quality.sr_quality",
