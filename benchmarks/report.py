@@ -296,6 +296,29 @@ def qaihub_search(frame):
              "GMACs", "params", "Set5 ×4 dB", "bicubic dB", "trained"], rows)
 
 
+def sr_quality_front(frame):
+    """Each searched network against the front of the reference networks trained alike (same
+    schedule and host, with a teacher where it had one), per test set: on or above it when no
+    such reference runs in no more measured time at a higher PSNR."""
+    sets = [s for s in TEST_SETS if s in set(frame["set"])]
+    rows = []
+    for (host, schedule, kind, model), ours in frame[frame["kind"].str.startswith("searched")].groupby(
+            ["host_id", "schedule", "kind", "model"], sort=False):
+        alike = frame[(frame["host_id"] == host) & (frame["schedule"] == schedule)
+                      & (frame["kind"] == kind.replace("searched", "trained"))]
+        ms = ours["latency_ms"].iloc[0]
+        faster = alike[alike["latency_ms"] <= ms]
+        psnr = ours.set_index("set")["psnr"]
+        have = [s for s in sets if s in psnr]
+        above = [s for s in have if not (faster[faster["set"] == s]["psnr"] > psnr[s]).any()]
+        rows.append([f"`{schedule}`", kind, model, _num(ms, 1),
+                     ", ".join(sorted(set(alike["model"]))) or "none",
+                     *[("yes" if s in above else "no") if s in have else "n/a" for s in sets],
+                     f"{len(above)} of {len(have)}"])
+    return (["trained at", "kind", "network", "ms here", "references trained alike", *sets,
+             "on or above"], rows)
+
+
 def sr_quality_gap(frame):
     """The gap to the authors' weights at equal measured latency: for each network with its
     authors' weights, the best network trained here (searched or trained alike, at each
@@ -388,6 +411,7 @@ TABLES = [
     Table("published_weights", "published_weights.csv", "python -m benchmarks.quality.published_weights",
           published_weights),
     Table("sr_quality", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality),
+    Table("sr_quality_front", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality_front),
     Table("sr_quality_gap", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality_gap),
     Table("qaihub_fit", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub", qaihub_fit,
           where=("part", "fit")),

@@ -76,3 +76,23 @@ def test_the_gap_to_the_authors_is_taken_against_our_best_network_in_no_more_tim
     header, rows = sr_quality_gap(frame)
     assert header[-1] == "set5 gap dB"
     assert rows == [["rlfn", "10.0", "`demo`", "fast (searched)", "8.0", "2.00"]]
+
+
+def test_a_searched_network_is_below_the_front_where_a_reference_trained_alike_is_faster_and_better():
+    from benchmarks.report import sr_quality_front
+
+    def row(kind, model, s, psnr, ms, schedule="cpu", host="h1"):
+        return {"kind": kind, "model": model, "set": s, "psnr": psnr, "latency_ms": ms,
+                "host_id": host, "schedule": schedule}
+
+    frame = pd.DataFrame([
+        row("searched", "net", "set5", 30.0, 8.0), row("searched", "net", "set14", 27.0, 8.0),
+        row("trained", "espcn", "set5", 29.0, 4.0), row("trained", "espcn", "set14", 27.2, 4.0),
+        row("trained", "big", "set5", 31.0, 20.0), row("trained", "big", "set14", 28.0, 20.0),   # slower
+        row("trained", "other", "set5", 32.0, 1.0, schedule="demo"),                           # not alike
+        row("trained+teacher", "espcn", "set5", 35.0, 1.0),                                    # taught
+        row("searched+teacher", "net", "set5", 34.0, 8.0)])
+    header, rows = sr_quality_front(frame)
+    assert header[-3:] == ["set5", "set14", "on or above"]
+    assert rows[0] == ["`cpu`", "searched", "net", "8.0", "big, espcn", "yes", "no", "1 of 2"]
+    assert rows[1] == ["`cpu`", "searched+teacher", "net", "8.0", "espcn", "no", "n/a", "0 of 1"]
