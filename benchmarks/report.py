@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from benchmarks.benchmark_args import benchmark_parser
@@ -296,6 +297,24 @@ def qaihub_search(frame):
              "GMACs", "params", "Set5 ×4 dB", "bicubic dB", "trained"], rows)
 
 
+def sr_presets(frame):
+    """The main job's searched network at each schedule (with a teacher where one was used):
+    PSNR (dB, Y, `scale` px shaved) on the five test sets, its gain over bicubic on Set5,
+    onnxruntime latency on this host, and the steps and wall time of its search and fine-tuning."""
+    sets = [s for s in TEST_SETS if s in set(frame["set"])]
+    rows = []
+    for (schedule, kind, model), g in frame[frame["kind"].str.startswith("searched")].groupby(
+            ["schedule", "kind", "model"], sort=False):
+        psnr, first = g.set_index("set"), g.iloc[0]
+        gain = psnr["psnr"].get("set5", np.nan) - psnr["psnr_bicubic"].get("set5", np.nan)
+        rows.append([f"`{schedule}`", model + (" + teacher" if kind.endswith("teacher") else ""),
+                     *[_num(psnr["psnr"].get(s), 2) for s in sets], f"+{_num(gain, 2)}",
+                     _num(first["latency_ms"], 1), f"{int(first['steps']):,}",
+                     f"{first['train_wall_s'] / 60:.0f} min"])
+    return (["schedule", "searched network", *[f"{s} ×{int(frame['scale'].iloc[0])}" for s in sets],
+             "Set5 over bicubic", "ms here", "steps", "wall time"], rows)
+
+
 def sr_quality_front(frame):
     """Each searched network against the front of the reference networks trained alike (same
     schedule and host, with a teacher where it had one), per test set: on or above it when no
@@ -411,6 +430,7 @@ TABLES = [
     Table("published_weights", "published_weights.csv", "python -m benchmarks.quality.published_weights",
           published_weights),
     Table("sr_quality", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality),
+    Table("sr_presets", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_presets),
     Table("sr_quality_front", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality_front),
     Table("sr_quality_gap", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality_gap),
     Table("qaihub_fit", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub", qaihub_fit,
