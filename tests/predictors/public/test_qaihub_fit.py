@@ -58,6 +58,10 @@ def test_a_1x1_convolution_is_pointwise_and_prices_as_its_own_primitive():
 
     assert conv_kernel(4, 6, 1, 5, 5)["primitive"] == "pointwise_conv2d"
     assert conv_kernel(4, 6, 3, 5, 5)["primitive"] == "conv2d"
+    # grouped: depthwise only at one channel per group, as qaihub_features classes them
+    assert conv_kernel(4, 4, 3, 5, 5, groups=4)["primitive"] == "depthwise_conv2d"
+    assert conv_kernel(8, 8, 1, 5, 5, groups=2)["primitive"] == "pointwise_conv2d"
+    assert count_features(nn.Conv2d(8, 8, 1, groups=2, bias=False), (1, 8, 5, 5))["n:pwconv"] == 1
     # a roofline fitted on TopHub (no pointwise rate) prices it as conv2d, an NPU fit by its own
     prims = pd.DataFrame([{"instance": 0, **conv_kernel(4, 6, 1, 5, 5)}])
     tophub = Roofline("t", {"conv2d": [1e-9, 1e-10, 0.01]}, 0.0)
