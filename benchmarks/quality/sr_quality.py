@@ -5,7 +5,8 @@ schedule (codesign.sr.schedules).
 
     python -m benchmarks.quality.sr_quality [--schedule demo] [--scale 4]
         [--searches pixel7:50ms ...] [--archs fsrcnn espcn ...] [--authors imdn rlfn ...]
-        [--teacher ARCH:FILE] [--work runs/sr_quality] [--out benchmarks/results/sr_quality.csv]
+        [--teacher ARCH:FILE [--teacher-archs espcn ...]] [--work runs/sr_quality]
+        [--out benchmarks/results/sr_quality.csv]
 
 One row per network and test set; `kind` says what the network is:
 - `searched`: ``python -m codesign.search --device D --budget B --schedule S`` (the search's own
@@ -14,7 +15,8 @@ One row per network and test set; `kind` says what the network is:
   rate and data (benchmarks.quality.baselines.train_reference);
 - `searched+teacher`, `trained+teacher` (with ``--teacher``): the same searches and trainings
   again, at the same steps, with L1 to the teacher's output added to the loss (weight 1;
-  codesign.sr.teacher), the `teacher` column naming it;
+  codesign.sr.teacher), the `teacher` column naming it; ``--teacher-archs`` limits the trainings
+  taught to some of ``--archs`` (a teacher's forward pass can cost more than a small network's step);
 - `authors`: a reference network with its authors' weights; its quality is read from
   published_weights.csv, where it is measured (benchmarks.quality.published_weights);
 - `bicubic`.
@@ -178,12 +180,17 @@ def main(argv=None) -> int:
                    help="reference networks with their authors' weights (published_weights.csv)")
     p.add_argument("--teacher", help="also every search and training again with this teacher "
                    "(codesign.sr.teacher: ARCH:FILE, a checkpoint or a search folder)")
+    p.add_argument("--teacher-archs", nargs="*", metavar="ARCH",
+                   help="the --archs trained again with the teacher (default: all of them)")
     p.add_argument("--work", default="runs/sr_quality", help="searches and trainings (resumable)")
     p.add_argument("--out", default=str(RESULTS / "sr_quality.csv"))
     args = p.parse_args(argv)
     unknown = sorted((set(args.archs) | set(args.authors)) - set(list_models()))
     if unknown:
         raise UsageError(f"unknown network(s) {', '.join(unknown)}; known: {', '.join(list_models())}")
+    taught = args.archs if args.teacher_archs is None else args.teacher_archs
+    if args.teacher_archs is not None and (not args.teacher or set(taught) - set(args.archs)):
+        raise UsageError("--teacher-archs needs --teacher and names some of --archs")
     out, work = check_output_file(args.out), check_output_dir(args.work, "--work")
     named, found = SCHEDULES[args.schedule], []
     for teacher in (None, args.teacher) if args.teacher else (None,):
@@ -191,7 +198,7 @@ def main(argv=None) -> int:
         for spec in args.searches:
             model, quality, facts = searched(spec, args.schedule, args.scale, work, teacher)
             found.append(("searched" + suffix, f"{facts['device']} {facts['budget']}", model, quality, facts))
-        for arch in args.archs:
+        for arch in taught if teacher else args.archs:
             train = named.train
             model, facts = train_reference(arch, scale=args.scale, steps=train.steps,
                                            batch_size=train.batch_size, patch_size=train.patch_size,

@@ -1,6 +1,7 @@
 """benchmarks.quality.sr_quality: the authors' rows are published_weights.csv's measurements,
 an evaluation is reused from its cache, and the report renders one row per network."""
 import pandas as pd
+import pytest
 import torch
 
 from benchmarks.benchmark_args import RESULTS
@@ -96,3 +97,14 @@ def test_a_searched_network_is_below_the_front_where_a_reference_trained_alike_i
     assert header[-3:] == ["set5", "set14", "on or above"]
     assert rows[0] == ["`cpu`", "searched", "net", "8.0", "big, espcn", "yes", "no", "1 of 2"]
     assert rows[1] == ["`cpu`", "searched+teacher", "net", "8.0", "espcn", "no", "n/a", "0 of 1"]
+
+
+@pytest.mark.parametrize("argv", [["--teacher-archs", "espcn"],
+                                  ["--teacher", "espcn:w.pth", "--archs", "espcn", "--teacher-archs", "fsrcnn"]])
+def test_teacher_archs_need_a_teacher_and_name_trained_networks(argv, tmp_path, capsys):
+    from benchmarks.quality.sr_quality import main
+
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, "--work", str(tmp_path / "work"), "--out", str(tmp_path / "q.csv")])
+    assert stop.value.code == 2 and "--teacher-archs" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
