@@ -75,7 +75,8 @@ def quality_rows(model, name: str, scale: int, cache: Path | None = None) -> pd.
     digest, sets = weights_digest(model), present_test_sets()
     if cache is not None and cache.exists():
         cached = pd.read_csv(cache)
-        if (cached["weights_sha256"] == digest).all() and list(cached["set"]) == list(sets):
+        if ("weights_sha256" in cached and (cached["weights_sha256"] == digest).all()
+                and list(cached["set"]) == list(sets)):  # a cache from before the digest is stale
             return cached.drop(columns="weights_sha256")
     rows = []
     for test_set in sets:

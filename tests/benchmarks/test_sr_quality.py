@@ -33,6 +33,9 @@ def test_an_evaluation_is_reused_only_for_the_weights_it_was_made_with(tmp_path,
         next(net.parameters()).add_(1.0)  # other weights: evaluated again
     quality_rows(net, "espcn", 4, cache)
     assert len(calls) == 2 and "weights_sha256" not in first
+    pd.read_csv(cache).drop(columns="weights_sha256").to_csv(cache, index=False)  # an older cache
+    quality_rows(net, "espcn", 4, cache)
+    assert len(calls) == 3
 
 
 def test_the_report_has_a_row_per_network_and_a_column_per_test_set_in_the_papers_order():
