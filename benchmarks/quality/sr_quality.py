@@ -139,29 +139,34 @@ def latency(model, name: str, scale: int, work: Path) -> dict:
 
 
 def figure(rows: pd.DataFrame, path: Path) -> None:
-    """PSNR against measured latency, one panel per test set, one marker per kind."""
+    """PSNR against measured latency, one row of panels per schedule (each timed in one run),
+    one panel per test set, one marker per kind."""
     import matplotlib
     import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sets = list(dict.fromkeys(rows["set"]))
-    fig, axes = plt.subplots(1, len(sets), figsize=(3.2 * len(sets), 3.2), squeeze=False)
-    for ax, name in zip(axes[0], sets):
-        for kind, marker in (("searched", "o"), ("searched+teacher", "P"), ("trained", "s"),
-                             ("trained+teacher", "D"), ("authors", "^"), ("bicubic", "x")):
-            part = rows[(rows["set"] == name) & (rows["kind"] == kind)]
-            ax.scatter(part["latency_ms"], part["psnr"], marker=marker, label=kind)
-            for _, r in part.iterrows():
-                ax.annotate(r["model"], (r["latency_ms"], r["psnr"]), fontsize=6)
-        ax.set_title(name)
-        ax.set_xscale("log")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_xlabel("onnxruntime ms on this host")
-    axes[0][0].set_ylabel("PSNR (dB, Y)")
-    axes[0][0].legend(fontsize=6)
+    sets, schedules = list(dict.fromkeys(rows["set"])), list(dict.fromkeys(rows["schedule"]))
+    fig, axes = plt.subplots(len(schedules), len(sets), figsize=(3.2 * len(sets), 3.2 * len(schedules)),
+                             squeeze=False)
+    for axes_row, schedule in zip(axes, schedules):
+        for ax, name in zip(axes_row, sets):
+            for colour, (kind, marker) in enumerate((("searched", "o"), ("searched+teacher", "P"), ("trained", "s"),
+                                                     ("trained+teacher", "D"), ("authors", "^"), ("bicubic", "x"))):
+                part = rows[(rows["schedule"] == schedule) & (rows["set"] == name) & (rows["kind"] == kind)]
+                if part.empty:
+                    continue
+                ax.scatter(part["latency_ms"], part["psnr"], marker=marker, color=f"C{colour}", label=kind)
+                for _, r in part.iterrows():
+                    ax.annotate(r["model"], (r["latency_ms"], r["psnr"]), fontsize=6)
+            ax.set_title(f"{name}, trained at {schedule}")
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_xlabel("onnxruntime ms on this host")
+        axes_row[0].set_ylabel("PSNR (dB, Y)")
+        axes_row[0].legend(fontsize=6)
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=120)
@@ -224,7 +229,7 @@ def main(argv=None) -> int:
             "macs_720p": cost["macs_720p"], **facts, **timed, **host}))
     table = replace_rows(out, pd.concat(rows, ignore_index=True), ROW_KEYS)
     write_csv_atomic(table, out)
-    figure(table[(table.schedule == args.schedule) & (table.host_id == host["host_id"])],
+    figure(table[table.host_id == host["host_id"]],
            out.with_suffix(".png"))
     print(table[table.schedule == args.schedule][["kind", "model", "set", "psnr", "psnr_bicubic",
                                                   "params", "latency_ms"]].to_string(index=False))
