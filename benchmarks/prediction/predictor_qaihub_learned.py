@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import check_output_file, cli_main
+from predictors.metrics import accuracy
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import CLASSES, FEATURE_COLUMNS, read_features
 
@@ -55,11 +55,11 @@ def leave_one_out_log(make, x: np.ndarray, log_y: np.ndarray) -> np.ndarray:
 
 
 def scores(y: np.ndarray, pred: np.ndarray) -> dict:
-    """Leave-one-out ρ, MAPE (%) and share within ±20 % of predictions ``pred`` of ``y``."""
-    rel = np.abs(pred / y - 1)
-    return {"loo_spearman": round(float(spearmanr(pred, y)[0]), 4),
-            "loo_mape_pct": round(float(100 * rel.mean()), 2),
-            "loo_within_20pct": round(float((rel <= 0.2).mean()), 3)}
+    """Leave-one-out ρ, MAPE (%) and share within ±20 % of predictions ``pred`` of ``y``
+    (predictors.metrics.accuracy)."""
+    got = accuracy(y, pred)
+    return {"loo_spearman": round(got["spearman"], 4), "loo_mape_pct": round(got["mape_pct"], 2),
+            "loo_within_20pct": round(float((np.abs(pred / y - 1) <= 0.2).mean()), 3)}
 
 
 def compare(perf: pd.DataFrame, features: pd.DataFrame, device: str) -> pd.DataFrame:
