@@ -43,7 +43,7 @@ def conv_kernel(cin: int, cout: int, kernel: int, h: int, w: int, groups: int = 
     """One conv kernel at (h, w) input pixels, stride 1, same padding: `primitive`, `macs`,
     `bytes` (activations in and out + weights, float32) and `calls` (1 launch)."""
     row = conv_row("conv2d", cin, cout, kernel, h, w, groups=groups)
-    depthwise = 1 < groups == cin  # a grouped conv of several channels per group is dense, as features class it
+    depthwise = 1 < groups == cin  # grouped with several channels per group: dense (as the features class it)
     primitive = "depthwise_conv2d" if depthwise else "pointwise_conv2d" if kernel == 1 else "conv2d"
     return dict(primitive=primitive, macs=float(row["macs"]),
                 bytes=float(row["bytes_in"] + row["bytes_out"] + BYTES_PER_ELEMENT * row["params"]),

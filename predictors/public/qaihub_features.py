@@ -8,8 +8,9 @@ Op classes (`CLASSES`): `conv` (dense and grouped convolutions with a kernel lar
 `pwconv` (1×1 convolutions: k² fewer MACs per input read than a k×k one, so an NPU runs them at
 another rate), `dwconv` (depthwise: groups = input channels > 1), `matmul` (linear layers,
 matrix products), `pool` (max / average pools and means), `elementwise` (binary arithmetic,
-normalisations that are not folded), `activation` (ReLU, SiLU, sigmoid, GELU, hard-swish, clamps …), `concat` (concatenation,
-stacking), `movement` (copies, pixel shuffle, resize, padding). Views (reshape, permute, split)
+normalisations that are not folded), `activation` (ReLU, SiLU, sigmoid, GELU, hard-swish,
+clamps …), `concat` (concatenation, stacking), `movement` (copies, pixel shuffle, resize,
+padding, zero or reflected). Views (reshape, permute, split)
 are free, and eval-mode batch norm is folded into the convolution before it, as the zoo's
 converters do. Per class:
 `macs:<class>` (multiply-accumulates), `bytes:<class>` (every tensor read and written, weights

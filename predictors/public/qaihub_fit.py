@@ -119,8 +119,8 @@ def roofline(device: str, coef: np.ndarray, variant: str) -> Roofline:
     """The fitted terms as ms per MAC / byte / call of the primitive classes op instances are
     priced by (predictors.fused_ops): conv2d (and its winograd twin) from the terms holding
     `conv`, pointwise_conv2d from those holding `pwconv`, depthwise_conv2d from those holding
-    `dwconv`, elementwise (no MACs) from those holding `elementwise` (the residual add; PixelShuffle is `movement`, always in the same
-    term)."""
+    `dwconv`, elementwise (no MACs) from those holding `elementwise` (the residual add;
+    PixelShuffle is `movement`, always in the same term)."""
     def rate(kind: str, cls: str) -> float:
         return float(sum(c for (k, classes), c in zip(VARIANTS[variant], coef[1:])
                          if k == kind and cls in classes))
