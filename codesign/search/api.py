@@ -374,14 +374,17 @@ def run(plan: SearchPlan, stop: StopOnSignal | None = None) -> SearchResult | No
 def _run_settings(request: SearchRequest, name: str, budget: Budget, scale: int, lr_hw,
                   runtime: str | None, costs) -> dict:
     """Every setting that decides the result, keyed by its option: a resume must match them
-    (``costs``: the re-fit of the predictor's costs on the networks measured before the run)."""
+    (``costs``: the re-fit of the predictor's costs on the networks measured before the run;
+    ``--predictor``: the digest of its costs, not its folder, so that a run resumes from
+    another checkout or after the predictor moved, and refuses when it was re-trained)."""
     schedule, table = request.schedule, costs.predictor_table
     refit = (f"x {costs.factor:.6g} on {len(costs.measured)} measured network(s)"
              if costs.network_profile is not None else None)
     return {"costs": refit, "--device": name, "--runtime": runtime, "--budget": budget.slug, "--scale": scale,
             "--input": f"{lr_hw[0]}x{lr_hw[1]}",
             "--data": str(resolve_data(request.data).resolve()) if request.data else None,
-            "--predictor": table.source if table.provenance != "counted" else None,
+            "--predictor": (f"{table.provenance} {table.unit} of {len(table.mean)} op instances, "
+                            f"sha256 {table.digest()}") if table.provenance != "counted" else None,
             "--penalty": request.penalty, "--strength": request.strength,
             "--strength-step": request.strength_step, "--steps": schedule.steps,
             "--warmup-steps": schedule.warmup_steps, "--finetune-steps": request.finetune_steps,
@@ -435,7 +438,6 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
                  budget, plan.high, unit, BAND_TEXT)
     log.info("%d of %d output nodes can meet the budget; the others are excluded",
              sum(plan.feasible), len(plan.feasible))
-    started = time.perf_counter()
     genotype, net, summary = search_and_train(
         plan.space, request.schedule, out_dir=out, data=request.data,
         finetune_steps=request.finetune_steps, finetune_batch_size=request.finetune_batch_size,
@@ -457,7 +459,7 @@ def _search_locked(plan: SearchPlan, stale: list[Path], stop: StopOnSignal | Non
                  table.network_cost(argmax.op_keys(lr_hw))[0], unit, *aim, BAND_TEXT, where)
     options = plan.report_options()
     timing = {"train_device": describe(default_device(request.torch_device)),
-              "search_finetune_wall_s": round(time.perf_counter() - started, 1)}
+              "search_finetune_wall_s": round(summary["search_s"] + summary["train_s"], 1)}
     def recorded(report_csv: Path, genotype) -> dict | None:  # a resumed loop keeps its timings
         return recorded_measurement(report_csv, genotype) if request.resume else None
 

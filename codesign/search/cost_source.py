@@ -9,6 +9,8 @@ dynamic programming over widths and paths).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,14 @@ class CostTable:
         (transferred predictors above all), so adding them in quadrature would understate it."""
         total = sum(self.mean[k] for k in keys) + self.network_overhead
         return total, sum(self.std[k] for k in keys)
+
+    def digest(self) -> str:
+        """SHA-256 of the costs themselves (every op instance's mean and std, the overhead and
+        the unit): two tables give one search exactly when their digests agree, wherever the
+        predictor's folder lies."""
+        costs = {"unit": self.unit, "overhead": repr(self.network_overhead),
+                 "ops": sorted((k, repr(m), repr(self.std[k])) for k, m in self.mean.items())}
+        return hashlib.sha256(json.dumps(costs).encode()).hexdigest()
 
 
 def macs_table(space: SearchSpace, lr_hw: tuple[int, int]) -> CostTable:

@@ -376,7 +376,8 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
     (checkpoints under ``out_dir/finetune``; batch and patch those of the search unless given),
     then write ``genotype.json`` (so a run that fails
     before the end leaves none). Returns the genotype, the trained network and the fine-tuning
-    summary.
+    summary (codesign.sr.train; ``train_s`` its wall time over every resume, s), with
+    ``search_s``: the search steps' wall time over every resume (s, search_log.csv).
 
     ``fit`` (e.g. codesign.search.budget_fit.fit_to_budget bound to a table and budget) may replace
     the argmax genotype; the summary then holds the argmax one as ``argmax_genotype``."""
@@ -397,4 +398,5 @@ def search_and_train(space: SearchSpace, config: SearchConfig, *, out_dir, data=
                           model_kwargs={"genotype": genotype.to_dict()}, progress=progress)
     genotype.save(out_dir / "genotype.json")
     summary["argmax_genotype"] = argmax
+    summary["search_s"] = float(pd.read_csv(out_dir / "search_log.csv")["step_s"].sum())
     return genotype, net, summary

@@ -123,8 +123,15 @@ def test_signal_checkpoints_names_the_resume_command_and_resume_equals_uninterru
 
     command = shlex.split(last.split("resume with: ", 1)[1])
     assert command[:3] == ["python", "-m", "codesign.search"] and "--resume" in command
+    before = pd.read_csv(out / "search_log.csv")
     resumed = _run(command[3:])
     assert resumed.returncode == 0, resumed.stderr
+    # the report's wall time counts the steps before the interruption too
+    steps = pd.read_csv(out / "search_log.csv")
+    pd.testing.assert_frame_equal(steps.iloc[:len(before)], before)
+    finetune_s = pd.read_csv(out / "finetune" / "train_log.csv").train_s.iloc[-1]
+    assert pd.read_csv(out / "report.csv").search_finetune_wall_s.iloc[0] == \
+        pytest.approx(steps.step_s.sum() + finetune_s, abs=0.051)
     assert not any(path.exists() for path in stale)
     assert "removed 2 temporary file(s)" in (out / "search.log").read_text()
     assert _result(out) == uninterrupted

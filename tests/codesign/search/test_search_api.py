@@ -92,3 +92,23 @@ def test_stale_temporaries_of_any_file_are_removed_in_the_run_folders_only(tmp_p
     assert stale_temporaries(out, suffixes=(".tmp", ".png")) == sorted(stale[:2])
     assert sorted(remove_stale_temporaries(out)) == sorted(stale)
     assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
+
+
+def test_the_resume_key_names_the_predictors_costs_not_its_folder(tmp_path):
+    """A run resumes from another checkout (the same predictor elsewhere) and refuses one whose
+    predictor was re-fitted: the key is the costs' digest, never the folder's path."""
+    import shutil
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[3] / "predictors" / "trained" / "pixel7"
+    here, there = tmp_path / "a" / "pixel7", tmp_path / "b" / "pixel7"
+    shutil.copytree(shipped, here)
+    shutil.copytree(shipped, there)
+    def key(folder):
+        return plan(SearchRequest(device="pixel7", budget="50ms", predictor=str(folder),
+                                  dry_run=True)).settings["--predictor"]
+    assert key(here) == key(there) and str(tmp_path) not in key(here)
+    state = json.loads((there / "predictor.json").read_text())
+    state["overhead_ms"] += 0.5
+    (there / "predictor.json").write_text(json.dumps(state))
+    assert key(here) != key(there)
