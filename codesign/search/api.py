@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
