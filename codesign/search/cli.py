@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "fine-tuning: ARCH:FILE (the authors' weights), a codesign.train checkpoint or a "
                    "search folder (codesign.sr.teacher)")
     p.add_argument("--distill-weight", type=positive_float, default=1.0,
-                   help="weight w of L1(out, teacher(LR)) beside L1(out, HR) (with --teacher)")
+                   help="weight w of L1(out, the teacher's output) beside L1(out, HR) (with --teacher)")
     p.add_argument("--order-weight", type=number_in(float, 0), default=schedule.order_weight,
                    help="weight of the order (sorting) loss favouring shallower paths")
     p.add_argument("--nf", type=positive_int, default=SearchRequest.nf,

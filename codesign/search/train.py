@@ -46,7 +46,7 @@ from codesign.space.supernet import Supernet
 from codesign.sr.checkpoint import load, save_atomic
 from codesign.sr.data import DataError, SRPatchDataset, load_pairs
 from codesign.sr.device import default_device
-from codesign.sr.teacher import distilled_l1
+from codesign.sr.teacher import distilled_l1, taught_pairs
 from codesign.sr.train import train_model
 from codesign_common.atomic import write_csv_atomic
 
@@ -199,11 +199,12 @@ class _Batches:
         self.dataset = SRPatchDataset(pairs, scale, config.patch_size, seed=seed)
         self.batch_size = config.batch_size
 
-    def __call__(self, step: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, step: int, device) -> list[torch.Tensor]:
+        """LR, HR (and the teacher's target where the pairs have one) of ``step``, on ``device``."""
         rank, world = rank_and_world()
         first = (step * world + rank) * self.batch_size
-        lr, hr = default_collate([self.dataset[i] for i in range(first, first + self.batch_size)])
-        return lr.to(device), hr.to(device)
+        batch = default_collate([self.dataset[i] for i in range(first, first + self.batch_size)])
+        return [t.to(device) for t in batch]
 
 
 def _split_pairs(data, scale: int, patch_size: int):
@@ -214,8 +215,8 @@ def _split_pairs(data, scale: int, patch_size: int):
     return pairs[0::2], pairs[1::2]
 
 
-def _task_loss(sr, hr, lr, teacher, config) -> torch.Tensor:
-    return distilled_l1(sr, hr, lr, teacher, config.distill_weight)
+def _task_loss(sr, hr, target, config) -> torch.Tensor:
+    return distilled_l1(sr, hr, target, config.distill_weight)
 
 
 def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
@@ -265,9 +266,11 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
         if hasattr(penalty, "load_state_dict") and ckpt.get("penalty") is not None:
             penalty.load_state_dict(ckpt["penalty"])
     weight_half, arch_half = _split_pairs(data, space.scale, config.patch_size)
+    if teacher is not None and config.distill_weight > 0:
+        teacher = teacher.to(device).eval()
+        weight_half, arch_half = (taught_pairs(half, teacher, device) for half in (weight_half, arch_half))
     weight_batch = _Batches(weight_half, space.scale, config, config.seed)
     arch_batch = _Batches(arch_half, space.scale, config, config.seed + 1)
-    teacher = teacher.to(device).eval() if teacher is not None else None
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
     def checkpoint(step):
@@ -290,9 +293,9 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                          disable=not progress):
             step_started = time.perf_counter()
             supernet.radius = radius_at(step, config)
-            lr, hr = weight_batch(step, device)
+            lr, hr, *target = weight_batch(step, device)
             with amp:
-                w_loss = _task_loss(supernet(lr), hr, lr, teacher, config)
+                w_loss = _task_loss(supernet(lr), hr, target[0] if target else None, config)
             w_opt.zero_grad(set_to_none=True)
             w_loss.backward()
             _average_gradients(supernet.weight_parameters())
@@ -300,7 +303,7 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
             w_opt.step()
             row = {"step": step + 1, "radius": supernet.radius, "weight_loss": w_loss.item()}
             if step >= config.warmup_steps:
-                row.update(_arch_step(supernet, a_opt, arch_batch(step, device), penalty, teacher,
+                row.update(_arch_step(supernet, a_opt, arch_batch(step, device), penalty,
                                       config, amp))
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
@@ -320,11 +323,11 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     return supernet
 
 
-def _arch_step(supernet, a_opt, batch, penalty, teacher, config, amp) -> dict:
-    lr, hr = batch
+def _arch_step(supernet, a_opt, batch, penalty, config, amp) -> dict:
+    lr, hr, *target = batch
     d = supernet.distributions()
     with amp:
-        task = _task_loss(supernet(lr, d), hr, lr, teacher, config)
+        task = _task_loss(supernet(lr, d), hr, target[0] if target else None, config)
     order = order_loss(d.gamma, supernet.tree)
     loss = task + config.order_weight * order
     row = {"arch_loss": task.item(), "order_loss": order.item()}

@@ -55,7 +55,7 @@ from codesign.sr.device import (
 from codesign.sr.evaluate import evaluate_model, load_eval_pairs, model_min_lr_side
 from codesign.sr.models.weights import WeightsError
 from codesign.sr.schedules import SCHEDULES
-from codesign.sr.teacher import distilled_l1, load_teacher
+from codesign.sr.teacher import distilled_l1, load_teacher, taught_pairs
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     Parser,
@@ -184,8 +184,9 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
     (the LR schedule still spans ``steps``); ``resume=True`` then continues it.
 
     With a ``teacher`` (codesign.sr.teacher, frozen) the loss is L1(out, HR) +
-    ``distill_weight`` · L1(out, teacher(LR)); ``teacher_name`` is recorded with the settings,
-    so a resume with another teacher is refused.
+    ``distill_weight`` · L1(out, T), T the teacher's output on the whole LR training image, made
+    once before the first step (codesign.sr.teacher.taught_pairs); ``teacher_name`` is recorded
+    with the settings, so a resume with another teacher is refused.
 
     Returns a summary: steps done, start step, last loss, final validation PSNR (dB) if
     validated, wall time of this call (s), wall time of all the training up to the last step
@@ -199,8 +200,10 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
         _refuse_existing(ckpt_path)  # early, before reading the data; checked again under the lock
     device = default_device(device) if not isinstance(device, torch.device) else device
     # Data first: a bad data folder must fail before anything is written.
-    dataset = SRPatchDataset(load_pairs(data, "train", scale, min_size=patch_size), scale,
-                             patch_size, seed=seed)
+    pairs = load_pairs(data, "train", scale, min_size=patch_size)
+    if teacher is not None and distill_weight > 0:
+        pairs = taught_pairs(pairs, teacher.to(device), device)
+    dataset = SRPatchDataset(pairs, scale, patch_size, seed=seed)
     val_pairs = None
     if val_every:
         val_pairs = load_eval_pairs(val_data, scale, arch)
@@ -243,8 +246,6 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
             ckpt = load(ckpt_path, required=CHECKPOINT_KEYS)
             check_resume_settings(ckpt, meta, ckpt_path)
     model.to(device)
-    if teacher is not None:
-        teacher.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: cosine_lr(s, steps, warmup=min(100, steps // 20)))
@@ -283,11 +284,12 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
     model.train()
     with _StopSignals() as stop:
         try:
-            for lr_batch, hr_batch in loader:
+            for lr_batch, hr_batch, *taught in loader:
                 if stop.signum is not None:
                     break
                 lr_batch, hr_batch = lr_batch.to(device), hr_batch.to(device)
-                loss = distilled_l1(model(lr_batch), hr_batch, lr_batch, teacher, distill_weight)
+                target = taught[0].to(device) if taught else None
+                loss = distilled_l1(model(lr_batch), hr_batch, target, distill_weight)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -372,7 +374,7 @@ def main(argv=None) -> int:
     parser.add_argument("--teacher", help="distil from a trained network: ARCH:FILE (the authors' "
                         "weights), a codesign.train checkpoint or a search folder (codesign.sr.teacher)")
     parser.add_argument("--distill-weight", type=positive_float, default=1.0,
-                        help="weight w of L1(out, teacher(LR)) beside L1(out, HR) (with --teacher)")
+                        help="weight w of L1(out, the teacher's output) beside L1(out, HR) (with --teacher)")
     parser.add_argument("--val-every", type=nonnegative_int, default=500,
                         help="validate every N steps (0: never)")
     parser.add_argument("--seed", type=nonnegative_int, default=0)

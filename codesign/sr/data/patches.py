@@ -18,26 +18,28 @@ def to_tensor(img: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).float().div_(255.0)
 
 
-def augment(lr: np.ndarray, hr: np.ndarray, rng: np.random.Generator):
-    """The 8 dihedral transforms (h-flip, v-flip, transpose), applied to both images alike."""
+def augment(rng: np.random.Generator, *images: np.ndarray) -> list[np.ndarray]:
+    """The 8 dihedral transforms (h-flip, v-flip, transpose), applied to all images alike."""
     if rng.random() < 0.5:
-        lr, hr = lr[:, ::-1], hr[:, ::-1]
+        images = [a[:, ::-1] for a in images]
     if rng.random() < 0.5:
-        lr, hr = lr[::-1], hr[::-1]
+        images = [a[::-1] for a in images]
     if rng.random() < 0.5:
-        lr, hr = lr.transpose(1, 0, 2), hr.transpose(1, 0, 2)
-    return lr, hr
+        images = [a.transpose(1, 0, 2) for a in images]
+    return list(images)
 
 
 class SRPatchDataset(Dataset):
-    """(LR, HR) float32 patch pairs; ``patch_size`` is the HR side in pixels (÷ scale for LR)."""
+    """(LR, HR) float32 patch pairs; ``patch_size`` is the HR side in pixels (÷ scale for LR).
+    Pairs with a fourth, HR-sized image (a teacher's output, codesign.sr.teacher.taught_pairs)
+    give (LR, HR, T) patches, T cut and flipped as HR."""
 
     def __init__(self, pairs, scale: int, patch_size: int, augment: bool = True, seed: int = 0,
                  length: int = 2**40):
         if patch_size % scale:
             raise ValueError(f"patch size {patch_size} is not a multiple of scale {scale}")
         lr_patch = patch_size // scale
-        self.pairs = [(n, lr, hr) for n, lr, hr in pairs if min(lr.shape[:2]) >= lr_patch]
+        self.pairs = [pair for pair in pairs if min(pair[1].shape[:2]) >= lr_patch]
         if not self.pairs:
             raise DataError(f"no training image is at least {patch_size} px (HR patch size)")
         self.scale, self.lr_patch = scale, lr_patch
@@ -48,15 +50,15 @@ class SRPatchDataset(Dataset):
 
     def __getitem__(self, index: int):
         rng = np.random.default_rng([self.seed, index])
-        _, lr, hr = self.pairs[rng.integers(len(self.pairs))]
+        _, lr, *high = self.pairs[rng.integers(len(self.pairs))]
         p, s = self.lr_patch, self.scale
         y = int(rng.integers(lr.shape[0] - p + 1))
         x = int(rng.integers(lr.shape[1] - p + 1))
-        lr_p = lr[y : y + p, x : x + p]
-        hr_p = hr[y * s : (y + p) * s, x * s : (x + p) * s]
+        patches = [lr[y : y + p, x : x + p],
+                   *(h[y * s : (y + p) * s, x * s : (x + p) * s] for h in high)]
         if self.augment:
-            lr_p, hr_p = augment(lr_p, hr_p, rng)
-        return to_tensor(lr_p), to_tensor(hr_p)
+            patches = augment(rng, *patches)
+        return tuple(to_tensor(a) for a in patches)
 
 
 class StepSampler(Sampler):

@@ -2,6 +2,7 @@
 a teacher adds L1 to its output to the loss, without gradient, and is loaded frozen."""
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,20 +16,38 @@ from codesign.sr.train import main as train_main
 from codesign.sr.train import train_model
 
 
-def test_distilled_l1_adds_the_weighted_distance_to_the_teacher_and_no_gradient_to_it():
+def test_distilled_l1_adds_the_weighted_distance_to_the_teachers_target():
     torch.manual_seed(0)
     out = torch.rand(2, 3, 8, 8, requires_grad=True)
-    hr, lr = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 4, 4)
-    teacher = nn.Upsample(scale_factor=2.0)
-    teacher.scale = nn.Parameter(torch.ones(()))  # a parameter that must receive no gradient
-    plain = distilled_l1(out, hr, lr, None, 0.5)
+    hr, target = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
+    plain = distilled_l1(out, hr, None, 0.5)
     assert plain.item() == pytest.approx(F.l1_loss(out, hr).item())
-    loss = distilled_l1(out, hr, lr, teacher, 0.5)
-    expected = F.l1_loss(out, hr) + 0.5 * F.l1_loss(out, teacher(lr))
-    assert loss.item() == pytest.approx(expected.item())
-    loss.backward()
-    assert out.grad is not None and teacher.scale.grad is None
-    assert distilled_l1(out, hr, lr, teacher, 0.0).item() == pytest.approx(plain.item())
+    loss = distilled_l1(out, hr, target, 0.5)
+    assert loss.item() == pytest.approx((F.l1_loss(out, hr) + 0.5 * F.l1_loss(out, target)).item())
+    assert distilled_l1(out, hr, target, 0.0).item() == pytest.approx(plain.item())
+
+
+def test_the_teachers_target_is_its_output_on_the_whole_image_cut_and_flipped_with_hr():
+    """Each patch's target is the teacher's 8-bit output on the whole LR image at the HR patch's
+    place, under the same flips (a nearest-neighbour teacher makes it checkable by hand)."""
+    from codesign.sr.data import SRPatchDataset
+    from codesign.sr.teacher import taught_pairs
+
+    rng = np.random.default_rng(0)
+    lr = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    hr = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    teacher = nn.Upsample(scale_factor=2.0, mode="nearest")
+    (name, lr2, hr2, target), = taught_pairs([("a", lr, hr)], teacher)
+    assert name == "a" and lr2 is lr and hr2 is hr and target.dtype == np.uint8
+    np.testing.assert_array_equal(target, lr.repeat(2, 0).repeat(2, 1))
+    taught = SRPatchDataset([("a", lr, hr, target)], scale=2, patch_size=16, seed=1)
+    plain = SRPatchDataset([("a", lr, hr)], scale=2, patch_size=16, seed=1)
+    for i in range(16):  # 16 patches, each flipped and transposed at random
+        lr_p, hr_p, t_p = taught[i]
+        torch.testing.assert_close((lr_p, hr_p), plain[i])
+        torch.testing.assert_close(t_p, teacher(lr_p[None])[0])
+    with pytest.raises(ValueError, match="not its HR 40x60: is it a network of this scale"):
+        taught_pairs([("a", lr, hr)], nn.Upsample(scale_factor=3.0))
 
 
 def test_a_trained_checkpoint_is_a_frozen_teacher_and_a_resume_keeps_it(tmp_path):
