@@ -14,9 +14,9 @@ One row per network and test set; `kind` says what the network is:
 - `trained`: a reference network trained alike, at the schedule's steps, batch, patch, learning
   rate and data (benchmarks.quality.baselines.train_reference);
 - `searched+teacher`, `trained+teacher` (with ``--teacher``): the same searches and trainings
-  again, at the same steps, with L1 to the teacher's output added to the loss (weight 1;
-  codesign.sr.teacher), the `teacher` column naming it; ``--teacher-archs`` limits the trainings
-  taught to some of ``--archs`` (a teacher's forward pass can cost more than a small network's step);
+  again, at the same steps, with L1 to the teacher's output on each whole training image added to
+  the loss (weight 1; codesign.sr.teacher), the `teacher` column naming it; ``--teacher-archs``
+  limits the trainings taught to some of ``--archs``;
 - `authors`: a reference network with its authors' weights; its quality is read from
   published_weights.csv, where it is measured (benchmarks.quality.published_weights);
 - `bicubic`.
