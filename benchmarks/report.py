@@ -317,24 +317,38 @@ def sr_presets(frame):
 def sr_quality_front(frame):
     """Each searched network against the front of the reference networks trained alike (same
     schedule and host, with a teacher where it had one), per test set: on or above it when no
-    such reference runs in no more measured time at a higher PSNR."""
+    such reference runs in no more measured time at a higher PSNR. The references not trained
+    alike are listed with their measured time in the same run (their authors' weights: a
+    network's time does not depend on its weights): one that is slower than the searched network
+    could not be on the front below it, however it were trained; a faster one is left unchecked."""
     sets = [s for s in TEST_SETS if s in set(frame["set"])]
     rows = []
     for (host, schedule, kind, model), ours in frame[frame["kind"].str.startswith("searched")].groupby(
             ["host_id", "schedule", "kind", "model"], sort=False):
-        alike = frame[(frame["host_id"] == host) & (frame["schedule"] == schedule)
-                      & (frame["kind"] == kind.replace("searched", "trained"))]
+        run = frame[(frame["host_id"] == host) & (frame["schedule"] == schedule)]
+        alike = run[run["kind"] == kind.replace("searched", "trained")]
         ms = ours["latency_ms"].iloc[0]
         faster = alike[alike["latency_ms"] <= ms]
         psnr = ours.set_index("set")["psnr"]
         have = [s for s in sets if s in psnr]
         above = [s for s in have if not (faster[faster["set"] == s]["psnr"] > psnr[s]).any()]
+        others = run[(run["kind"] == "authors") & ~run["model"].isin(alike["model"])]
+        others = others.groupby("model", sort=False)["latency_ms"].first().sort_values()
         rows.append([f"`{schedule}`", kind, model, _num(ms, 1),
                      ", ".join(sorted(set(alike["model"]))) or "none",
                      *[("yes" if s in above else "no") if s in have else "n/a" for s in sets],
-                     f"{len(above)} of {len(have)}"])
+                     f"{len(above)} of {len(have)}", _others(others, ms)])
     return (["trained at", "kind", "network", "ms here", "references trained alike", *sets,
-             "on or above"], rows)
+             "on or above", "not trained alike (ms here)"], rows)
+
+
+def _others(latency_ms, ms: float) -> str:
+    """``model ms`` of each reference not trained alike, and whether all are slower than ``ms``."""
+    if latency_ms.empty:
+        return "none"
+    listed = ", ".join(f"{m} {_num(v, 1)}" for m, v in latency_ms.items())
+    quicker = [m for m, v in latency_ms.items() if v <= ms]
+    return f"{listed}: " + (f"{', '.join(quicker)} not slower, unchecked" if quicker else "all slower")
 
 
 def sr_quality_gap(frame):

@@ -95,11 +95,17 @@ def test_a_searched_network_is_below_the_front_where_a_reference_trained_alike_i
         row("trained", "big", "set5", 31.0, 20.0), row("trained", "big", "set14", 28.0, 20.0),   # slower
         row("trained", "other", "set5", 32.0, 1.0, schedule="demo"),                           # not alike
         row("trained+teacher", "espcn", "set5", 35.0, 1.0),                                    # taught
-        row("searched+teacher", "net", "set5", 34.0, 8.0)])
+        row("searched+teacher", "net", "set5", 34.0, 8.0),
+        row("authors", "imdn", "set5", 32.2, 80.0), row("authors", "imdn", "set14", 28.6, 80.0),
+        row("authors", "espcn", "set5", 30.0, 4.0)])                                            # trained alike
     header, rows = sr_quality_front(frame)
-    assert header[-3:] == ["set5", "set14", "on or above"]
-    assert rows[0] == ["`cpu`", "searched", "net", "8.0", "big, espcn", "yes", "no", "1 of 2"]
-    assert rows[1] == ["`cpu`", "searched+teacher", "net", "8.0", "espcn", "no", "n/a", "0 of 1"]
+    assert header[-4:] == ["set5", "set14", "on or above", "not trained alike (ms here)"]
+    assert rows[0] == ["`cpu`", "searched", "net", "8.0", "big, espcn", "yes", "no", "1 of 2",
+                       "imdn 80.0: all slower"]
+    assert rows[1] == ["`cpu`", "searched+teacher", "net", "8.0", "espcn", "no", "n/a", "0 of 1",
+                       "imdn 80.0: all slower"]
+    quick = pd.concat([frame, pd.DataFrame([row("authors", "tiny", "set5", 33.0, 2.0)])])
+    assert sr_quality_front(quick)[1][0][-1] == "tiny 2.0, imdn 80.0: tiny not slower, unchecked"
 
 
 @pytest.mark.parametrize("argv", [["--teacher-archs", "espcn"],
