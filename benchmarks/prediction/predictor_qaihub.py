@@ -11,8 +11,11 @@ leave-one-model-out MAPE, Spearman ρ and shares within ±10 % / ±20 % over the
 codesign.models at the zoo's 1×3×128×128 ×4 input (``SR_MODELS``), their features counted, their
 latency predicted by the fit on all CNNs and compared with AI Hub's measured times, one row of
 ``part`` sr per model and group, and summarised (how many within ±20 %) in the group's fit row.
-The zoo's two inpainters (predictors.public.zoo_inpainters), written after the fit's design was
-fixed and never in a fit, are predicted alike: rows of ``part`` unseen.
+Models of families the fit's design never saw, written after it was fixed and never in a fit,
+are predicted alike: rows of ``part`` unseen, their ``family`` the zoo's two inpainters
+(predictors.public.zoo_inpainters: dilated convolutions, which no fitted CNN has) or its six
+Cityscapes segmenters from third-party code (predictors.public.zoo_segmenters: FFNet, DDRNet;
+dense ResNet-style convolutions, the fit's kind), each family summarised in the fit rows.
 Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
 ``predicted``.
 
@@ -50,6 +53,7 @@ from codesign_common.cli import check_output_dir, check_output_file, cli_main
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import feature_row, read_features
 from predictors.public.zoo_inpainters import ZOO_INPAINTERS
+from predictors.public.zoo_segmenters import ZOO_SEGMENTERS
 
 # zoo model id → codesign.models name; every one at ×4 on a 128×128 input (the zoo's get_input_spec)
 SR_MODELS = {"xlsr": "xlsr", "sesr_m5": "sesr_m5", "quicksrnetsmall": "quicksrnet_small",
@@ -60,8 +64,10 @@ SR_INPUT = (1, 3, 128, 128)
 SR_SCALE = 4
 FIT, SR, UNSEEN, SEARCH = "fit", "sr", "unseen", "search"
 """Values of the ``part`` column: a fitted (device, runtime, precision) group, an SR model held out
-of its group's fit, an inpainter held out of it and unseen while the fit was designed, a search run
-or reference network on a catalog NPU."""
+of its group's fit, a model of a family held out of it and unseen while the fit was designed, a
+search run or reference network on a catalog NPU."""
+UNSEEN_FAMILIES = {"inpainter": ZOO_INPAINTERS, "segmenter": ZOO_SEGMENTERS}
+"""family → zoo model id → (builder, input shape, architecture source): the unseen models."""
 
 
 def sr_features() -> pd.DataFrame:
@@ -72,9 +78,11 @@ def sr_features() -> pd.DataFrame:
 
 
 def unseen_features() -> pd.DataFrame:
-    """Features of the zoo's inpainters (predictors.public.zoo_inpainters) at its 512×512."""
-    return pd.DataFrame([feature_row(zoo, build(), shape, source)
-                         for zoo, (build, shape, source) in ZOO_INPAINTERS.items()])
+    """Features of the unseen models (UNSEEN_FAMILIES) at the zoo's input shapes, with their
+    ``family``."""
+    return pd.DataFrame([{**feature_row(zoo, build(), shape, source), "family": family}
+                         for family, models in UNSEEN_FAMILIES.items()
+                         for zoo, (build, shape, source) in models.items()])
 
 
 def _held_out(fitted: dict, measured: pd.Series, features: pd.DataFrame,
@@ -103,7 +111,7 @@ def _share(ratio: np.ndarray, prefix: str) -> dict:
 def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
              unseen: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(one summary row per fitted group, one row per held-out SR model and group, one row per
-    unseen inpainter and group)."""
+    unseen model and group); ``unseen`` has a ``family`` column, each family summarised apart."""
     summary, held_sr, held_unseen = [], [], []
     groups = perf[perf["runtime"].isin(qaihub_fit.FITTED_RUNTIMES)
                   & perf["precision"].isin(qaihub_fit.FITTED_PRECISIONS)][["device", "runtime", "precision"]]
@@ -121,13 +129,19 @@ def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
                                                             _held_out(fitted, measured, unseen, group))
         held_sr += sr_rows
         held_unseen += unseen_rows
+        family = unseen.set_index("model")["family"]
+        for row in unseen_rows:
+            row["family"] = family[row["model"]]
+        kinds = np.array([row["family"] for row in unseen_rows], dtype=object)
+        shares = {k: v for name in dict.fromkeys(unseen["family"])
+                  for k, v in _share(unseen_ratio[kinds == name], name).items()}
         summary.append({**group, "variant": variant, "cnn_models": loo["n"],
                         "loo_mape_pct": round(loo["mape_pct"], 2),
                         "loo_spearman": round(loo["spearman"], 4),
                         "loo_within_10pct": round(loo["within_10pct"], 3),
                         "loo_within_20pct": round(loo["within_20pct"], 3),
                         "loo_rms_log_error": round(loo["rms_log_error"], 4),
-                        **_share(sr_ratio, "sr"), **_share(unseen_ratio, "unseen"),
+                        **_share(sr_ratio, "sr"), **shares,
                         "overhead_ms": round(float(fitted["coef"][0]), 4),
                         "provenance": "public:qai-hub measured vs predicted (leave-one-model-out)",
                         "commit": str(fitted["rows"]["commit"].iloc[0])})
@@ -230,9 +244,11 @@ def main(argv=None) -> None:
     for row in s24.itertuples():
         print(f"Galaxy S24 {row.runtime} float: CNN leave-one-out MAPE {row.loo_mape_pct} %, "
               f"rho {row.loo_spearman}; SR {row.sr_within_20pct} of {row.sr_models}, "
-              f"unseen inpainters {row.unseen_within_20pct} of {row.unseen_models} within ±20 %")
-    write_csv_atomic(replace_rows(out, pd.concat(parts, ignore_index=True), ("part",)), out)
-    print(f"{len(summary)} groups, {len(held_sr)} SR and {len(held_unseen)} inpainter rows -> {out}")
+              f"unseen inpainters {row.inpainter_within_20pct} of {row.inpainter_models}, "
+              f"segmenters {row.segmenter_within_20pct} of {row.segmenter_models} within ±20 %")
+    table = replace_rows(out, pd.concat(parts, ignore_index=True), ("part",))
+    write_csv_atomic(table.dropna(axis=1, how="all"), out)  # no column of an earlier layout left empty
+    print(f"{len(summary)} groups, {len(held_sr)} SR and {len(held_unseen)} unseen rows -> {out}")
 
 
 if __name__ == "__main__":

@@ -42,25 +42,30 @@ def test_lama_splits_its_channels_over_four_dilations():
 
 
 def test_inpainters_count_at_the_zoo_input_and_are_not_in_the_fitted_features():
-    features = unseen_features()
+    features = unseen_features().query("family == 'inpainter'")
     assert list(features["model"]) == list(ZOO_INPAINTERS)
     assert (features["input_shape"] == "1x4x512x512").all()
     assert (features["n:movement"] > 0).all()               # reflection padding is counted
-    assert not set(features["model"]) & set(read_features()["model"])
+    assert not set(unseen_features()["model"]) & set(read_features()["model"])
 
 
 def test_held_out_models_are_predicted_but_never_fitted():
     rng = np.random.default_rng(0)
     cnn = pd.DataFrame(rng.uniform(1e6, 1e9, size=(12, len(FEATURE_COLUMNS))), columns=FEATURE_COLUMNS)
     cnn["model"], cnn["input_shape"] = [f"cnn{i}" for i in range(12)], "1x3x8x8"
-    unseen = cnn.iloc[:2].assign(model=["inpaint_a", "inpaint_b"])
+    unseen = cnn.iloc[:3].assign(model=["inpaint_a", "inpaint_b", "segment_a"],
+                                 family=["inpainter", "inpainter", "segmenter"])
     coef = np.array([0.3, 2e-9, 4e-9, 5e-9, 1e-10])         # an exact roofline
     latency = design(cnn, "roofline") @ coef
-    perf = pd.DataFrame({"model": [*cnn["model"], "inpaint_a", "inpaint_b"],
-                         "latency_ms": [*latency, 10 * latency[0], latency[1]]})
+    perf = pd.DataFrame({"model": [*cnn["model"], "inpaint_a", "inpaint_b", "segment_a"],
+                         "latency_ms": [*latency, 10 * latency[0], latency[1], 2 * latency[2]]})
     perf = perf.assign(device="npu", runtime="qnn_dlc", precision="float", compute_unit="NPU", commit="c")
     summary, sr, held = evaluate(perf, cnn, cnn.iloc[:0], unseen)
     assert summary["cnn_models"].tolist() == [12] and summary["loo_mape_pct"].iloc[0] < 1e-6
-    assert held.set_index("model")["ratio"].to_dict() == pytest.approx({"inpaint_a": 0.1, "inpaint_b": 1.0})
-    assert summary[["unseen_models", "unseen_within_20pct"]].iloc[0].tolist() == [2, 1]
+    assert held.set_index("model")["ratio"].to_dict() == pytest.approx(
+        {"inpaint_a": 0.1, "inpaint_b": 1.0, "segment_a": 0.5})
+    assert held.set_index("model")["family"].to_dict() == {
+        "inpaint_a": "inpainter", "inpaint_b": "inpainter", "segment_a": "segmenter"}
+    assert summary[["inpainter_models", "inpainter_within_20pct", "segmenter_models",
+                    "segmenter_within_20pct"]].iloc[0].tolist() == [2, 1, 1, 0]
     assert sr.empty
