@@ -27,6 +27,7 @@ in ``--work`` are reused, so the same command resumes; rows of other schedules a
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import hashlib
 import sys
 from pathlib import Path
@@ -100,7 +101,8 @@ def searched(spec: str, schedule: str, scale: int, work: Path,
     out = work / (f"search-{device}-{budget}-x{scale}" + ("-teacher" if teacher else ""))
     request = SearchRequest(
         budget=budget, device=device, scale=scale, data=named.data, out=str(out),
-        resume=(out / "run.json").exists(), schedule=SEARCH_SCHEDULES[schedule],
+        resume=(out / "run.json").exists(),
+        schedule=replace(SEARCH_SCHEDULES[schedule], distill_weight=1.0 if teacher else 0.0),
         finetune_steps=named.train.steps, finetune_batch_size=named.train.batch_size,
         finetune_patch_size=named.train.patch_size, finetune_lr=named.train.lr, measure=False,
         teacher=teacher)

@@ -248,6 +248,10 @@ def plan(request: SearchRequest) -> SearchPlan:
         raise SearchError("--resume and --force exclude each other")
     if request.dominant_trials is not None and request.dominant_trials < request.trials:
         raise SearchError("--dominant-trials must be at least --trials")
+    if request.teacher and not request.schedule.distill_weight > 0:
+        raise SearchError(f"--teacher {request.teacher} with a distillation weight of "
+                          f"{request.schedule.distill_weight}: the teacher would not be used; give "
+                          f"the schedule a --distill-weight above 0")
     device = get_device(request.device) if request.device else None
     budget = parse_budget(request.budget)
     scale = request.scale or (device.scale if device else 4)

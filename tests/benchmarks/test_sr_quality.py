@@ -117,3 +117,21 @@ def test_teacher_archs_need_a_teacher_and_name_trained_networks(argv, tmp_path, 
         main([*argv, "--work", str(tmp_path / "work"), "--out", str(tmp_path / "q.csv")])
     assert stop.value.code == 2 and "--teacher-archs" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("teacher, weight", [(None, 0.0), ("rlfn_ntire:w.pth", 1.0)])
+def test_a_taught_search_distils_with_weight_one(tmp_path, monkeypatch, teacher, weight):
+    """The searched+teacher rows come from a search whose loss uses the teacher (a weight of 0
+    would load it and ignore it; codesign.search.api refuses that)."""
+    from benchmarks.quality import sr_quality
+
+    class Stop(Exception):
+        pass
+
+    def plan(request):
+        assert request.teacher == teacher and request.schedule.distill_weight == weight
+        raise Stop
+
+    monkeypatch.setattr(sr_quality, "plan", plan)
+    with pytest.raises(Stop):
+        sr_quality.searched("pixel7:50ms", "demo", 4, tmp_path, teacher)

@@ -46,6 +46,7 @@ def test_plan_resolves_the_request_and_writes_nothing(tmp_path):
     ({"trials": 8, "dominant_trials": 4}, "--dominant-trials must be at least --trials"),
     ({"input": "4x4"}, "is not HxW"),
     ({"schedule": dataclasses.replace(TINY_SCHEDULE, patch_size=10)}, "--patch-size 10"),
+    ({"teacher": "rlfn:w.pth"}, "the teacher would not be used"),   # the schedule's weight is 0
 ])
 def test_plan_refuses_in_one_line(tmp_path, changes, words):
     with pytest.raises(SearchError, match=words) as info:
