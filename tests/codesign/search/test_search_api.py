@@ -113,3 +113,10 @@ def test_the_resume_key_names_the_predictors_costs_not_its_folder(tmp_path):
     state["overhead_ms"] += 0.5
     (there / "predictor.json").write_text(json.dumps(state))
     assert key(here) != key(there)
+
+
+@pytest.mark.parametrize("size, noted", [("128x128", False), ("180x320", True)])
+def test_an_npu_search_off_its_checked_input_says_its_costs_are_extrapolated(capsys, size, noted):
+    plan(SearchRequest(device="galaxy-s24-npu", budget="2ms", input=size, dry_run=True))
+    err = capsys.readouterr().err
+    assert ("its costs are extrapolated" in err) == noted
