@@ -352,6 +352,27 @@ def _others(latency_ms, ms: float) -> str:
     return f"{listed}: " + (f"{', '.join(quicker)} not slower, unchecked" if quicker else "all slower")
 
 
+def sr_teacher(frame):
+    """What the teacher changes: for each network trained or searched with and without it at one
+    schedule on one host (same steps, seed and data), its PSNR with the
+    teacher minus without, per test set (dB; positive: the teacher helped), beside the student's
+    parameters."""
+    sets = [s for s in TEST_SETS if s in set(frame["set"])]
+    rows = []
+    taught = frame[frame["kind"].str.endswith("+teacher")]
+    for (host, schedule, kind, model), part in taught.groupby(["host_id", "schedule", "kind", "model"], sort=False):
+        plain = frame[(frame["host_id"] == host) & (frame["schedule"] == schedule)
+                      & (frame["kind"] == kind.removesuffix("+teacher")) & (frame["model"] == model)]
+        if plain.empty:
+            continue
+        gain = part.set_index("set")["psnr"] - plain.set_index("set")["psnr"]
+        rows.append([f"`{schedule}`", kind.removesuffix("+teacher"), model,
+                     f"{int(plain['params'].iloc[0]):,} → {int(part['params'].iloc[0]):,}",
+                     *[_num(gain.get(s), 2) for s in sets], _num(gain.mean(), 2)])
+    return (["trained at", "kind", "network", "params without → with", *[f"{s} dB" for s in sets],
+             "mean dB"], rows)
+
+
 def sr_quality_gap(frame):
     """The gap to the authors' weights at equal measured latency: for each network with its
     authors' weights, the best network trained here (searched or trained alike, at each
@@ -448,6 +469,7 @@ TABLES = [
     Table("sr_presets", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_presets),
     Table("sr_quality_front", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality_front),
     Table("sr_quality_gap", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_quality_gap),
+    Table("sr_teacher", "sr_quality.csv", "python -m benchmarks.quality.sr_quality", sr_teacher),
     Table("qaihub_fit", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub", qaihub_fit,
           where=("part", "fit")),
     Table("qaihub_groups", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub",

@@ -135,3 +135,22 @@ def test_a_taught_search_distils_with_weight_one(tmp_path, monkeypatch, teacher,
     monkeypatch.setattr(sr_quality, "plan", plan)
     with pytest.raises(Stop):
         sr_quality.searched("pixel7:50ms", "demo", 4, tmp_path, teacher)
+
+
+def test_the_teacher_table_pairs_each_taught_network_with_its_untaught_twin():
+    from benchmarks.report import sr_teacher
+
+    def row(kind, model, s, psnr, params=100, schedule="demo"):
+        return {"kind": kind, "model": model, "set": s, "psnr": psnr, "params": params,
+                "host_id": "h1", "schedule": schedule}
+
+    frame = pd.DataFrame([
+        row("trained", "espcn", "set5", 29.0), row("trained+teacher", "espcn", "set5", 29.5),
+        row("trained", "espcn", "set14", 26.0), row("trained+teacher", "espcn", "set14", 25.9),
+        row("searched", "net", "set5", 30.0, 50), row("searched+teacher", "net", "set5", 30.2, 60),
+        row("trained+teacher", "fsrcnn", "set5", 28.0),                     # no untaught twin
+        row("trained", "espcn", "set5", 31.0, schedule="cpu")])              # another schedule
+    header, rows = sr_teacher(frame)
+    assert header[-3:] == ["set5 dB", "set14 dB", "mean dB"]
+    assert rows == [["`demo`", "trained", "espcn", "100 → 100", "0.50", "-0.10", "0.20"],
+                    ["`demo`", "searched", "net", "50 → 60", "0.20", "n/a", "0.20"]]
