@@ -306,7 +306,8 @@ def plan(request: SearchRequest) -> SearchPlan:
         print(f"note: {name}'s predictor is fitted on AI Hub's whole-model times and checked on "
               f"SR networks at its {device.lr_input_hw[0]}x{device.lr_input_hw[1]} LR input; at "
               f"{lr_hw[0]}x{lr_hw[1]} its costs are extrapolated, and networks of larger feature "
-              f"maps ran 1.4-2.6x slower than it predicted (docs/accelerators.md)", file=sys.stderr)
+              f"maps ran slower than it predicted (docs/accelerators.md, predictor_qaihub.csv "
+              f"part unseen)", file=sys.stderr)
     teacher = load_teacher(request.teacher, scale)[0] if request.teacher else None
     return SearchPlan(request, device, budget, scale, lr_hw, runtime, space,
                       costs.predictor_table, table, costs.network_profile, costs.measured, low, high,
