@@ -48,6 +48,7 @@ from codesign.space.search_space import SearchSpace
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import cli_main, fail, nonnegative_int, positive_int
 from devices import host_identity
+from predictors.metrics import relative_error
 from predictors.store import find_predictor, predictor_roots
 
 DEVICE = "local-cpu"
@@ -140,7 +141,7 @@ def summary(name: str, estimate: pd.Series, measured: pd.Series, truth: str = "m
     ok = estimate.notna()
     if ok.sum() < 3:
         return {"network": f"summary: {name}", "truth": truth, "n": int(ok.sum())}
-    rel = (estimate[ok] - measured[ok]).abs() / measured[ok]
+    rel = relative_error(measured[ok], estimate[ok])
     return {"network": f"summary: {name}", "truth": truth, "n": int(ok.sum()),
             "within_10pct": float((rel <= 0.10).mean()), "within_20pct": float((rel <= 0.20).mean()),
             "mape_pct": float(100 * rel.mean()),

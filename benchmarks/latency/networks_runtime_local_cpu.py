@@ -41,6 +41,7 @@ from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import UsageError, check_output_file, cli_main
 from devices import host_identity
 from devices.catalog import get_device
+from predictors.metrics import relative_error, within
 from predictors.network_overhead import (
     fit_network_overhead,
     kernel_sums,
@@ -80,10 +81,9 @@ def leave_one_out(predictor: KernelPredictor, kernels: dict[str, pd.DataFrame],
 
 
 def score(predicted: pd.Series, truth: pd.Series) -> dict:
-    error = predicted / truth - 1
-    return {"n": len(truth), "within_10pct": float((error.abs() <= 0.10).mean()),
-            "within_20pct": float((error.abs() <= 0.20).mean()),
-            "mape_pct": float(100 * error.abs().mean()),
+    return {"n": len(truth), "within_10pct": float(within(truth, predicted, 0.10).mean()),
+            "within_20pct": float(within(truth, predicted, 0.20).mean()),
+            "mape_pct": float(100 * relative_error(truth, predicted).mean()),
             "spearman": float(spearmanr(predicted, truth).statistic)}
 
 

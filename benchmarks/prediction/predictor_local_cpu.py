@@ -21,14 +21,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from benchmarks.benchmark_args import REPO, benchmark_parser
 from benchmarks.host_rows import replace_rows
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import cli_main, fail
-from predictors.metrics import accuracy
+from predictors.metrics import accuracy, within
 from predictors.profile_io import read_kernel_profile
 from predictors.train import train
 
@@ -47,10 +46,9 @@ def heldout_scores(rows: pd.DataFrame, profile, model: str, holdout: float, seed
     test = rows[~rows["key"].astype(str).isin(trained)]
     y = test["latency_ms"].to_numpy()
     mean, _ = predictor.predict(test)
-    rel = np.abs(mean - y) / y
     return {"n_train": predictor.meta["training_rows"], "n_test": len(test),
             **{m: v for m, v in accuracy(y, mean).items() if m in METRICS},
-            "within_20pct": float((rel <= 0.20).mean())}
+            "within_20pct": float(within(y, mean, 0.20).mean())}
 
 
 def run(profile, models: list[str], seeds: int, holdout: float) -> pd.DataFrame:

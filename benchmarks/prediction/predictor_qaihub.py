@@ -50,6 +50,7 @@ from codesign.sr.models import build_model
 from codesign.sr.schedules import SCHEDULES, Schedule
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import check_output_dir, check_output_file, cli_main
+from predictors.metrics import relative_error, within
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import feature_row, read_features
 from predictors.public.zoo_inpainters import ZOO_INPAINTERS
@@ -97,15 +98,15 @@ def _held_out(fitted: dict, measured: pd.Series, features: pd.DataFrame,
         rows.append({**group, "model": model, "input_shape": shape, "measured_ms": m,
                      "measured_provenance": "public:qai-hub", "predicted_ms": round(p, 4),
                      "predicted_provenance": "predicted", "ratio": round(p / m, 3),
-                     "within_20pct": bool(abs(p / m - 1) <= 0.2), "variant": fitted["variant"]})
+                     "within_20pct": bool(within(m, p, 0.20)), "variant": fitted["variant"]})
     return rows, predicted / measured.loc[have["model"]].to_numpy()
 
 
 def _share(ratio: np.ndarray, prefix: str) -> dict:
     """How many held-out models (``ratio``: predicted / measured), how many within ±20 %, their
     MAPE (%)."""
-    return {f"{prefix}_models": len(ratio), f"{prefix}_within_20pct": int((np.abs(ratio - 1) <= 0.2).sum()),
-            f"{prefix}_mape_pct": round(float(100 * np.abs(ratio - 1).mean()), 2) if len(ratio) else np.nan}
+    return {f"{prefix}_models": len(ratio), f"{prefix}_within_20pct": int(within(1, ratio, 0.20).sum()),
+            f"{prefix}_mape_pct": round(float(100 * relative_error(1, ratio).mean()), 2) if len(ratio) else np.nan}
 
 
 def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
@@ -121,9 +122,7 @@ def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
         except ValueError:
             continue
         variant, loo = fitted["variant"], fitted["scores"][fitted["variant"]]
-        measured = perf[(perf["device"] == device) & (perf["runtime"] == runtime)
-                        & (perf["precision"] == precision) & (perf["compute_unit"] == "NPU")
-                        ].drop_duplicates("model").set_index("model")["latency_ms"]
+        measured = qaihub_fit.npu_latencies(perf, device, runtime, precision)
         group = {"device": device, "runtime": runtime, "precision": precision}
         (sr_rows, sr_ratio), (unseen_rows, unseen_ratio) = (_held_out(fitted, measured, sr, group),
                                                             _held_out(fitted, measured, unseen, group))
@@ -180,8 +179,7 @@ def search_table(run_dirs, device_name: str, perf: pd.DataFrame, features: pd.Da
     hub, runtime, precision = assumes["hub_device"], assumes["runtime"], assumes["precision"]
     fitted = qaihub_fit.fit_device(perf, features, hub, runtime, precision)
     coef, variant = fitted["coef"], fitted["variant"]
-    measured = perf[(perf["device"] == hub) & (perf["runtime"] == runtime)
-                    & (perf["precision"] == precision)].drop_duplicates("model").set_index("model")["latency_ms"]
+    measured = qaihub_fit.npu_latencies(perf, hub, runtime, precision)
     shape = (1, 3, *device.lr_input_hw)
     rows = []
     for run in map(Path, run_dirs):

@@ -20,7 +20,7 @@ import pandas as pd
 from benchmarks.benchmark_args import RESULTS, benchmark_parser
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import check_output_file, cli_main
-from predictors.metrics import accuracy
+from predictors.metrics import accuracy, within
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import CLASSES, FEATURE_COLUMNS, read_features
 
@@ -59,7 +59,7 @@ def scores(y: np.ndarray, pred: np.ndarray) -> dict:
     (predictors.metrics.accuracy)."""
     got = accuracy(y, pred)
     return {"loo_spearman": round(got["spearman"], 4), "loo_mape_pct": round(got["mape_pct"], 2),
-            "loo_within_20pct": round(float((np.abs(pred / y - 1) <= 0.2).mean()), 3)}
+            "loo_within_20pct": round(float(within(y, pred, 0.20).mean()), 3)}
 
 
 def compare(perf: pd.DataFrame, features: pd.DataFrame, device: str) -> pd.DataFrame:

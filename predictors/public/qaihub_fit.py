@@ -35,7 +35,7 @@ from codesign_common import public_data
 from codesign_common.cli import Parser, UsageError, cli_main
 from predictors.fused_ops import TOPHUB_OPS
 from predictors.kinds.roofline import FusedRooflineModel, Roofline, nnls_relative
-from predictors.metrics import accuracy
+from predictors.metrics import accuracy, within
 from predictors.predictor import KernelPredictor, library_versions
 from predictors.profile_io import data_hash
 from predictors.public.qaihub_features import CLASSES, read_features
@@ -108,8 +108,7 @@ def choose(features: pd.DataFrame, latency_ms: np.ndarray) -> tuple[str, dict[st
     scores = {}
     for variant in VARIANTS:
         pred = leave_one_out(features, y, variant)
-        rel = np.abs(pred - y) / y
-        scores[variant] = accuracy(y, pred) | {"within_20pct": float((rel <= 0.20).mean()),
+        scores[variant] = accuracy(y, pred) | {"within_20pct": float(within(y, pred, 0.20).mean()),
                                                "rms_log_error": float(np.sqrt(np.mean(np.log(np.maximum(pred, 1e-9) / y) ** 2)))}
     best = min(scores, key=lambda v: scores[v]["mape_pct"])
     return best, scores
@@ -148,6 +147,15 @@ def training_rows(perf: pd.DataFrame, features: pd.DataFrame, hub_device: str, r
     sel = perf[(perf["device"] == hub_device) & (perf["runtime"] == runtime)
                & (perf["precision"] == precision) & (perf["compute_unit"] == "NPU")]
     return sel.merge(features, on="model", suffixes=("", "_f")).drop_duplicates("model").reset_index(drop=True)
+
+
+def npu_latencies(perf: pd.DataFrame, hub_device: str, runtime: str, precision: str) -> pd.Series:
+    """AI Hub's measured latency (ms) of every network run on the NPU in (device, runtime,
+    precision), by network: the zoo model id, or ``model:component`` for a model of several
+    components (the importer's ``key`` without its ``network:`` prefix)."""
+    sel = perf[(perf["device"] == hub_device) & (perf["runtime"] == runtime)
+               & (perf["precision"] == precision) & (perf["compute_unit"] == "NPU")]
+    return sel.set_index(sel["key"].str.removeprefix("network:"))["latency_ms"]
 
 
 def fit_device(perf: pd.DataFrame, features: pd.DataFrame, hub_device: str, runtime: str,

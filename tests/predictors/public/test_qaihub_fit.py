@@ -11,7 +11,7 @@ from predictors.fused_ops import TOPHUB_OPS
 from predictors.kinds.roofline import FusedRooflineModel, Roofline
 from predictors.predictor import KernelPredictor
 from predictors.public.qaihub_features import FEATURE_COLUMNS, count_features
-from predictors.public.qaihub_fit import VARIANTS, choose, design, fit, roofline
+from predictors.public.qaihub_fit import VARIANTS, choose, design, fit, npu_latencies, roofline
 
 
 class _Tiny(nn.Module):
@@ -136,3 +136,15 @@ def test_fitted_terms_price_op_instances_through_the_roofline_classes():
     pw_macs, pw_bytes = 16 * 32 * 64, 4 * (16 * 64 + 32 * 64 + 16 * 32)
     expected = (3e-9 * 16 * 9 * 64 + 4e-10 * dw_bytes + 0.01) + (6e-9 * pw_macs + 2e-10 * pw_bytes + 0.01)
     assert predictor.predict(dws)[0][0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_npu_latencies_name_each_component_of_a_multi_part_model():
+    perf = pd.DataFrame({
+        "key": ["network:resnet18", "network:mediapipe_face:FaceDetector",
+                "network:mediapipe_face:FaceLandmarkDetector", "network:eyegaze", "network:resnet18"],
+        "model": ["resnet18", "mediapipe_face", "mediapipe_face", "eyegaze", "resnet18"],
+        "latency_ms": [1.0, 0.39, 0.17, 36.0, 2.0], "compute_unit": ["NPU", "NPU", "NPU", "CPU", "NPU"],
+        "device": "S24", "runtime": ["qnn_dlc"] * 4 + ["tflite"], "precision": "float"})
+    got = npu_latencies(perf, "S24", "qnn_dlc", "float")
+    assert got.to_dict() == {"resnet18": 1.0, "mediapipe_face:FaceDetector": 0.39,
+                             "mediapipe_face:FaceLandmarkDetector": 0.17}   # the CPU job is not the NPU's

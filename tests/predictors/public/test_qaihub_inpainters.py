@@ -59,7 +59,8 @@ def test_held_out_models_are_predicted_but_never_fitted():
     latency = design(cnn, "roofline") @ coef
     perf = pd.DataFrame({"model": [*cnn["model"], "inpaint_a", "inpaint_b", "segment_a"],
                          "latency_ms": [*latency, 10 * latency[0], latency[1], 2 * latency[2]]})
-    perf = perf.assign(device="npu", runtime="qnn_dlc", precision="float", compute_unit="NPU", commit="c")
+    perf = perf.assign(device="npu", runtime="qnn_dlc", precision="float", compute_unit="NPU", commit="c",
+                       key="network:" + perf["model"])
     summary, sr, held = evaluate(perf, cnn, cnn.iloc[:0], unseen)
     assert summary["cnn_models"].tolist() == [12] and summary["loo_mape_pct"].iloc[0] < 1e-6
     assert held.set_index("model")["ratio"].to_dict() == pytest.approx(
