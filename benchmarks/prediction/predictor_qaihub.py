@@ -13,9 +13,14 @@ latency predicted by the fit on all CNNs and compared with AI Hub's measured tim
 ``part`` sr per model and group, and summarised (how many within ±20 %) in the group's fit row.
 Models of families the fit's design never saw, written after it was fixed and never in a fit,
 are predicted alike: rows of ``part`` unseen, their ``family`` the zoo's two inpainters
-(predictors.public.zoo_inpainters: dilated convolutions, which no fitted CNN has) or its six
+(predictors.public.zoo_inpainters: dilated convolutions, which no fitted CNN has), its six
 Cityscapes segmenters from third-party code (predictors.public.zoo_segmenters: FFNet, DDRNet;
-dense ResNet-style convolutions, the fit's kind), each family summarised in the fit rows.
+dense ResNet-style convolutions, the fit's kind, on large maps) or thirteen small-map CNNs, at
+most 320 px a side like the SR models' 128×128 (``small_map``: the MediaPipe detectors and
+landmark regressors, predictors.public.zoo_mediapipe; face attributes, CavaFace and the PPE
+detector, zoo_face_ppe; DLA-102-X and SINet, zoo_dla_sinet; HRNet-W32 and Lite-HRNet-18 pose,
+zoo_pose_hrnet), each family summarised in the fit rows. A model of several components is one
+row per component (``model:component``).
 Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
 ``predicted``.
 
@@ -53,7 +58,11 @@ from codesign_common.cli import check_output_dir, check_output_file, cli_main
 from predictors.metrics import relative_error, within
 from predictors.public import qaihub_fit
 from predictors.public.qaihub_features import feature_row, read_features
+from predictors.public.zoo_dla_sinet import ZOO_DLA_SINET
+from predictors.public.zoo_face_ppe import ZOO_FACE_PPE
 from predictors.public.zoo_inpainters import ZOO_INPAINTERS
+from predictors.public.zoo_mediapipe import ZOO_MEDIAPIPE
+from predictors.public.zoo_pose_hrnet import ZOO_POSE_HRNET
 from predictors.public.zoo_segmenters import ZOO_SEGMENTERS
 
 # zoo model id → codesign.models name; every one at ×4 on a 128×128 input (the zoo's get_input_spec)
@@ -67,7 +76,8 @@ FIT, SR, UNSEEN, SEARCH = "fit", "sr", "unseen", "search"
 """Values of the ``part`` column: a fitted (device, runtime, precision) group, an SR model held out
 of its group's fit, a model of a family held out of it and unseen while the fit was designed, a
 search run or reference network on a catalog NPU."""
-UNSEEN_FAMILIES = {"inpainter": ZOO_INPAINTERS, "segmenter": ZOO_SEGMENTERS}
+UNSEEN_FAMILIES = {"inpainter": ZOO_INPAINTERS, "segmenter": ZOO_SEGMENTERS,
+                   "small_map": {**ZOO_MEDIAPIPE, **ZOO_FACE_PPE, **ZOO_DLA_SINET, **ZOO_POSE_HRNET}}
 """family → zoo model id → (builder, input shape, architecture source): the unseen models."""
 
 
@@ -243,7 +253,8 @@ def main(argv=None) -> None:
         print(f"Galaxy S24 {row.runtime} float: CNN leave-one-out MAPE {row.loo_mape_pct} %, "
               f"rho {row.loo_spearman}; SR {row.sr_within_20pct} of {row.sr_models}, "
               f"unseen inpainters {row.inpainter_within_20pct} of {row.inpainter_models}, "
-              f"segmenters {row.segmenter_within_20pct} of {row.segmenter_models} within ±20 %")
+              f"segmenters {row.segmenter_within_20pct} of {row.segmenter_models}, "
+              f"small-map CNNs {row.small_map_within_20pct} of {row.small_map_models} within ±20 %")
     table = replace_rows(out, pd.concat(parts, ignore_index=True), ("part",))
     write_csv_atomic(table.dropna(axis=1, how="all"), out)  # no column of an earlier layout left empty
     print(f"{len(summary)} groups, {len(held_sr)} SR and {len(held_unseen)} unseen rows -> {out}")

@@ -301,17 +301,23 @@ def plan(request: SearchRequest) -> SearchPlan:
     settings = _run_settings(request, name, budget, scale, lr_hw, runtime, costs)
     if request.resume and not request.force:
         _check_resumable(out, settings)
-    if device is not None and "hub_device" in device.predictor.get("assumes", {}) \
-            and lr_hw != tuple(device.lr_input_hw):
-        print(f"note: {name}'s predictor is fitted on AI Hub's whole-model times and checked on "
-              f"SR networks at its {device.lr_input_hw[0]}x{device.lr_input_hw[1]} LR input; at "
-              f"{lr_hw[0]}x{lr_hw[1]} its costs are extrapolated, and networks of larger feature "
-              f"maps ran slower than it predicted (docs/accelerators.md, predictor_qaihub.csv "
-              f"part unseen)", file=sys.stderr)
+    if device is not None and "hub_device" in device.predictor.get("assumes", {}):
+        _note_hub_predictor(name, tuple(device.lr_input_hw), lr_hw)
     teacher = load_teacher(request.teacher, scale)[0] if request.teacher else None
     return SearchPlan(request, device, budget, scale, lr_hw, runtime, space,
                       costs.predictor_table, table, costs.network_profile, costs.measured, low, high,
                       feasible_nodes(space, table, lr_hw, budget.value), out, settings, teacher)
+
+
+def _note_hub_predictor(name: str, checked_hw: tuple[int, int], lr_hw: tuple[int, int]) -> None:
+    """Say on stderr what an AI Hub NPU's predicted costs rest on (docs/accelerators.md)."""
+    where = (f"; at {lr_hw[0]}x{lr_hw[1]} its costs are extrapolated, and networks of larger "
+             f"feature maps ran slower than it predicted" if lr_hw != checked_hw else "")
+    print(f"note: {name}'s predictor is fitted on AI Hub's whole-model times of other CNNs and "
+          f"checked on the zoo's SR networks at {checked_hw[0]}x{checked_hw[1]} LR; CNNs of "
+          f"families it never saw were mostly outside ±20 %{where} (docs/accelerators.md, "
+          f"predictor_qaihub.csv part unseen): measure the derived network on the device",
+          file=sys.stderr)
 
 
 def _host_predictor(request: SearchRequest, device, runtime: str | None, budget: Budget,

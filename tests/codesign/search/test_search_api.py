@@ -115,8 +115,15 @@ def test_the_resume_key_names_the_predictors_costs_not_its_folder(tmp_path):
     assert key(here) != key(there)
 
 
-@pytest.mark.parametrize("size, noted", [("128x128", False), ("180x320", True)])
-def test_an_npu_search_off_its_checked_input_says_its_costs_are_extrapolated(capsys, size, noted):
+@pytest.mark.parametrize("size, extrapolated", [("128x128", False), ("180x320", True)])
+def test_an_npu_search_says_what_its_costs_rest_on(capsys, size, extrapolated):
     plan(SearchRequest(device="galaxy-s24-npu", budget="2ms", input=size, dry_run=True))
     err = capsys.readouterr().err
-    assert ("its costs are extrapolated" in err) == noted
+    assert "galaxy-s24-npu's predictor is fitted on AI Hub's whole-model times" in err
+    assert "measure the derived network on the device" in err
+    assert ("its costs are extrapolated" in err) == extrapolated
+
+
+def test_a_search_off_the_ai_hub_npus_has_no_ai_hub_note(capsys):
+    plan(SearchRequest(device="pixel7", budget="50ms", dry_run=True))
+    assert "AI Hub" not in capsys.readouterr().err

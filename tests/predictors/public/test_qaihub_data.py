@@ -37,3 +37,15 @@ def test_perf_rows_are_public_measurements_with_positive_latency():
 def test_no_sr_model_is_among_the_fitted_features():
     features = read_features()
     assert not SR & set(features["model"]) and len(features) >= 20
+
+
+def test_every_unseen_network_has_a_measured_time_on_the_catalog_s24_npu():
+    """Each held-out family is scored on the Galaxy S24 NPU (QNN, float): a network whose id
+    matched no AI Hub job would silently drop out of its family's share."""
+    from benchmarks.prediction.predictor_qaihub import UNSEEN_FAMILIES
+    from predictors.public.qaihub_fit import npu_latencies, read_perf
+
+    measured = npu_latencies(read_perf(), "Samsung Galaxy S24", "qnn_dlc", "float")
+    unseen = {zoo for family in UNSEEN_FAMILIES.values() for zoo in family}
+    assert len(unseen) == 21 and unseen <= set(measured.index)
+    assert not unseen & set(read_features()["model"])          # and none is fitted

@@ -11,7 +11,14 @@ from predictors.fused_ops import TOPHUB_OPS
 from predictors.kinds.roofline import FusedRooflineModel, Roofline
 from predictors.predictor import KernelPredictor
 from predictors.public.qaihub_features import FEATURE_COLUMNS, count_features
-from predictors.public.qaihub_fit import VARIANTS, choose, design, fit, npu_latencies, roofline
+from predictors.public.qaihub_fit import (
+    VARIANTS,
+    choose,
+    design,
+    fit,
+    npu_latencies,
+    roofline,
+)
 
 
 class _Tiny(nn.Module):
