@@ -288,6 +288,20 @@ def qaihub_unseen(frame):
     return (["family", "model", *[f"{rt}: predicted / measured" for rt in runtimes]], rows)
 
 
+def qaihub_pooled(frame):
+    """The design fitted on every family at once (the fitted CNNs and the unseen ones; a
+    diagnosis, not shipped), on the AI Hub devices of the catalog's NPUs in float: its variant,
+    leave-one-model-out MAPE, ρ and share within ±20 %; each family predicted by the fit on the
+    others (leave-one-family-out, within ±20 %); the SR models, never fitted, by the fit on all."""
+    families = {"fitted": "fitted CNNs", **{k: v for k, v in HELD_OUT.items() if k != "sr"}}
+    rows = [[r["device"], r["runtime"], r["variant"], int(r["cnn_models"]), _num(r["loo_mape_pct"], 1),
+             _num(r["loo_spearman"], 3), _pct(r["loo_within_20pct"]),
+             *[f"{int(r[f'{k}_within_20pct'])} of {int(r[f'{k}_models'])}" for k in (*families, "sr")]]
+            for _, r in frame.sort_values(["device", "runtime"]).iterrows()]
+    return (["AI Hub device", "runtime", "variant", "CNNs", "MAPE %", "ρ", "±20 %",
+             *[f"{name}, others fitted" for name in families.values()], "SR, all fitted"], rows)
+
+
 def qaihub_search(frame):
     """Searches on the Galaxy S24 NPU beside the zoo's SR models: the search's op-table cost,
     the whole-model fit on each network's own graph, AI Hub's time where it has one, and PSNR on
@@ -481,6 +495,8 @@ TABLES = [
           where=("part", "sr")),
     Table("qaihub_unseen", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub",
           qaihub_unseen, where=("part", "unseen")),
+    Table("qaihub_pooled", "predictor_qaihub.csv", "python -m benchmarks.prediction.predictor_qaihub",
+          qaihub_pooled, where=("part", "pooled")),
     Table("qaihub_search", "predictor_qaihub.csv",
           "python -m benchmarks.prediction.predictor_qaihub --searches RUN_DIR ...", qaihub_search,
           where=("part", "search")),

@@ -20,7 +20,11 @@ most 320 px a side like the SR models' 128×128 (``small_map``: the MediaPipe de
 landmark regressors, predictors.public.zoo_mediapipe; face attributes, CavaFace and the PPE
 detector, zoo_face_ppe; DLA-102-X and SINet, zoo_dla_sinet; HRNet-W32 and Lite-HRNet-18 pose,
 zoo_pose_hrnet), each family summarised in the fit rows. A model of several components is one
-row per component (``model:component``).
+row per component (``model:component``). Rows of ``part`` pooled ask whether the design could
+describe all these families at once: per runtime on the catalog NPUs' AI Hub devices in float,
+the fit on the fitted and the unseen CNNs together, its leave-one-model-out accuracy, each family
+predicted by the fit on the others (leave-one-family-out) and the SR models by the fit on all
+(never shipped: the catalog's predictors are the ``fit`` rows).
 Every measured number is ``public:qai-hub`` (Qualcomm's AI Hub device farm), every other one
 ``predicted``.
 
@@ -72,10 +76,11 @@ SR_MODELS = {"xlsr": "xlsr", "sesr_m5": "sesr_m5", "quicksrnetsmall": "quicksrne
              "esrgan": "rrdbnet"}
 SR_INPUT = (1, 3, 128, 128)
 SR_SCALE = 4
-FIT, SR, UNSEEN, SEARCH = "fit", "sr", "unseen", "search"
+FIT, SR, UNSEEN, POOLED, SEARCH = "fit", "sr", "unseen", "pooled", "search"
 """Values of the ``part`` column: a fitted (device, runtime, precision) group, an SR model held out
 of its group's fit, a model of a family held out of it and unseen while the fit was designed, a
-search run or reference network on a catalog NPU."""
+group fitted on every family at once (a diagnosis, not shipped), a search run or reference network
+on a catalog NPU."""
 UNSEEN_FAMILIES = {"inpainter": ZOO_INPAINTERS, "segmenter": ZOO_SEGMENTERS,
                    "small_map": {**ZOO_MEDIAPIPE, **ZOO_FACE_PPE, **ZOO_DLA_SINET, **ZOO_POSE_HRNET}}
 """family → zoo model id → (builder, input shape, architecture source): the unseen models."""
@@ -155,6 +160,43 @@ def evaluate(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
                         "provenance": "public:qai-hub measured vs predicted (leave-one-model-out)",
                         "commit": str(fitted["rows"]["commit"].iloc[0])})
     return pd.DataFrame(summary), pd.DataFrame(held_sr), pd.DataFrame(held_unseen)
+
+
+def pooled(perf: pd.DataFrame, features: pd.DataFrame, sr: pd.DataFrame,
+           unseen: pd.DataFrame) -> pd.DataFrame:
+    """Whether the design could describe every family at once (a diagnosis; nothing shipped is
+    fitted so): on the AI Hub devices of the catalog's NPUs in float, per runtime, the fit on the
+    fitted CNNs and the unseen ones together, its variant chosen as always (least
+    leave-one-model-out MAPE over all of them), its leave-one-model-out accuracy, each family
+    predicted by the fit on the others (leave-one-family-out: ``<family>_within_20pct``, the
+    fitted CNNs as family ``fitted``) and the SR models, still never fitted, by the fit on all."""
+    pool = pd.concat([features.assign(family="fitted"), unseen], ignore_index=True)
+    hubs = dict.fromkeys(a["hub_device"] for a in qaihub_fit.catalog_npus().values())
+    rows = []
+    for device in hubs:
+        for runtime in qaihub_fit.FITTED_RUNTIMES:
+            measured = qaihub_fit.npu_latencies(perf, device, runtime, "float")
+            have = pool[pool["model"].isin(measured.index)].reset_index(drop=True)
+            if len(have) < qaihub_fit.MIN_MODELS:
+                continue
+            y = measured.loc[have["model"]].to_numpy(float)
+            variant, scores = qaihub_fit.choose(have, y)
+            loo, shares = scores[variant], {}
+            for family in have["family"].unique():
+                out = (have["family"] == family).to_numpy()
+                coef = qaihub_fit.fit(have[~out], y[~out], variant)
+                shares |= _share(qaihub_fit.predict(have[out], coef, variant) / y[out], family)
+            coef = qaihub_fit.fit(have, y, variant)
+            sr_have = sr[sr["model"].isin(measured.index)]
+            sr_ratio = qaihub_fit.predict(sr_have, coef, variant) / measured.loc[sr_have["model"]].to_numpy()
+            rows.append({"device": device, "runtime": runtime, "precision": "float", "variant": variant,
+                         "cnn_models": len(have), "loo_mape_pct": round(loo["mape_pct"], 2),
+                         "loo_spearman": round(loo["spearman"], 4),
+                         "loo_within_20pct": round(loo["within_20pct"], 3), **shares,
+                         **_share(sr_ratio, "sr"), "overhead_ms": round(float(coef[0]), 4),
+                         "provenance": "public:qai-hub measured vs predicted (pooled fit: "
+                                       "leave-one-model-out, leave-one-family-out; not shipped)"})
+    return pd.DataFrame(rows)
 
 
 REFERENCES = ("xlsr", "sesr_m5", "quicksrnetsmall", "quicksrnetmedium", "quicksrnetlarge")
@@ -240,8 +282,10 @@ def main(argv=None) -> None:
     if missing:
         raise ValueError(f"--searches: no report.csv in {', '.join(missing)} (not a finished run)")
     perf, features, sr = qaihub_fit.read_perf(), read_features(), sr_features()
-    summary, held_sr, held_unseen = evaluate(perf, features, sr, unseen_features())
-    parts = [summary.assign(part=FIT), held_sr.assign(part=SR), held_unseen.assign(part=UNSEEN)]
+    unseen = unseen_features()
+    summary, held_sr, held_unseen = evaluate(perf, features, sr, unseen)
+    parts = [summary.assign(part=FIT), held_sr.assign(part=SR), held_unseen.assign(part=UNSEEN),
+             pooled(perf, features, sr, unseen).assign(part=POOLED)]
     if args.searches:
         references = reference_quality(args.references, SCHEDULES[args.schedule],
                                        check_output_dir(args.work, "--work"))
@@ -255,6 +299,10 @@ def main(argv=None) -> None:
               f"unseen inpainters {row.inpainter_within_20pct} of {row.inpainter_models}, "
               f"segmenters {row.segmenter_within_20pct} of {row.segmenter_models}, "
               f"small-map CNNs {row.small_map_within_20pct} of {row.small_map_models} within ±20 %")
+    for row in parts[3].query("device == 'Samsung Galaxy S24'").itertuples():
+        print(f"Galaxy S24 {row.runtime} float, pooled fit on {row.cnn_models} CNNs: leave-one-out MAPE "
+              f"{row.loo_mape_pct} %, {100 * row.loo_within_20pct:.0f} % within ±20 %; SR {row.sr_within_20pct} "
+              f"of {row.sr_models}")
     table = replace_rows(out, pd.concat(parts, ignore_index=True), ("part",))
     write_csv_atomic(table.dropna(axis=1, how="all"), out)  # no column of an earlier layout left empty
     print(f"{len(summary)} groups, {len(held_sr)} SR and {len(held_unseen)} unseen rows -> {out}")
