@@ -24,7 +24,7 @@ from benchmarks.host_rows import replace_rows
 from codesign.sr.data import DataError
 from codesign.sr.evaluate import evaluation_table, model_min_lr_side
 from codesign.sr.models import build_model, list_models
-from codesign.sr.teacher import load_teacher
+from codesign.sr.teacher import load_teacher, teacher_label
 from codesign.sr.train import TrainingInterrupted, train_model
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
@@ -92,7 +92,7 @@ def train_reference(arch: str, *, scale: int, steps: int, batch_size: int, patch
         row = {"steps": summary["steps"], "train_wall_s": round(summary["train_s"], 1)}
     return model.eval(), {**row, "batch_size": batch_size, "patch_size": patch_size, "lr": lr,
                           "train_data": "built-in train" if data is None else str(data),
-                          "teacher": teacher or "",
+                          "teacher": teacher_label(teacher) if teacher else "",
                           "machine": machine()}
 
 

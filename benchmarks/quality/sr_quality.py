@@ -27,9 +27,9 @@ in ``--work`` are reused, so the same command resumes; rows of other schedules a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 import hashlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -44,6 +44,7 @@ from codesign.sr.data.sets import present_test_sets
 from codesign.sr.evaluate import evaluation_table, load_model_from_run
 from codesign.sr.models import build_model, list_models
 from codesign.sr.schedules import SCHEDULES
+from codesign.sr.teacher import teacher_label
 from codesign_common.atomic import write_csv_atomic
 from codesign_common.cli import (
     UsageError,
@@ -111,7 +112,7 @@ def searched(spec: str, schedule: str, scale: int, work: Path,
     facts = {"budget": budget, "device": device, "cost": report["cost"],
              "cost_unit": report["cost_unit"], "cost_provenance": report["cost_provenance"],
              "steps": int(report["search_steps"]) + int(report["finetune_steps"]),
-             "train_wall_s": report["search_finetune_wall_s"], "teacher": teacher or ""}
+             "train_wall_s": report["search_finetune_wall_s"], "teacher": teacher_label(teacher) if teacher else ""}
     return model, quality_rows(model, f"searched {spec}", scale, out / "quality.csv"), facts
 
 

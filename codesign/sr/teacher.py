@@ -39,6 +39,16 @@ def load_teacher(spec: str, scale: int) -> tuple[nn.Module, str]:
     return model, f"teacher {note}"
 
 
+def teacher_label(spec: str) -> str:
+    """``spec`` as reports name a teacher: without the folders of its file (``ARCH:FILE`` →
+    ``ARCH:`` and the file's name; a checkpoint or search folder → its name), so that no row
+    carries a path of the machine it ran on."""
+    arch, sep, weights = spec.partition(":")
+    if sep and not Path(spec).exists():
+        return f"{arch}:{Path(weights).name}"
+    return Path(spec).name
+
+
 def taught_pairs(pairs, teacher: nn.Module, device=None) -> list[tuple]:
     """(name, LR, HR, T) for every (name, LR, HR) of ``pairs``: T the ``teacher``'s output on
     the whole LR image, clamped to [0, 1] and rounded to 8 bits like HR (uint8 HxWx3: as much

@@ -11,7 +11,7 @@ from torch import nn
 from codesign.search.api import SEARCH_SCHEDULES
 from codesign.search.cli import build_parser, request_from
 from codesign.sr.schedules import SCHEDULES
-from codesign.sr.teacher import distilled_l1, load_teacher
+from codesign.sr.teacher import distilled_l1, load_teacher, teacher_label
 from codesign.sr.train import main as train_main
 from codesign.sr.train import train_model
 
@@ -99,3 +99,12 @@ def test_a_search_teacher_sets_the_distillation_and_a_bad_one_is_one_line(tmp_pa
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "none.pth does not exist" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_teacher_is_named_in_reports_without_the_folders_of_its_file(tmp_path):
+    weights = tmp_path / "weights" / "rlfn_ntire_x4.pth"
+    assert teacher_label(f"rlfn_ntire:{weights}") == "rlfn_ntire:rlfn_ntire_x4.pth"
+    run = tmp_path / "search-pixel7-50ms"
+    run.mkdir()
+    assert teacher_label(str(run)) == "search-pixel7-50ms"
+    assert teacher_label(str(tmp_path / "checkpoint.pt")) == "checkpoint.pt"
