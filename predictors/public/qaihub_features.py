@@ -151,6 +151,13 @@ def count_features(module: torch.nn.Module, input_shape: tuple[int, ...]) -> dic
     return counter.totals
 
 
+def folded_parameter_count(module: torch.nn.Module) -> int:
+    """Parameters of ``module`` with every batch norm folded into the layer before it (one bias
+    per channel left), as the counts here fold them and as the zoo's info.yaml counts them."""
+    norms = (m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    return sum(p.numel() for p in module.parameters()) - sum(m.num_features for m in norms)
+
+
 def feature_row(model: str, module: torch.nn.Module, input_shape: tuple[int, ...], source: str) -> dict:
     """One features-table row: model id, input shape, params, total MACs, FEATURE_COLUMNS, and
     where the architecture came from."""

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from predictors.public.qaihub_features import feature_row
+from predictors.public.qaihub_features import feature_row, folded_parameter_count
 from predictors.public.zoo_dla_sinet import ZOO_DLA_SINET
 
 # info.yaml "Number of parameters" at quic/ai-hub-models 52c080d. SINet's 91.9K there counts the
@@ -29,7 +29,7 @@ def rows(built):
 
 def _params(net: nn.Module) -> tuple[int, int]:
     params = sum(p.numel() for p in net.parameters())
-    return params, params - sum(m.num_features for m in net.modules() if isinstance(m, nn.BatchNorm2d))
+    return params, folded_parameter_count(net)
 
 
 def test_parameter_counts(built):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from predictors.public.qaihub_features import feature_row
+from predictors.public.qaihub_features import feature_row, folded_parameter_count
 from predictors.public.zoo_face_ppe import ZOO_FACE_PPE
 
 # info.yaml "Number of parameters" at quic/ai-hub-models 52c080d (BN folded); face_attrib_net's
@@ -35,9 +35,7 @@ def rows():
 
 
 def _params(net):
-    params = sum(p.numel() for p in net.parameters())
-    bn = sum(m.num_features for m in net.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
-    return params, params - bn
+    return sum(p.numel() for p in net.parameters()), folded_parameter_count(net)
 
 
 @pytest.mark.parametrize("zoo", sorted(ZOO_PARAMS))

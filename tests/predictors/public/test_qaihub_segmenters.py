@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from predictors.public.qaihub_features import feature_row
+from predictors.public.qaihub_features import feature_row, folded_parameter_count
 from predictors.public.zoo_segmenters import ZOO_SEGMENTERS
 
 # info.yaml "Number of parameters" at quic/ai-hub-models 52c080d (BN folded); ddrnet23_slim's
@@ -37,7 +37,7 @@ def rows(built):
 def test_parameter_count_matches_the_zoo(built, zoo):
     net = built[zoo]
     params = sum(p.numel() for p in net.parameters())
-    folded = params - sum(m.num_features for m in net.modules() if isinstance(m, nn.BatchNorm2d))
+    folded = folded_parameter_count(net)
     decimals = len(ZOO_PARAMS[zoo].split(".")[1])
     assert round(folded / 1e6, decimals) == float(ZOO_PARAMS[zoo])
     assert abs(params / 1e6 - float(ZOO_PARAMS[zoo])) <= 0.005 * float(ZOO_PARAMS[zoo])
