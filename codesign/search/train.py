@@ -45,7 +45,7 @@ from codesign.space.search_space import SearchSpace
 from codesign.space.supernet import Supernet
 from codesign.sr.checkpoint import load, save_atomic
 from codesign.sr.data import DataError, SRPatchDataset, load_pairs
-from codesign.sr.device import default_device
+from codesign.sr.device import default_device, keep_threads
 from codesign.sr.teacher import distilled_l1, taught_pairs
 from codesign.sr.train import train_model
 from codesign_common.atomic import write_csv_atomic
@@ -234,7 +234,8 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     resume continues it). The genotype is written once the schedule is complete.
 
     ``stop`` (a :class:`StopOnSignal` installed by the caller) ends the run at the next step
-    boundary after SIGINT/SIGTERM with a checkpoint, raising :class:`Interrupted`.
+    boundary after SIGINT/SIGTERM with a checkpoint, raising :class:`Interrupted`. A resumed
+    search continues on the torch thread count its checkpoint records (keep_threads).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -246,10 +247,11 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
     w_opt = torch.optim.Adam(supernet.weight_parameters(), lr=config.weight_lr)
     a_opt = torch.optim.Adam(supernet.arch_parameters(), lr=config.arch_lr, betas=config.arch_betas)
     total = config.warmup_steps + config.steps
-    start, log = 0, []
+    start, log, threads = 0, [], torch.get_num_threads()
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
         ckpt = load(ckpt_path)
+        threads = keep_threads(ckpt.get("torch_threads"), ckpt_path)  # before any arithmetic
         differ = _differences(ckpt["space"], space.to_dict())
         differ += _differences(ckpt["config"], _config_dict(config), ignore=RUNTIME_KEYS)
         if differ:
@@ -282,7 +284,7 @@ def search(space: SearchSpace, config: SearchConfig, *, out_dir, data=None,
                      "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                      "space": space.to_dict(),
                      "penalty": penalty.state_dict() if hasattr(penalty, "state_dict") else None,
-                     "config": _config_dict(config)}, ckpt_path)
+                     "config": _config_dict(config), "torch_threads": threads}, ckpt_path)
         write_csv_atomic(pd.DataFrame(log), out_dir / "search_log.csv")
 
     end = total if max_steps is None else min(total, max_steps)

@@ -1,7 +1,9 @@
-"""Pick the torch device (CUDA when present, CPU otherwise), and the CLI flags that name it."""
+"""Pick the torch device (CUDA when present, CPU otherwise), and the CLI flags that name it;
+keep a resumed run on the thread count it started with."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 import torch
 
@@ -13,6 +15,21 @@ def default_device(name: str | None = None) -> torch.device:
     if name:
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def keep_threads(recorded: int | None, checkpoint) -> int | None:
+    """The torch thread count a run continues with: ``recorded`` in its ``checkpoint`` (set here,
+    with a note on stderr, where the current count differs: a CPU's float sums, and so the
+    result, depend on it, and a resumed run must end as an uninterrupted one), else the current
+    count for a new run; None for a run whose checkpoint predates the record (left as it is)."""
+    if recorded is None:
+        return None
+    if recorded != torch.get_num_threads():
+        print(f"note: {checkpoint} was written with {recorded} torch thread(s); continuing with "
+              f"{recorded}, not {torch.get_num_threads()}, so that the result is the one an "
+              f"uninterrupted run gives", file=sys.stderr)
+        torch.set_num_threads(recorded)
+    return recorded
 
 
 def describe(device: torch.device) -> str:

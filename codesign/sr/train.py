@@ -50,6 +50,7 @@ from codesign.sr.device import (
     add_device_flags,
     check_torch_device,
     default_device,
+    keep_threads,
     refuse_retired_device,
 )
 from codesign.sr.evaluate import evaluate_model, load_eval_pairs, model_min_lr_side
@@ -190,7 +191,10 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
 
     Returns a summary: steps done, start step, last loss, final validation PSNR (dB) if
     validated, wall time of this call (s), wall time of all the training up to the last step
-    over every resume (``train_s``, s; also in the log's every row), checkpoint path.
+    over every resume (``train_s``, s; also in the log's every row), the torch thread count it
+    ran on (``torch_threads``: recorded in the checkpoint and kept by a resume, which sets it
+    before any arithmetic, as a CPU's float sums depend on it; None for a run begun before the
+    record), checkpoint path.
     """
     if if_exists not in ("overwrite", "refuse"):
         raise ValueError(f"if_exists must be 'overwrite' or 'refuse', got {if_exists!r}")
@@ -199,6 +203,9 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
     if not resume and if_exists == "refuse" and ckpt_path.exists():
         _refuse_existing(ckpt_path)  # early, before reading the data; checked again under the lock
     device = default_device(device) if not isinstance(device, torch.device) else device
+    # before any arithmetic: a resumed run continues on the thread count it was written with
+    threads = (_resumed_threads(ckpt_path) if resume and ckpt_path.exists()
+               else torch.get_num_threads())
     # Data first: a bad data folder must fail before anything is written.
     pairs = load_pairs(data, "train", scale, min_size=patch_size)
     if teacher is not None and distill_weight > 0:
@@ -221,7 +228,7 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
                                  model_kwargs=model_kwargs, progress=progress, stop_at=stop_at,
                                  if_exists=if_exists, ckpt_path=ckpt_path, log_path=log_path,
                                  teacher=teacher, distill_weight=distill_weight,
-                                 teacher_name=teacher_name)
+                                 teacher_name=teacher_name, threads=threads)
     except BaseException:
         if created and {p.name for p in out_dir.iterdir()} <= {LOCK}:
             (out_dir / LOCK).unlink(missing_ok=True)  # leave no empty folder behind
@@ -229,15 +236,21 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
         raise
 
 
+def _resumed_threads(ckpt_path: Path) -> int | None:
+    """The thread count the checkpoint was written with, now this process's (keep_threads)."""
+    return keep_threads(load(ckpt_path).get("torch_threads"), ckpt_path)
+
+
 def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size, patch_size,
                   lr, resume, seed, val_every, checkpoint_every, checkpoint_seconds, arch,
                   model_kwargs, progress, stop_at, if_exists, ckpt_path, log_path, teacher,
-                  distill_weight, teacher_name) -> dict:
+                  distill_weight, teacher_name, threads) -> dict:
     torch.manual_seed(seed)
     meta = {"arch": arch, "scale": scale, "model_kwargs": model_kwargs or {}, "steps": steps,
             "batch_size": batch_size, "patch_size": patch_size, "lr": lr, "seed": seed,
             "teacher": teacher_name if teacher is not None else "",
-            "distill_weight": distill_weight if teacher is not None else 0.0}
+            "distill_weight": distill_weight if teacher is not None else 0.0,
+            "torch_threads": threads}
     ckpt = None
     if ckpt_path.exists():
         if not resume and if_exists == "refuse":
@@ -321,7 +334,7 @@ def _train_locked(model, dataset, val_pairs, *, device, scale, steps, batch_size
         raise TrainingInterrupted(step, stop.signum, ckpt_path)
     return {"steps": step, "start_step": start, "loss": loss_value, "val_psnr": val_psnr,
             "wall_s": time.time() - t0, "train_s": _logged_train_s(log_rows),
-            "checkpoint": str(ckpt_path)}
+            "torch_threads": threads, "checkpoint": str(ckpt_path)}
 
 
 def _logged_train_s(log_rows: list[dict]) -> float:

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from codesign.search.train import (
+    CHECKPOINT,
     Interrupted,
     ResumeMismatch,
     SearchConfig,
@@ -66,6 +67,22 @@ def test_resumed_search_is_identical_to_an_uninterrupted_one(tmp_path, relaxatio
     pd.testing.assert_frame_equal(log_a, log_b)
     assert log_a["radius"].tolist() == pytest.approx([0, 1 / 3, 2 / 3, 1])
     assert (log_a[["gamma_max", "alpha_max"]].iloc[-1] == 1).all()  # radius 1: one-hot
+
+
+def test_a_resumed_search_continues_on_the_thread_count_it_started_with(tmp_path, capsys):
+    from codesign.sr.checkpoint import load
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        search(TINY, _config(), out_dir=tmp_path, max_steps=2, progress=False)
+        assert load(tmp_path / CHECKPOINT)["torch_threads"] == 1
+        torch.set_num_threads(2)
+        search(TINY, _config(), out_dir=tmp_path, resume=True, progress=False)
+        assert torch.get_num_threads() == 1
+        assert "continuing with 1, not 2" in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_resume_restores_the_adapted_penalty_strength_and_the_node_mask(tmp_path):

@@ -93,3 +93,32 @@ def test_cli_unknown_arch_lists_known_ones(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "codesign.train", "--arch", "nope",
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2 and "espcn" in proc.stderr and "nope" in proc.stderr
+
+
+@pytest.fixture
+def threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_resume_continues_on_the_thread_count_the_run_started_with(tmp_path, butterfly, threads, capsys):
+    (tmp_path / "data").mkdir()
+    data = _folder(tmp_path / "data", butterfly)
+    torch.set_num_threads(1)
+    straight, summary = _train(data, tmp_path / "a", steps=6)
+    assert summary["torch_threads"] == 1
+    _train(data, tmp_path / "b", steps=6, stop_at=3)
+    torch.set_num_threads(2)                                # resumed in a process of other threads
+    resumed, summary = _train(data, tmp_path / "b", steps=6, resume=True)
+    assert torch.get_num_threads() == summary["torch_threads"] == 1
+    assert "written with 1 torch thread(s); continuing with 1, not 2" in capsys.readouterr().err
+    for p, q in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    # a checkpoint from before the record is resumed as it is, its thread count unknown
+    ckpt = load(tmp_path / "b" / "checkpoint.pt")
+    del ckpt["torch_threads"]
+    torch.save(ckpt, tmp_path / "b" / "checkpoint.pt")
+    torch.set_num_threads(2)
+    assert _train(data, tmp_path / "b", steps=6, resume=True)[1]["torch_threads"] is None
+    assert torch.get_num_threads() == 2
