@@ -66,7 +66,7 @@ from codesign.space.search_space import SearchSpace
 from codesign.sr.complexity import hd_lr_hw
 from codesign.sr.data import DataError, load_pairs
 from codesign.sr.data.sets import resolve_data
-from codesign.sr.device import default_device, describe
+from codesign.sr.device import default_device, describe, threads_restored
 from codesign.sr.schedules import SCHEDULES
 from codesign.sr.teacher import load_teacher
 from codesign_common.atomic import write_csv_atomic
@@ -375,7 +375,8 @@ def run(plan: SearchPlan, stop: StopOnSignal | None = None) -> SearchResult | No
         if plan.network_profile is not None and not (out / START_NETWORKS).is_file():
             write_csv_atomic(plan.measured, out / START_NETWORKS)
         try:
-            report = _search_locked(plan, stale, stop)
+            with threads_restored():
+                report = _search_locked(plan, stale, stop)
         except KeyboardInterrupt as exc:  # Interrupted (SIGINT/SIGTERM) or fine-tuning's own
             write_run(out, settings, "interrupted" if isinstance(exc, Interrupted) else "failed")
             raise SearchInterrupted(out, getattr(exc, "signum", signal.SIGINT),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 
 import torch
 
@@ -30,6 +31,17 @@ def keep_threads(recorded: int | None, checkpoint) -> int | None:
               f"uninterrupted run gives", file=sys.stderr)
         torch.set_num_threads(recorded)
     return recorded
+
+
+@contextmanager
+def threads_restored():
+    """Put torch's thread count back on leaving: a resumed run sets its own (keep_threads) for
+    its duration, not for what the calling process does next."""
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def describe(device: torch.device) -> str:

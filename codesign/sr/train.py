@@ -52,6 +52,7 @@ from codesign.sr.device import (
     default_device,
     keep_threads,
     refuse_retired_device,
+    threads_restored,
 )
 from codesign.sr.evaluate import evaluate_model, load_eval_pairs, model_min_lr_side
 from codesign.sr.models.weights import WeightsError
@@ -203,37 +204,38 @@ def train_model(model: torch.nn.Module, *, data=None, scale: int, steps: int,
     if not resume and if_exists == "refuse" and ckpt_path.exists():
         _refuse_existing(ckpt_path)  # early, before reading the data; checked again under the lock
     device = default_device(device) if not isinstance(device, torch.device) else device
-    # before any arithmetic: a resumed run continues on the thread count it was written with
-    threads = (_resumed_threads(ckpt_path) if resume and ckpt_path.exists()
-               else torch.get_num_threads())
-    # Data first: a bad data folder must fail before anything is written.
-    pairs = load_pairs(data, "train", scale, min_size=patch_size)
-    if teacher is not None and distill_weight > 0:
-        pairs = taught_pairs(pairs, teacher.to(device), device)
-    dataset = SRPatchDataset(pairs, scale, patch_size, seed=seed)
-    val_pairs = None
-    if val_every:
-        val_pairs = load_eval_pairs(val_data, scale, arch)
-    created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with exclusive_lock(out_dir / LOCK, f"output folder {out_dir}"):
-            for tmp in stale_temporaries(out_dir, CHECKPOINT, LOG):
-                tmp.unlink(missing_ok=True)
-            return _train_locked(model, dataset, val_pairs, device=device, scale=scale,
-                                 steps=steps, batch_size=batch_size, patch_size=patch_size,
-                                 lr=lr, resume=resume, seed=seed, val_every=val_every,
-                                 checkpoint_every=checkpoint_every,
-                                 checkpoint_seconds=checkpoint_seconds, arch=arch,
-                                 model_kwargs=model_kwargs, progress=progress, stop_at=stop_at,
-                                 if_exists=if_exists, ckpt_path=ckpt_path, log_path=log_path,
-                                 teacher=teacher, distill_weight=distill_weight,
-                                 teacher_name=teacher_name, threads=threads)
-    except BaseException:
-        if created and {p.name for p in out_dir.iterdir()} <= {LOCK}:
-            (out_dir / LOCK).unlink(missing_ok=True)  # leave no empty folder behind
-            out_dir.rmdir()
-        raise
+    with threads_restored():  # a resume sets its own thread count for this run only
+        # before any arithmetic: a resumed run continues on the thread count it was written with
+        threads = (_resumed_threads(ckpt_path) if resume and ckpt_path.exists()
+                   else torch.get_num_threads())
+        # Data first: a bad data folder must fail before anything is written.
+        pairs = load_pairs(data, "train", scale, min_size=patch_size)
+        if teacher is not None and distill_weight > 0:
+            pairs = taught_pairs(pairs, teacher.to(device), device)
+        dataset = SRPatchDataset(pairs, scale, patch_size, seed=seed)
+        val_pairs = None
+        if val_every:
+            val_pairs = load_eval_pairs(val_data, scale, arch)
+        created = not out_dir.exists()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with exclusive_lock(out_dir / LOCK, f"output folder {out_dir}"):
+                for tmp in stale_temporaries(out_dir, CHECKPOINT, LOG):
+                    tmp.unlink(missing_ok=True)
+                return _train_locked(model, dataset, val_pairs, device=device, scale=scale,
+                                     steps=steps, batch_size=batch_size, patch_size=patch_size,
+                                     lr=lr, resume=resume, seed=seed, val_every=val_every,
+                                     checkpoint_every=checkpoint_every,
+                                     checkpoint_seconds=checkpoint_seconds, arch=arch,
+                                     model_kwargs=model_kwargs, progress=progress, stop_at=stop_at,
+                                     if_exists=if_exists, ckpt_path=ckpt_path, log_path=log_path,
+                                     teacher=teacher, distill_weight=distill_weight,
+                                     teacher_name=teacher_name, threads=threads)
+        except BaseException:
+            if created and {p.name for p in out_dir.iterdir()} <= {LOCK}:
+                (out_dir / LOCK).unlink(missing_ok=True)  # leave no empty folder behind
+                out_dir.rmdir()
+            raise
 
 
 def _resumed_threads(ckpt_path: Path) -> int | None:
