@@ -210,11 +210,21 @@ def published_weights_headline(frame):
 TEST_SETS = ("set5", "set14", "b100", "urban100", "manga109")
 
 
+def _by_schedule(frame):
+    """``frame``'s rows with the schedules in their catalog order (demo, cpu, gpu), each keeping
+    the order sr_quality wrote it in."""
+    from codesign.sr.schedules import SCHEDULES
+
+    order = {name: i for i, name in enumerate(SCHEDULES)}
+    return frame.sort_values("schedule", key=lambda col: col.map(order), kind="stable")
+
+
 def sr_quality(frame):
     """PSNR (dB; Y in floating point, `scale` px shaved) on the standard test sets of networks at
     one named schedule (its steps and training data in the CSV): `searched` by codesign.search,
     reference networks `trained` alike, the same with their `authors`' weights; params, MACs at
     a 1280×720 output, and onnxruntime latency on this host (minimum of repeats)."""
+    frame = _by_schedule(frame)
     sets = [s for s in TEST_SETS if s in set(frame["set"])]
     rows = []
     for (schedule, kind, model), g in frame.groupby(["schedule", "kind", "model"], sort=False):
@@ -319,6 +329,7 @@ def sr_presets(frame):
     """The main job's searched network at each schedule (with a teacher where one was used):
     PSNR (dB, Y, `scale` px shaved) on the five test sets, its gain over bicubic on Set5,
     onnxruntime latency on this host, and the steps of its search and fine-tuning."""
+    frame = _by_schedule(frame)
     sets = [s for s in TEST_SETS if s in set(frame["set"])]
     rows = []
     for (schedule, kind, model), g in frame[frame["kind"].str.startswith("searched")].groupby(
@@ -339,6 +350,7 @@ def sr_quality_front(frame):
     alike are listed with their measured time in the same run (their authors' weights: a
     network's time does not depend on its weights): one that is slower than the searched network
     could not be on the front below it, however it were trained; a faster one is left unchecked."""
+    frame = _by_schedule(frame)
     sets = [s for s in TEST_SETS if s in set(frame["set"])]
     rows = []
     for (host, schedule, kind, model), ours in frame[frame["kind"].str.startswith("searched")].groupby(
@@ -374,6 +386,7 @@ def sr_teacher(frame):
     schedule on one host (same steps, seed and data), its PSNR with the
     teacher minus without, per test set (dB; positive: the teacher helped), beside the student's
     parameters."""
+    frame = _by_schedule(frame)
     sets = [s for s in TEST_SETS if s in set(frame["set"])]
     rows = []
     taught = frame[frame["kind"].str.endswith("+teacher")]
@@ -395,6 +408,7 @@ def sr_quality_gap(frame):
     authors' weights, the best network trained here (searched or trained alike, at each
     schedule) that runs in no more time on the same host, timed in the same run, and the
     authors' PSNR minus its PSNR per test set (dB; positive: the authors' weights are better)."""
+    frame = _by_schedule(frame)
     sets = [s for s in TEST_SETS if s in set(frame["set"])]
     mine = frame[~frame["kind"].isin(("authors", "bicubic"))]
     rows = []
